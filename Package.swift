@@ -1,0 +1,141 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "availd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "availd", targets: ["availd"]),
+        .executable(name: "availd-sim", targets: ["availd-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // Pure core: envelopes, signatures, dedupe keys, the hash chain. No I/O.
+        .target(
+            name: "AvailCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The SQLite event log, dead letters, migrations and the group-commit writer.
+        .target(
+            name: "AvailStore",
+            dependencies: [
+                "AvailCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Configuration, buildApplication, routes, metrics.
+        .target(
+            name: "AvailServer",
+            dependencies: [
+                "AvailCore",
+                "AvailStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Sends signed deliveries over HTTP as Calendly does: replay --to, availd-sim, tests.
+        .target(
+            name: "AvailClient",
+            dependencies: [
+                "AvailCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Builders for example deliveries and a signed-delivery client, shared by tests and availd-sim.
+        .target(
+            name: "AvailTesting",
+            dependencies: [
+                "AvailCore",
+                "AvailClient",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "availd",
+            dependencies: [
+                "AvailCore",
+                "AvailStore",
+                "AvailServer",
+                "AvailClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Calendly stand-in; for now its load generator.
+        .executableTarget(
+            name: "availd-sim",
+            dependencies: [
+                "AvailCore",
+                "AvailTesting",
+                "AvailClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AvailCoreTests",
+            dependencies: ["AvailCore", "AvailTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AvailStoreTests",
+            dependencies: ["AvailCore", "AvailStore", "AvailTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AvailServerTests",
+            dependencies: [
+                "AvailCore", "AvailStore", "AvailServer", "AvailTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the real executables (availd serve, replay, verify) as processes.
+        .testTarget(
+            name: "AvailEndToEndTests",
+            dependencies: [
+                "availd", "AvailCore", "AvailStore", "AvailTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

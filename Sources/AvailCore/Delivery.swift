@@ -1,0 +1,116 @@
+import Foundation
+
+/// A webhook delivery Calendly sent: its raw bytes plus the few envelope fields availd reads
+/// before storing it. Everything else in the body is the projector's business.
+public struct Delivery: Sendable, Equatable {
+    /// The exact bytes received; these, not a re-serialisation, are what the log keeps.
+    public let body: Data
+    /// Calendly's event name (`invitee.created`); unknown names are valid.
+    public let event: String
+    /// The envelope `created_at`, as sent (not normalised).
+    public let createdAt: String?
+    /// `payload.uri`: the resource the delivery is about.
+    public let payloadURI: String?
+    /// `payload.invitee`: present in the bare no-show form.
+    public let payloadInvitee: String?
+
+    /// Reads the envelope of `body`, or says why it is not a usable delivery.
+    public init(body: Data) throws(PayloadRejection) {
+        let head: EnvelopeHead
+        do {
+            head = try JSONDecoder().decode(EnvelopeHead.self, from: body)
+        } catch let error as DecodingError {
+            throw PayloadRejection(error)
+        } catch {
+            throw PayloadRejection(reason: "body is not valid JSON")
+        }
+        self.body = body
+        self.event = head.event
+        self.createdAt = head.createdAt
+        self.payloadURI = head.payload.uri
+        self.payloadInvitee = head.payload.invitee
+    }
+
+    /// The key that makes redelivery idempotent (CALENDLY.md, "Dedupe").
+    public var dedupeKey: DedupeKey {
+        DedupeKey(event: event, payloadURI: payloadURI, createdAt: createdAt, body: body)
+    }
+
+    /// The stream this delivery belongs to, `category-id` as in message-db:
+    /// `invitee-<uuid>` for everything about one invitee (no-shows included).
+    public var stream: StreamName {
+        StreamName.forDelivery(event: event, payloadURI: payloadURI, payloadInvitee: payloadInvitee, dedupeKey: dedupeKey)
+    }
+}
+
+/// Why a signed body cannot be stored in the log; it goes to the dead letters instead.
+public struct PayloadRejection: Error, Sendable, Equatable, CustomStringConvertible {
+    public static let code = "invalid_payload"
+    public let reason: String
+
+    public init(reason: String) {
+        self.reason = reason
+    }
+
+    init(_ error: DecodingError) {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            self.init(reason: "body is not valid JSON")
+        case .typeMismatch(_, let context) where context.codingPath.isEmpty:
+            self.init(reason: "body is not a JSON object")
+        case .keyNotFound(let key, _):
+            self.init(reason: "`\(key.stringValue)` is missing")
+        case .valueNotFound(_, let context):
+            self.init(reason: "`\(path(context))` is null")
+        case .typeMismatch(_, let context):
+            let field = path(context)
+            self.init(reason: "`\(field)` is not \(field == "payload" ? "an object" : "a string")")
+        case .dataCorrupted(let context):
+            self.init(reason: "`\(path(context))` is malformed")
+        @unknown default:
+            self.init(reason: "body is not a usable delivery")
+        }
+    }
+
+    public var description: String { reason }
+}
+
+/// The only fields read at ingest. Optional fields that have the wrong type are treated as
+/// absent (the dedupe key then falls back to the body's hash) rather than refusing a delivery
+/// Calendly may legitimately send in a shape we have not seen.
+private struct EnvelopeHead: Decodable {
+    let event: String
+    let createdAt: String?
+    let payload: PayloadHead
+
+    enum CodingKeys: String, CodingKey {
+        case event
+        case createdAt = "created_at"
+        case payload
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.event = try container.decode(String.self, forKey: .event)
+        self.createdAt = try? container.decodeIfPresent(String.self, forKey: .createdAt)
+        self.payload = try container.decode(PayloadHead.self, forKey: .payload)
+    }
+}
+
+private struct PayloadHead: Decodable {
+    let uri: String?
+    let invitee: String?
+
+    enum CodingKeys: String, CodingKey {
+        case uri, invitee
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.uri = try? container.decodeIfPresent(String.self, forKey: .uri)
+        self.invitee = try? container.decodeIfPresent(String.self, forKey: .invitee)
+    }
+}

@@ -1,0 +1,104 @@
+import AvailCore
+import AvailStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Admin-only reads of the log and the dead letters.
+struct AdminController: Sendable {
+    let log: EventLog
+    let deadLetters: DeadLetters
+
+    func addRoutes(to group: RouterGroup<some RequestContext>) {
+        group.get("/events") { request, _ in try await self.events(request) }
+        group.get("/dead-letters") { request, _ in try await self.deadLetters(request) }
+    }
+
+    struct EventPage: Encodable {
+        var events: [EventItem]
+        var nextAfter: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case events
+            case nextAfter = "next_after"
+        }
+    }
+
+    func events(_ request: Request) async throws -> Response {
+        let after = try request.uri.queryParameters.integer("after", default: 0, in: 0...Int64.max)
+        let limit = try request.uri.queryParameters.integer("limit", default: 100, in: 1...1000)
+        let events = try await log.events(after: after, limit: Int(limit))
+        return try .json(EventPage(events: events.map(EventItem.init), nextAfter: events.last?.position ?? after))
+    }
+
+    struct DeadLetterItem: Encodable {
+        var id: Int64
+        var receivedAt: String
+        var code: String
+        var reason: String
+        /// The raw bytes as text (invalid UTF-8 replaced); `body_base64` is exact.
+        var body: String
+        var bodyBase64: String
+
+        enum CodingKeys: String, CodingKey {
+            case id, code, reason, body
+            case receivedAt = "received_at"
+            case bodyBase64 = "body_base64"
+        }
+    }
+
+    struct DeadLetterPage: Encodable {
+        var deadLetters: [DeadLetterItem]
+        var nextAfter: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case deadLetters = "dead_letters"
+            case nextAfter = "next_after"
+        }
+    }
+
+    func deadLetters(_ request: Request) async throws -> Response {
+        let after = try request.uri.queryParameters.integer("after", default: 0, in: 0...Int64.max)
+        let limit = try request.uri.queryParameters.integer("limit", default: 100, in: 1...1000)
+        let letters = try await deadLetters.list(after: after, limit: Int(limit))
+        let items = letters.map {
+            DeadLetterItem(
+                id: $0.id, receivedAt: $0.receivedAt.description, code: $0.code, reason: $0.reason,
+                body: String(decoding: $0.body, as: UTF8.self), bodyBase64: $0.body.base64EncodedString())
+        }
+        return try .json(DeadLetterPage(deadLetters: items, nextAfter: letters.last?.id ?? after))
+    }
+}
+
+extension Parameters {
+    /// The integer query parameter `name`, `fallback` when absent; a 400 naming it otherwise.
+    func integer(_ name: String, default fallback: Int64, in range: ClosedRange<Int64>) throws -> Int64 {
+        guard let text = self[name[...]] else { return fallback }
+        guard let value = Int64(text), range.contains(value) else {
+            throw Problem.invalidParameter(name, "must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+}
+
+/// Admin only: the admin token as a Bearer token, compared in constant time.
+struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let adminToken: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token = request.bearerToken, Secret.constantTimeEquals(token, adminToken) else {
+            throw Problem.unauthorized()
+        }
+        return try await next(request, context)
+    }
+}
+
+extension Request {
+    var bearerToken: String? {
+        guard let value = headers[.authorization] else { return nil }
+        let parts = value.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+}

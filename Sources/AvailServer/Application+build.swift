@@ -1,0 +1,48 @@
+import AvailStore
+import GRDB
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Builds the daemon: opens and migrates the database (failing before anything listens),
+/// starts the log writer, and wires the routes. The HTTP server is the application's last
+/// service, so on SIGTERM it stops taking webhooks before the writer drains and stops.
+public func buildApplication(
+    configuration: Configuration,
+    logger: Logger = Logger(label: "availd"),
+    onServerRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
+) async throws -> some ApplicationProtocol {
+    try configuration.validate()
+    let database = try LogDatabase.open(path: configuration.databasePath)
+    let log = EventLog(database: database)
+    let deadLetters = DeadLetters(database: database)
+    let metrics = AvailMetrics()
+    metrics.logPosition(try await log.lastPosition())
+    let writer = LogWriter(log: log, maximumBatchSize: configuration.maxBatchSize, logger: logger) { position, _ in
+        metrics.logPosition(position)
+    }
+
+    let router = Router()
+    router.add(middleware: ProblemMiddleware())
+    WebhookController(
+        signingKeys: configuration.signingKeys,
+        tolerance: configuration.signatureTolerance,
+        maxBodyBytes: configuration.maxBodyBytes,
+        writer: writer,
+        deadLetters: deadLetters,
+        metrics: metrics
+    ).addRoutes(to: router)
+    OperationsController(database: database, writer: writer, metrics: metrics).addRoutes(to: router)
+    AdminController(log: log, deadLetters: deadLetters).addRoutes(
+        to: router.group().add(middleware: AdminAuthMiddleware(adminToken: configuration.adminToken)))
+
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        services: [writer],
+        onServerRunning: { channel in
+            await onServerRunning(configuration.host, channel.localAddress?.port ?? configuration.port)
+        },
+        logger: logger
+    )
+}

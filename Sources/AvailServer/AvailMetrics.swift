@@ -1,0 +1,56 @@
+import CoreMetrics
+import Prometheus
+
+/// availd's metrics, created once and passed in; served from their own registry, so there is
+/// no global `MetricsSystem` to bootstrap.
+public struct AvailMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let deliveries: [String: CoreMetrics.Counter]
+    private let unknownOutcome: CoreMetrics.Counter
+    private let logPosition: CoreMetrics.Gauge
+    private let appendDuration: CoreMetrics.Timer
+
+    /// Every outcome a delivery can have, so each series exists from the start at 0.
+    static let deliveryOutcomes = [
+        "accepted", "duplicate", "missing_signature", "malformed_signature", "invalid_signature",
+        "stale_signature", "invalid_payload", "payload_too_large", "unavailable",
+    ]
+
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["availd_append_duration_seconds"] = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .seconds(1), .seconds(5),
+        ]
+        func counter(_ outcome: String) -> CoreMetrics.Counter {
+            CoreMetrics.Counter(label: "availd_webhook_deliveries_total", dimensions: [("outcome", outcome)], factory: factory)
+        }
+        self.registry = registry
+        self.deliveries = Dictionary(uniqueKeysWithValues: Self.deliveryOutcomes.map { ($0, counter($0)) })
+        self.unknownOutcome = counter("other")
+        self.logPosition = CoreMetrics.Gauge(label: "availd_log_position", factory: factory)
+        self.appendDuration = CoreMetrics.Timer(label: "availd_append_duration_seconds", factory: factory)
+    }
+
+    /// Counts one delivery under `outcome` (`accepted`, `duplicate`, or a refusal's code).
+    func delivery(_ outcome: String) {
+        (deliveries[outcome] ?? unknownOutcome).increment()
+    }
+
+    /// The log's last position, after a commit or at start-up.
+    func logPosition(_ position: Int64) {
+        logPosition.record(position)
+    }
+
+    /// How long one delivery took from receipt to durable.
+    func appendTook(_ duration: Duration) {
+        appendDuration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// The Prometheus text exposition.
+    func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}

@@ -1,0 +1,80 @@
+/// Everything `availd serve` needs, built at the edge (flags, environment) or by tests.
+public struct Configuration: Sendable {
+    public var host: String
+    public var port: Int
+    /// A SQLite file, or `:memory:`.
+    public var databasePath: String
+    /// Every key is accepted, so a key can be rotated by running with old and new for a while.
+    public var signingKeys: [String]
+    /// How far `t` may be from now, in seconds, in either direction.
+    public var signatureTolerance: Int64
+    /// Bodies larger than this are refused while reading, never buffered whole.
+    public var maxBodyBytes: Int
+    public var adminToken: String
+    public var calendlyAPI: String
+    public var calendlyToken: String?
+    /// The most appends one transaction (one fsync) commits.
+    public var maxBatchSize: Int
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        databasePath: String = "./var/availd.sqlite",
+        signingKeys: [String],
+        signatureTolerance: Int64 = 180,
+        maxBodyBytes: Int = 1_048_576,
+        adminToken: String,
+        calendlyAPI: String = "https://api.calendly.com",
+        calendlyToken: String? = nil,
+        maxBatchSize: Int = 1024
+    ) {
+        self.host = host
+        self.port = port
+        self.databasePath = databasePath
+        self.signingKeys = signingKeys
+        self.signatureTolerance = signatureTolerance
+        self.maxBodyBytes = maxBodyBytes
+        self.adminToken = adminToken
+        self.calendlyAPI = calendlyAPI
+        self.calendlyToken = calendlyToken
+        self.maxBatchSize = maxBatchSize
+    }
+
+    /// An in-memory daemon on a free port with known secrets.
+    public static func testing(
+        databasePath: String = ":memory:",
+        signingKeys: [String] = ["test-signing-key"],
+        adminToken: String = "test-admin-token",
+        maxBodyBytes: Int = 1_048_576
+    ) -> Configuration {
+        Configuration(
+            port: 0,
+            databasePath: databasePath,
+            signingKeys: signingKeys,
+            maxBodyBytes: maxBodyBytes,
+            adminToken: adminToken
+        )
+    }
+
+    /// Refuses a configuration the daemon cannot honour.
+    public func validate() throws(ConfigurationError) {
+        if signingKeys.isEmpty || signingKeys.contains(where: \.isEmpty) {
+            throw .invalid("at least one non-empty signing key is required")
+        }
+        if adminToken.isEmpty { throw .invalid("the admin token must not be empty") }
+        if !(0...65535).contains(port) { throw .invalid("port \(port) is out of range") }
+        if signatureTolerance < 0 { throw .invalid("the signature tolerance must not be negative") }
+        if maxBodyBytes < 1 { throw .invalid("the body limit must be at least 1 byte") }
+        if maxBatchSize < 1 { throw .invalid("the batch size must be at least 1") }
+    }
+}
+
+public enum ConfigurationError: Error, CustomStringConvertible {
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let reason): "invalid configuration: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import AvailStore
+import GRDB
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `/healthz`, `/readyz`, `/metrics`: unauthenticated, no personal data.
+struct OperationsController: Sendable {
+    let database: any DatabaseWriter
+    let writer: LogWriter
+    let metrics: AvailMetrics
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.get("/healthz") { _, _ in try Response.json(["status": "ok"]) }
+        router.get("/readyz") { _, _ in try await self.readiness() }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition()))
+            )
+        }
+    }
+
+    /// Ready when the log writer takes appends, its last batch committed, and the database
+    /// grants its write lock (not read-only, not held by another process).
+    func readiness() async throws -> Response {
+        var checks: [String: String] = ["log_writer": "ok", "database": "ok"]
+        if !writer.isAccepting {
+            checks["log_writer"] = "stopped"
+        } else if let failure = writer.lastFailure {
+            checks["log_writer"] = "last commit failed: \(failure)"
+        }
+        do {
+            try await database.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                try db.execute(sql: "ROLLBACK")
+            }
+        } catch {
+            checks["database"] = "not writable: \(error)"
+        }
+        let ready = checks.values.allSatisfy { $0 == "ok" }
+        return try .json(Readiness(status: ready ? "ready" : "not_ready", checks: checks),
+                         status: ready ? .ok : .serviceUnavailable)
+    }
+
+    struct Readiness: Encodable {
+        var status: String
+        var checks: [String: String]
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Turns every error that reaches the edge into a problem document with a `code`: Hummingbird's
+/// own (unknown route, oversized body) as well as anything unexpected, which is logged and
+/// answered as 500 without detail.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            throw problem
+        } catch let error as any HTTPResponseError {
+            throw Problem(error.status, code: Self.code(for: error.status), detail: Self.detail(for: error))
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            throw Problem(.internalServerError, code: "internal_error", detail: "the request could not be completed")
+        }
+    }
+
+    static func code(for status: HTTPResponse.Status) -> String {
+        switch status {
+        case .notFound: "not_found"
+        case .methodNotAllowed: "method_not_allowed"
+        case .contentTooLarge: "payload_too_large"
+        case .badRequest: "bad_request"
+        case .unauthorized: "unauthorized"
+        default: status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
+        }
+    }
+
+    private static func detail(for error: any HTTPResponseError) -> String {
+        if let error = error as? HTTPError, let message = error.body { return message }
+        return error.status.reasonPhrase
+    }
+}

@@ -1,0 +1,54 @@
+import AvailCore
+import GRDB
+
+/// The result of checking the whole log.
+public struct LogVerification: Sendable, Equatable {
+    public var eventCount: Int64
+    /// The last entry's hash, hex; the genesis hash for an empty log.
+    public var headHash: String
+    /// What is wrong, first problem first; empty when the log is intact.
+    public var problems: [String]
+
+    public var isIntact: Bool { problems.isEmpty }
+}
+
+extension EventLog {
+    /// Walks the log: positions 1…N with no gaps, per-stream versions 1…n, and every hash
+    /// recomputed from its predecessor. Reads one snapshot, streaming, in constant memory
+    /// but for one counter per stream.
+    public func verify(maximumProblems: Int = 20) async throws -> LogVerification {
+        try await database.read { db in
+            var expectedPosition: Int64 = 1
+            var previousHash = ChainHash.genesis
+            var versions: [String: Int64] = [:]
+            var problems: [String] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY position")
+            while let row = try rows.next(), problems.count < maximumProblems {
+                let event: LogEvent
+                do {
+                    event = try LogEvent(row: row)
+                } catch {
+                    problems.append("\(error)")
+                    continue
+                }
+                if event.position != expectedPosition {
+                    problems.append("position \(expectedPosition) is missing (next is \(event.position))")
+                }
+                let stream = event.event.stream.description
+                let expectedVersion = (versions[stream] ?? 0) + 1
+                if event.streamVersion != expectedVersion {
+                    problems.append("position \(event.position): stream \(stream) version \(event.streamVersion), expected \(expectedVersion)")
+                }
+                versions[stream] = event.streamVersion
+                let hash = ChainHash.hash(
+                    previous: previousHash, position: event.position, streamVersion: event.streamVersion, event: event.event)
+                if hash != event.hash {
+                    problems.append("position \(event.position): hash does not match its contents and predecessor")
+                }
+                previousHash = event.hash
+                expectedPosition = event.position + 1
+            }
+            return LogVerification(eventCount: expectedPosition - 1, headHash: Hex.encode(previousHash), problems: problems)
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import AvailCore
+import Foundation
+import GRDB
+
+/// The append-only event log in SQLite: the only source of truth.
+public struct EventLog: Sendable {
+    public let database: any DatabaseWriter
+
+    public init(database: any DatabaseWriter) {
+        self.database = database
+    }
+
+    /// Appends `events` in one transaction (one fsync), deduplicating against the log and
+    /// within the batch. Either every new event is stored or, on error, none is.
+    public func append(_ events: [NewEvent]) async throws -> [AppendOutcome] {
+        try await database.write { db in try Self.append(events, in: db) }
+    }
+
+    /// The body of `append`, for callers already inside a write transaction.
+    public static func append(_ events: [NewEvent], in db: Database) throws -> [AppendOutcome] {
+        var (position, previousHash) = try head(db)
+        var seen: [DedupeKey: Int64] = [:]
+        var streamVersions: [StreamName: Int64] = [:]
+        var outcomes: [AppendOutcome] = []
+        outcomes.reserveCapacity(events.count)
+        for event in events {
+            if let first = try seen[event.dedupeKey] ?? positionOf(event.dedupeKey, db) {
+                outcomes.append(.duplicate(position: first))
+                continue
+            }
+            position += 1
+            let version = try (streamVersions[event.stream] ?? lastStreamVersion(event.stream, db)) + 1
+            let hash = ChainHash.hash(previous: previousHash, position: position, streamVersion: version, event: event)
+            try db.cachedStatement(sql: """
+                INSERT INTO events (position, stream, stream_version, type, source, recorded_at,
+                                    dedupe_key, body, signature, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [
+                    position, event.stream.description, version, event.type, event.source.rawValue,
+                    event.recordedAt.description, event.dedupeKey.rawValue, event.body, event.signature,
+                    Data(hash),
+                ])
+            seen[event.dedupeKey] = position
+            streamVersions[event.stream] = version
+            previousHash = hash
+            outcomes.append(.appended(position: position))
+        }
+        return outcomes
+    }
+
+    /// The last position (0 when empty).
+    public func lastPosition() async throws -> Int64 {
+        try await database.read { db in try Self.head(db).position }
+    }
+
+    /// Up to `limit` events after `position`, in order.
+    public func events(after position: Int64, limit: Int) async throws -> [LogEvent] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                arguments: [position, limit]
+            ).map(LogEvent.init(row:))
+        }
+    }
+
+    static func head(_ db: Database) throws -> (position: Int64, hash: [UInt8]) {
+        let row = try Row.fetchOne(db, sql: "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
+        guard let row else { return (0, ChainHash.genesis) }
+        return (row["position"], [UInt8](row["hash"] as Data))
+    }
+
+    private static func positionOf(_ key: DedupeKey, _ db: Database) throws -> Int64? {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT position FROM events WHERE dedupe_key = ?"),
+            arguments: [key.rawValue]
+        )
+    }
+
+    private static func lastStreamVersion(_ stream: StreamName, _ db: Database) throws -> Int64 {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT max(stream_version) FROM events WHERE stream = ?"),
+            arguments: [stream.description]
+        ) ?? 0
+    }
+}
+
+extension LogEvent {
+    init(row: Row) throws {
+        let streamText: String = row["stream"]
+        let sourceText: String = row["source"]
+        let recordedText: String = row["recorded_at"]
+        guard let stream = StreamName(streamText), let source = EventSource(rawValue: sourceText),
+            let recordedAt = Timestamp(rfc3339: recordedText)
+        else {
+            throw DatabaseError(message: "events row \(row["position"] as Int64) is unreadable")
+        }
+        self.init(
+            position: row["position"],
+            streamVersion: row["stream_version"],
+            event: NewEvent(
+                stream: stream,
+                type: row["type"],
+                source: source,
+                recordedAt: recordedAt,
+                dedupeKey: DedupeKey(rawValue: row["dedupe_key"]),
+                body: row["body"],
+                signature: row["signature"]
+            ),
+            hash: [UInt8](row["hash"] as Data)
+        )
+    }
+}

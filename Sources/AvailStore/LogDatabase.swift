@@ -1,0 +1,39 @@
+import GRDB
+
+/// Opens availd's SQLite database: WAL, every commit `synchronous=FULL`, migrated.
+public enum LogDatabase {
+    /// The path that keeps everything in memory (tests, one-off commands).
+    public static let inMemory = ":memory:"
+
+    /// Opens (creating if needed) the database at `path` and runs pending migrations.
+    ///
+    /// Throws before anything listens if the file cannot be opened or migrated.
+    public static func open(path: String) throws -> any DatabaseWriter {
+        var configuration = Configuration()
+        configuration.label = "availd"
+        // CLI commands may run beside a live daemon: wait for its write lock, do not fail.
+        configuration.busyMode = .timeout(10)
+        let writer: any DatabaseWriter
+        if path == inMemory {
+            writer = try DatabaseQueue(configuration: configuration)
+        } else {
+            writer = try DatabasePool(path: path, configuration: configuration)
+        }
+        // GRDB's DatabasePool sets its writer to NORMAL after `prepareDatabase` runs (safe
+        // for WAL against corruption, but a power cut may lose the last commits). A 2xx
+        // promises durability, so the writer connection itself must say FULL.
+        try writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        try Migrations.migrator.migrate(writer)
+        return writer
+    }
+
+    /// The writer connection's `synchronous` setting (2 is FULL); read on the writer, because
+    /// a reader connection answers with its own value.
+    public static func writerSynchronousMode(_ writer: any DatabaseWriter) throws -> Int {
+        try writer.writeWithoutTransaction { db in
+            try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import AvailCore
+import AvailServer
+import Foundation
+import Hummingbird
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the daemon.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Address to listen on [AVAILD_HOST, default 127.0.0.1].")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one [AVAILD_PORT, default 8080].")
+    var port: Int?
+
+    @Option(name: .customLong("signing-key"), help: "A webhook signing key; repeat to accept several (rotation) [AVAILD_SIGNING_KEYS, comma-separated].")
+    var signingKeys: [String] = []
+
+    @Option(name: .customLong("signature-tolerance"), help: "Seconds a signature's t may be from now [AVAILD_SIGNATURE_TOLERANCE, default 180].")
+    var signatureTolerance: Int64?
+
+    @Option(name: .customLong("max-body-bytes"), help: "Largest webhook body accepted [AVAILD_MAX_BODY_BYTES, default 1048576].")
+    var maxBodyBytes: Int?
+
+    @Option(name: .customLong("admin-token"), help: "Bearer token for admin endpoints [AVAILD_ADMIN_TOKEN].")
+    var adminToken: String?
+
+    @Option(name: .customLong("calendly-api"), help: "Calendly API base URL [AVAILD_CALENDLY_API, default https://api.calendly.com].")
+    var calendlyAPI: String?
+
+    @Option(name: .customLong("calendly-token"), help: "Calendly API token [AVAILD_CALENDLY_TOKEN].")
+    var calendlyToken: String?
+
+    func run() async throws {
+        let logger = Log.bootstrap()
+        let databasePath = try database.preparedPath()
+
+        var keys = signingKeys.isEmpty
+            ? (Environment.value("AVAILD_SIGNING_KEYS")?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [])
+            : signingKeys
+        keys.removeAll(where: \.isEmpty)
+        if keys.isEmpty {
+            let key = try firstRunSecret(databasePath: databasePath, suffix: "signing-key")
+            keys = [key]
+            say("availd signing key: \(key)")
+        }
+        var token = adminToken ?? Environment.value("AVAILD_ADMIN_TOKEN")
+        if token == nil {
+            let generated = try firstRunSecret(databasePath: databasePath, suffix: "admin-token")
+            token = generated
+            say("availd admin token: \(generated)")
+        }
+
+        let configuration = AvailServer.Configuration(
+            host: host ?? Environment.value("AVAILD_HOST") ?? "127.0.0.1",
+            port: try port ?? Environment.parse("AVAILD_PORT", as: Int.self, Int.init) ?? 8080,
+            databasePath: databasePath,
+            signingKeys: keys,
+            signatureTolerance: try signatureTolerance ?? Environment.parse("AVAILD_SIGNATURE_TOLERANCE", as: Int64.self, Int64.init) ?? 180,
+            maxBodyBytes: try maxBodyBytes ?? Environment.parse("AVAILD_MAX_BODY_BYTES", as: Int.self, Int.init) ?? 1_048_576,
+            adminToken: token ?? "",
+            calendlyAPI: calendlyAPI ?? Environment.value("AVAILD_CALENDLY_API") ?? "https://api.calendly.com",
+            calendlyToken: calendlyToken ?? Environment.value("AVAILD_CALENDLY_TOKEN")
+        )
+        let app = try await buildApplication(configuration: configuration, logger: logger) { host, port in
+            say("availd listening on http://\(host):\(port)")
+        }
+        try await app.runService()
+        logger.info("availd stopped")
+    }
+
+    /// A generated secret kept beside the database; with `:memory:` there is nowhere to keep it.
+    private func firstRunSecret(databasePath: String, suffix: String) throws -> String {
+        guard databasePath != ":memory:" else { return Secret.generate() }
+        return try SecretFile(database: databasePath, suffix: suffix).loadOrCreate()
+    }
+}
