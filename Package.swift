@@ -78,6 +78,7 @@ let package = Package(
             dependencies: [
                 "AvailCore",
                 "AvailClient",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -114,7 +115,12 @@ let package = Package(
         ),
         .testTarget(
             name: "AvailStoreTests",
-            dependencies: ["AvailCore", "AvailStore", "AvailTesting"],
+            dependencies: [
+                "AvailCore", "AvailStore", "AvailTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -123,6 +129,8 @@ let package = Package(
                 "AvailCore", "AvailStore", "AvailServer", "AvailTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

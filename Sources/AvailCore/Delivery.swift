@@ -16,6 +16,11 @@ public struct Delivery: Sendable, Equatable {
 
     /// Reads the envelope of `body`, or says why it is not a usable delivery.
     public init(body: Data) throws(PayloadRejection) {
+        // JSON is UTF-8 (RFC 8259); Foundation's decoder would quietly repair bad bytes, and
+        // the log serves bodies as text, so refuse them here.
+        guard String(validating: body, as: UTF8.self) != nil else {
+            throw PayloadRejection(reason: "body is not valid UTF-8")
+        }
         let head: EnvelopeHead
         do {
             head = try JSONDecoder().decode(EnvelopeHead.self, from: body)

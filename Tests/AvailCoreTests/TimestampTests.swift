@@ -1,0 +1,35 @@
+import AvailCore
+import Foundation
+import Testing
+
+@Suite struct TimestampTests {
+    @Test func writesRFC3339WithMicroseconds() {
+        #expect(Timestamp(microseconds: 1_772_463_845_123_456).description == "2026-03-02T15:04:05.123456Z")
+        #expect(Timestamp(microseconds: 0).description == "1970-01-01T00:00:00.000000Z")
+        #expect(Timestamp(microseconds: -1).description == "1969-12-31T23:59:59.999999Z")
+    }
+
+    @Test(arguments: [
+        ("2026-03-02T15:04:05.123456Z", 1_772_463_845_123_456),
+        ("2026-03-02T15:04:05Z", 1_772_463_845_000_000),
+        ("2026-03-02T15:04:05.123Z", 1_772_463_845_123_000),
+        ("2026-03-02T15:04:05.1234567Z", 1_772_463_845_123_456),
+        ("2026-03-02T16:04:05.5+01:00", 1_772_463_845_500_000),
+        ("2026-03-02T10:04:05-05:00", 1_772_463_845_000_000),
+        ("2024-02-29T00:00:00Z", 1_709_164_800_000_000),
+    ] as [(String, Int64)])
+    func parses(text: String, microseconds: Int64) {
+        #expect(Timestamp(rfc3339: text)?.microseconds == microseconds)
+    }
+
+    @Test(arguments: ["", "2026-03-02", "2026-03-02 15:04:05Z", "2026-13-02T15:04:05Z", "2026-03-02T15:04:05",
+                      "2026-03-02T15:04:05.Z", "2026-03-02T15:04:05+0100", "2026-03-02T15:04:05Zjunk"])
+    func refuses(text: String) {
+        #expect(Timestamp(rfc3339: text) == nil)
+    }
+
+    @Test func roundTrips() {
+        let now = Timestamp.now()
+        #expect(Timestamp(rfc3339: now.description) == now)
+    }
+}
