@@ -20,13 +20,17 @@ public struct WebhookSender: Sendable {
     public let url: String
     public let signingKey: String
     public let client: HTTPClient
+    /// How long one delivery may take. AsyncHTTPClient keeps retrying a refused connection
+    /// until this deadline, so tests that stop the daemon want it short.
+    public let timeout: Duration
 
-    public init(baseURL: String, signingKey: String, client: HTTPClient = .shared) {
+    public init(baseURL: String, signingKey: String, client: HTTPClient = .shared, timeout: Duration = .seconds(30)) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.url = base + "/webhooks/calendly"
         self.signingKey = signingKey
         self.client = client
+        self.timeout = timeout
     }
 
     /// POSTs `body` signed with this sender's key at `timestamp` (default now).
@@ -44,7 +48,7 @@ public struct WebhookSender: Sendable {
             request.headers.add(name: "Calendly-Webhook-Signature", value: signatureHeader)
         }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await client.execute(request, timeout: .seconds(30))
+        let response = try await client.execute(request, timeout: .init(timeout))
         let answer = try await response.body.collect(upTo: 1 << 22)
         return Answer(status: Int(response.status.code), body: Data(answer.readableBytesView))
     }

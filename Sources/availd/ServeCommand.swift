@@ -36,6 +36,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Log.bootstrap()
+        // A file-size limit (ulimit -f) must fail the write, which answers 503, not kill the
+        // daemon with SIGXFSZ mid-request.
+        signal(SIGXFSZ, SIG_IGN)
         let databasePath = try database.preparedPath()
 
         var keys = signingKeys.isEmpty

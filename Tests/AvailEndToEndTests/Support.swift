@@ -1,0 +1,41 @@
+import AsyncHTTPClient
+import AvailClient
+import AvailTesting
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+let signingKey = "e2e-signing-key"
+let adminToken = "e2e-admin-token"
+
+/// `GET path` as admin, as a JSON object.
+func adminJSON(_ path: String, port: Int) async throws -> [String: Any] {
+    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+    request.headers.add(name: "Authorization", value: "Bearer \(adminToken)")
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    let body = try await response.body.collect(upTo: 1 << 26)
+    return try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
+}
+
+/// Every event of a running daemon, through `GET /events`.
+func allEvents(port: Int) async throws -> [[String: Any]] {
+    var events: [[String: Any]] = []
+    var after = 0
+    while true {
+        let page = try await adminJSON("/events?after=\(after)&limit=1000", port: port)
+        let items = page["events"] as? [[String: Any]] ?? []
+        if items.isEmpty { return events }
+        events += items
+        after = page["next_after"] as? Int ?? after
+    }
+}
+
+func get(_ path: String, port: Int) async throws -> Int {
+    let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
+    _ = try await response.body.collect(upTo: 1 << 20)
+    return Int(response.status.code)
+}
+
+func serveArguments(_ database: String) -> [String] {
+    ["--database", database, "--signing-key", signingKey, "--admin-token", adminToken]
+}
