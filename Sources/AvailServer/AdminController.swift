@@ -14,16 +14,6 @@ struct AdminController: Sendable {
         group.get("/dead-letters") { request, _ in try await self.deadLetters(request) }
     }
 
-    struct EventPage: Encodable {
-        var events: [EventItem]
-        var nextAfter: Int64
-
-        enum CodingKeys: String, CodingKey {
-            case events
-            case nextAfter = "next_after"
-        }
-    }
-
     func events(_ request: Request) async throws -> Response {
         let after = try request.uri.queryParameters.integer("after", default: 0, in: 0...Int64.max)
         let limit = try request.uri.queryParameters.integer("limit", default: 100, in: 1...1000)
@@ -31,42 +21,11 @@ struct AdminController: Sendable {
         return try .json(EventPage(events: events.map(EventItem.init), nextAfter: events.last?.position ?? after))
     }
 
-    struct DeadLetterItem: Encodable {
-        var id: Int64
-        var receivedAt: String
-        var code: String
-        var reason: String
-        /// The raw bytes as text (invalid UTF-8 replaced); `body_base64` is exact.
-        var body: String
-        var bodyBase64: String
-
-        enum CodingKeys: String, CodingKey {
-            case id, code, reason, body
-            case receivedAt = "received_at"
-            case bodyBase64 = "body_base64"
-        }
-    }
-
-    struct DeadLetterPage: Encodable {
-        var deadLetters: [DeadLetterItem]
-        var nextAfter: Int64
-
-        enum CodingKeys: String, CodingKey {
-            case deadLetters = "dead_letters"
-            case nextAfter = "next_after"
-        }
-    }
-
     func deadLetters(_ request: Request) async throws -> Response {
         let after = try request.uri.queryParameters.integer("after", default: 0, in: 0...Int64.max)
         let limit = try request.uri.queryParameters.integer("limit", default: 100, in: 1...1000)
         let letters = try await deadLetters.list(after: after, limit: Int(limit))
-        let items = letters.map {
-            DeadLetterItem(
-                id: $0.id, receivedAt: $0.receivedAt.description, code: $0.code, reason: $0.reason,
-                body: String(decoding: $0.body, as: UTF8.self), bodyBase64: $0.body.base64EncodedString())
-        }
-        return try .json(DeadLetterPage(deadLetters: items, nextAfter: letters.last?.id ?? after))
+        return try .json(DeadLetterPage(deadLetters: letters.map(DeadLetterItem.init), nextAfter: letters.last?.id ?? after))
     }
 }
 

@@ -32,12 +32,13 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    struct Document: Codable {
-        var type: String
-        var title: String
-        var status: Int
-        var detail: String
-        var code: String
+    /// The problem document's JSON shape.
+    public struct Document: Codable, Sendable, Equatable {
+        public var type: String
+        public var title: String
+        public var status: Int
+        public var detail: String
+        public var code: String
     }
 }
 

@@ -39,22 +39,7 @@ struct Daemon: Sendable {
     }
 }
 
-struct EventPage: Decodable {
-    var events: [EventItem]
-    var nextAfter: Int64
-    enum CodingKeys: String, CodingKey {
-        case events
-        case nextAfter = "next_after"
-    }
-}
-
-struct ProblemDocument: Decodable, Equatable {
-    var type: String
-    var title: String
-    var status: Int
-    var detail: String
-    var code: String
-}
+typealias ProblemDocument = Problem.Document
 
 func withDaemon(
     _ configuration: AvailServer.Configuration = .testing(),

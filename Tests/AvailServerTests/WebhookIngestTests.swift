@@ -162,21 +162,3 @@ import Testing
         }
     }
 }
-
-struct DeadLetterPage: Decodable {
-    struct Item: Decodable {
-        var id: Int64
-        var code: String
-        var reason: String
-        var body: String
-        var bodyBase64: String
-        enum CodingKeys: String, CodingKey {
-            case id, code, reason, body
-            case bodyBase64 = "body_base64"
-        }
-    }
-    var deadLetters: [Item]
-    enum CodingKeys: String, CodingKey {
-        case deadLetters = "dead_letters"
-    }
-}

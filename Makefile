@@ -1,0 +1,31 @@
+# availd: the two commands are `make run` and `make test`.
+SWIFT ?= swift
+SWIFT_TEST_FLAGS ?=
+
+.PHONY: run test build release bench deps clean
+
+deps:
+	@scripts/dependencies.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+## Build, load the demo deliveries into ./var/availd.sqlite, and serve on 127.0.0.1:8080.
+run: build
+	@scripts/run.sh
+
+## Every test: unit, HTTP over loopback, and the real executables (crash, disk full, replay).
+test: deps
+	python3 fixtures/check.py > /dev/null
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
+
+## Ingest figures of a release build; written under bench/results/.
+bench: release
+	bench/ingest.sh
+
+clean:
+	rm -rf .build var bench/results

@@ -1,0 +1,94 @@
+import ArgumentParser
+import AsyncHTTPClient
+import AvailClient
+import AvailCore
+import AvailTesting
+import Foundation
+import Histogram
+import NIOCore
+
+/// Sends distinct signed deliveries to a running daemon and reports throughput, latency
+/// percentiles and the daemon's peak memory.
+struct LoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Send distinct signed deliveries at a given concurrency (or rate) and print the figures."
+    )
+
+    @Option(help: "Base URL of the daemon.")
+    var url = "http://127.0.0.1:8080"
+
+    @Option(name: .customLong("signing-key"), help: "Key to sign with [AVAILD_SIGNING_KEYS: the first one].")
+    var signingKey: String?
+
+    @Option(help: "Deliveries to send.")
+    var count = 50_000
+
+    @Option(help: "Requests in flight at once.")
+    var concurrency = 64
+
+    @Option(help: "Target deliveries per second (open loop, latency measured from the scheduled time); unlimited when absent.")
+    var rate: Double?
+
+    @Option(help: "Deliveries sent before measuring (not counted).")
+    var warmup = 2_000
+
+    @Option(help: "Makes the deliveries of this run distinct from other runs'; random when absent.")
+    var seed: String?
+
+    @Option(name: .customLong("daemon-pid"), help: "Process id of the daemon, to report its peak resident memory.")
+    var daemonPID: Int32?
+
+    @Option(help: "Also write the figures as JSON to this file.")
+    var json: String?
+
+    func validate() throws {
+        guard count > 0, concurrency > 0, warmup >= 0 else { throw ValidationError("count and concurrency must be positive") }
+        if let rate, rate <= 0 { throw ValidationError("rate must be positive") }
+    }
+
+    func run() async throws {
+        guard let key = signingKey ?? ProcessInfo.processInfo.environment["AVAILD_SIGNING_KEYS"]?
+            .split(separator: ",").first.map(String.init)
+        else { throw ValidationError("--signing-key is required") }
+        let seed = self.seed ?? Secret.generate(byteCount: 6)
+        let configuration = HTTPClient.Configuration(
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
+        )
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let sender = WebhookSender(baseURL: url, signingKey: key, client: client)
+
+        if warmup > 0 {
+            _ = try await LoadRun(sender: sender, bodies: Self.bodies(warmup, seed: seed + "-warmup"), concurrency: concurrency, rate: nil).run()
+        }
+        // Bodies are built and signed before the clock starts: the figures measure availd,
+        // not this generator's JSON and HMAC work.
+        let bodies = Self.bodies(count, seed: seed)
+        let result = try await LoadRun(sender: sender, bodies: bodies, concurrency: concurrency, rate: rate).run()
+        try await client.shutdown()
+
+        let report = Report(
+            url: url, count: count, concurrency: concurrency, rate: rate, result: result,
+            daemonPeakRSSBytes: daemonPID.flatMap(Self.peakResidentBytes)
+        )
+        print(report.text)
+        if let json {
+            try report.jsonData().write(to: URL(fileURLWithPath: json))
+        }
+        if result.failed > 0 { throw ExitCode.failure }
+    }
+
+    static func bodies(_ count: Int, seed: String) -> [Data] {
+        let builder = DeliveryBuilder()
+        return (0..<count).map { builder.invitee(index: $0, seed: seed) }
+    }
+
+    /// `VmHWM` of `/proc/PID/status`: the process's peak resident set.
+    static func peakResidentBytes(pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes * 1024
+    }
+}

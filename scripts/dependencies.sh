@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building and testing availd needs, when run as root; otherwise says exactly
+# what to install. Idempotent: does nothing when everything is there.
+set -euo pipefail
+
+missing=()
+for package in libsqlite3-dev libcurl4-openssl-dev sqlite3 curl python3; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "availd needs Swift 6.1 or later on PATH (https://www.swift.org/install/)." >&2
+    exit 1
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+    echo "availd needs these Debian packages; install them with:" >&2
+    echo "    sudo apt-get install ${missing[*]}" >&2
+    exit 1
+fi
