@@ -13,6 +13,11 @@ public struct Delivery: Sendable, Equatable {
     public let payloadURI: String?
     /// `payload.invitee`: present in the bare no-show form.
     public let payloadInvitee: String?
+    /// The key that makes redelivery idempotent (CALENDLY.md, "Dedupe").
+    public let dedupeKey: DedupeKey
+    /// The stream this delivery belongs to, `category-id` as in message-db:
+    /// `invitee-<uuid>` for everything about one invitee (no-shows included).
+    public let stream: StreamName
 
     /// Reads the envelope of `body`, or says why it is not a usable delivery.
     public init(body: Data) throws(PayloadRejection) {
@@ -34,17 +39,9 @@ public struct Delivery: Sendable, Equatable {
         self.createdAt = head.createdAt
         self.payloadURI = head.payload.uri
         self.payloadInvitee = head.payload.invitee
-    }
-
-    /// The key that makes redelivery idempotent (CALENDLY.md, "Dedupe").
-    public var dedupeKey: DedupeKey {
-        DedupeKey(event: event, payloadURI: payloadURI, createdAt: createdAt, body: body)
-    }
-
-    /// The stream this delivery belongs to, `category-id` as in message-db:
-    /// `invitee-<uuid>` for everything about one invitee (no-shows included).
-    public var stream: StreamName {
-        StreamName.forDelivery(event: event, payloadURI: payloadURI, payloadInvitee: payloadInvitee, dedupeKey: dedupeKey)
+        self.dedupeKey = DedupeKey(event: event, payloadURI: payloadURI, createdAt: createdAt, body: body)
+        self.stream = StreamName.forDelivery(
+            event: event, payloadURI: payloadURI, payloadInvitee: payloadInvitee, dedupeKey: dedupeKey)
     }
 }
 

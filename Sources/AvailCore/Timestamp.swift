@@ -20,17 +20,49 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.microseconds < rhs.microseconds }
 
+    /// Written by hand rather than with `String(format:)`: this is on the ingest hot path.
     public var description: String {
         let seconds = microseconds.floorDiv(1_000_000)
-        let fraction = microseconds - seconds * 1_000_000
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(fraction)
-        )
+        let fraction = Int(microseconds - seconds * 1_000_000)
+        let days = Int(seconds.floorDiv(86_400))
+        let secondOfDay = Int(seconds - Int64(days) * 86_400)
+        let (year, month, day) = Self.civilFromDays(days)
+        var bytes = [UInt8](repeating: 0, count: 27)
+        func put(_ value: Int, at offset: Int, width: Int) {
+            var value = value
+            for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                bytes[index] = UInt8(48 + value % 10)
+                value /= 10
+            }
+        }
+        put(year, at: 0, width: 4)
+        bytes[4] = UInt8(ascii: "-")
+        put(month, at: 5, width: 2)
+        bytes[7] = UInt8(ascii: "-")
+        put(day, at: 8, width: 2)
+        bytes[10] = UInt8(ascii: "T")
+        put(secondOfDay / 3600, at: 11, width: 2)
+        bytes[13] = UInt8(ascii: ":")
+        put(secondOfDay / 60 % 60, at: 14, width: 2)
+        bytes[16] = UInt8(ascii: ":")
+        put(secondOfDay % 60, at: 17, width: 2)
+        bytes[19] = UInt8(ascii: ".")
+        put(fraction, at: 20, width: 6)
+        bytes[26] = UInt8(ascii: "Z")
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The proleptic Gregorian date of a day number since 1970-01-01 (Howard Hinnant's algorithm).
+    static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// Parses RFC 3339 with any number of fractional digits (kept to microseconds) and a `Z`

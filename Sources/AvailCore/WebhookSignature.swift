@@ -24,6 +24,14 @@ public enum WebhookSignature {
         return Array(hmac.finalize())
     }
 
+    /// Compares in time that depends only on the lengths (a digest's is public: 32).
+    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+        return difference == 0
+    }
+
     /// Verifies `header` over the exact `body` bytes against every key (rotation), then checks
     /// `t` within ±`tolerance` seconds of `now`.
     ///
@@ -45,11 +53,8 @@ public enum WebhookSignature {
         }
         var matched = false
         for key in keys {
-            let symmetricKey = SymmetricKey(data: Array(key.utf8))
-            var message = Data("\(parsed.timestamp).".utf8)
-            message.append(contentsOf: body)
-            for candidate in parsed.signatures
-            where HMAC<SHA256>.isValidAuthenticationCode(candidate, authenticating: message, using: symmetricKey) {
+            let expected = digest(body, key: key, timestamp: parsed.timestamp)
+            for candidate in parsed.signatures where constantTimeEquals(candidate, expected) {
                 matched = true
             }
         }

@@ -24,6 +24,9 @@ public enum LogDatabase {
         // promises durability, so the writer connection itself must say FULL.
         try writer.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // The dedupe and stream indexes are read on every append: keep them in memory
+            // (32 MiB) rather than pread them page by page.
+            try db.execute(sql: "PRAGMA cache_size = -32768")
         }
         try Migrations.migrator.migrate(writer)
         return writer

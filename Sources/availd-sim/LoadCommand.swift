@@ -1,11 +1,8 @@
 import ArgumentParser
-import AsyncHTTPClient
-import AvailClient
 import AvailCore
 import AvailTesting
 import Foundation
 import Histogram
-import NIOCore
 
 /// Sends distinct signed deliveries to a running daemon and reports throughput, latency
 /// percentiles and the daemon's peak memory.
@@ -52,20 +49,16 @@ struct LoadCommand: AsyncParsableCommand {
             .split(separator: ",").first.map(String.init)
         else { throw ValidationError("--signing-key is required") }
         let seed = self.seed ?? Secret.generate(byteCount: 6)
-        let configuration = HTTPClient.Configuration(
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
-        )
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let sender = WebhookSender(baseURL: url, signingKey: key, client: client)
+        let (host, port) = try Self.loopbackAddress(url)
 
         if warmup > 0 {
-            _ = try await LoadRun(sender: sender, bodies: Self.bodies(warmup, seed: seed + "-warmup"), concurrency: concurrency, rate: nil).run()
+            let requests = LoadRun.requests(for: Self.bodies(warmup, seed: seed + "-warmup"), host: host, port: port, key: key)
+            _ = await LoadRun(host: host, port: port, requests: requests, concurrency: concurrency, rate: nil).run()
         }
-        // Bodies are built and signed before the clock starts: the figures measure availd,
+        // Requests are built and signed before the clock starts: the figures measure availd,
         // not this generator's JSON and HMAC work.
-        let bodies = Self.bodies(count, seed: seed)
-        let result = try await LoadRun(sender: sender, bodies: bodies, concurrency: concurrency, rate: rate).run()
-        try await client.shutdown()
+        let requests = LoadRun.requests(for: Self.bodies(count, seed: seed), host: host, port: port, key: key)
+        let result = await LoadRun(host: host, port: port, requests: requests, concurrency: concurrency, rate: rate).run()
 
         let report = Report(
             url: url, count: count, concurrency: concurrency, rate: rate, result: result,
@@ -76,6 +69,16 @@ struct LoadCommand: AsyncParsableCommand {
             try report.jsonData().write(to: URL(fileURLWithPath: json))
         }
         if result.failed > 0 { throw ExitCode.failure }
+    }
+
+    /// `http://127.0.0.1:PORT` (or `localhost`): load goes to this machine only.
+    static func loopbackAddress(_ url: String) throws -> (host: String, port: Int) {
+        guard let components = URLComponents(string: url), components.scheme == "http",
+            let host = components.host, let port = components.port
+        else { throw ValidationError("--url must look like http://127.0.0.1:PORT") }
+        let address = host == "localhost" ? "127.0.0.1" : host
+        guard address.hasPrefix("127.") else { throw ValidationError("--url must be a loopback address") }
+        return (address, port)
     }
 
     static func bodies(_ count: Int, seed: String) -> [Data] {

@@ -1,14 +1,14 @@
-import AvailClient
 import AvailCore
 import Foundation
 import Histogram
 import Synchronization
 
-/// One measured run: `concurrency` workers take the next body, sign it, POST it, and record
-/// the latency in an HdrHistogram (microseconds).
+/// One measured run: `concurrency` threads, each with one kept-alive connection, take the next
+/// prebuilt signed request, send it, and record the latency in an HdrHistogram (microseconds).
 struct LoadRun: Sendable {
-    let sender: WebhookSender
-    let bodies: [Data]
+    let host: String
+    let port: Int
+    let requests: [[UInt8]]
     let concurrency: Int
     let rate: Double?
 
@@ -21,60 +21,79 @@ struct LoadRun: Sendable {
         var acknowledged: Int { statuses.filter { (200..<300).contains($0.key) }.values.reduce(0, +) }
     }
 
-    private struct WorkerResult: Sendable {
+    struct WorkerResult: Sendable {
         var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
         var statuses: [Int: Int] = [:]
         var failed = 0
     }
 
-    func run() async throws -> Result {
-        let cursor = Cursor()
-        let clock = ContinuousClock()
-        let start = clock.now
+    /// Builds the exact bytes of a signed `POST /webhooks/calendly` for each body.
+    static func requests(for bodies: [Data], host: String, port: Int, key: String) -> [[UInt8]] {
         let timestamp = Timestamp.now().unixSeconds
-        let signatures = bodies.map { WebhookSignature.sign($0, key: sender.signingKey, timestamp: timestamp).headerValue }
-        let workers = try await withThrowingTaskGroup(of: WorkerResult.self) { group in
-            for _ in 0..<concurrency {
-                group.addTask {
-                    var result = WorkerResult()
-                    while true {
-                        let index = cursor.next()
-                        guard index < bodies.count else { return result }
-                        var sentAt = clock.now
-                        if let rate {
-                            let scheduled = start + .seconds(Double(index) / rate)
-                            if scheduled > sentAt { try await clock.sleep(until: scheduled) }
-                            sentAt = scheduled
-                        }
-                        do {
-                            let answer = try await sender.send(bodies[index], signatureHeader: signatures[index])
-                            result.statuses[answer.status, default: 0] += 1
-                        } catch {
-                            result.failed += 1
-                        }
-                        let micros = (clock.now - sentAt).components
-                        _ = result.latencies.record(UInt64(max(0, micros.seconds * 1_000_000 + micros.attoseconds / 1_000_000_000_000)))
-                    }
-                }
-            }
-            return try await group.reduce(into: []) { $0.append($1) }
+        return bodies.map { body in
+            let signature = WebhookSignature.sign(body, key: key, timestamp: timestamp).headerValue
+            let head = "POST /webhooks/calendly HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Type: application/json\r\n"
+                + "Calendly-Webhook-Signature: \(signature)\r\nContent-Length: \(body.count)\r\n\r\n"
+            return Array(head.utf8) + Array(body)
         }
+    }
+
+    func run() async -> Result {
+        let cursor = Cursor()
+        let results = Mutex<[WorkerResult]>([])
+        let start = ContinuousClock.now
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let remaining = Mutex(concurrency)
+            for _ in 0..<concurrency {
+                let thread = Thread { [self] in
+                    let result = work(cursor: cursor, start: start)
+                    results.withLock { $0.append(result) }
+                    if remaining.withLock({ $0 -= 1; return $0 }) == 0 { done.resume() }
+                }
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
+        }
+        let elapsed = ContinuousClock.now - start
         var merged = WorkerResult()
-        for worker in workers {
+        for worker in results.withLock({ $0 }) {
             merged.latencies.add(worker.latencies)
             merged.statuses.merge(worker.statuses, uniquingKeysWith: +)
             merged.failed += worker.failed
         }
-        return Result(latencies: merged.latencies, statuses: merged.statuses, failed: merged.failed, elapsed: clock.now - start)
+        return Result(latencies: merged.latencies, statuses: merged.statuses, failed: merged.failed, elapsed: elapsed)
+    }
+
+    private func work(cursor: Cursor, start: ContinuousClock.Instant) -> WorkerResult {
+        var result = WorkerResult()
+        let connection = BlockingHTTPConnection(host: host, port: port)
+        while let index = cursor.next(below: requests.count) {
+            var sentAt = ContinuousClock.now
+            if let rate {
+                let scheduled = start + .seconds(Double(index) / rate)
+                let wait = scheduled - sentAt
+                if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.attoseconds) / 1e18 + Double(wait.components.seconds)) }
+                sentAt = scheduled
+            }
+            do {
+                result.statuses[try connection.roundTrip(requests[index]), default: 0] += 1
+            } catch {
+                result.failed += 1
+            }
+            let elapsed = (ContinuousClock.now - sentAt).components
+            _ = result.latencies.record(UInt64(max(0, elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000)))
+        }
+        return result
     }
 }
 
 /// Hands each worker the next index.
-private final class Cursor: Sendable {
+final class Cursor: Sendable {
     private let value = Mutex(0)
 
-    func next() -> Int {
+    func next(below limit: Int) -> Int? {
         value.withLock { value in
+            guard value < limit else { return nil }
             defer { value += 1 }
             return value
         }

@@ -33,3 +33,36 @@ import Testing
         #expect(Timestamp(rfc3339: now.description) == now)
     }
 }
+
+@Suite struct TimestampFormattingTests {
+    /// The hand-written formatter agrees with Foundation's over a wide, seeded range.
+    @Test func agreesWithFoundation() {
+        var generator = SplitMix64(seed: 20_261_125)
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for _ in 0..<2000 {
+            let microseconds = Int64(bitPattern: generator.next()) % 8_000_000_000_000_000
+            let timestamp = Timestamp(microseconds: microseconds)
+            let date = Date(timeIntervalSince1970: Double(timestamp.unixSeconds))
+            #expect(timestamp.description.prefix(19) == formatter.string(from: date).prefix(19), "\(microseconds)")
+            #expect(Timestamp(rfc3339: timestamp.description) == timestamp, "\(microseconds)")
+        }
+    }
+}
+
+/// A small seeded generator, so a failing case can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
