@@ -142,6 +142,7 @@ let package = Package(
             dependencies: [
                 "availd", "AvailCore", "AvailStore", "AvailTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

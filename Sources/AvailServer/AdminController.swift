@@ -8,10 +8,12 @@ import Hummingbird
 struct AdminController: Sendable {
     let log: EventLog
     let deadLetters: DeadLetters
+    let readModels: ReadModels
 
     func addRoutes(to group: RouterGroup<some RequestContext>) {
         group.get("/events") { request, _ in try await self.events(request) }
         group.get("/dead-letters") { request, _ in try await self.deadLetters(request) }
+        group.get("/parked") { request, _ in try await self.parked(request) }
     }
 
     func events(_ request: Request) async throws -> Response {
@@ -19,6 +21,16 @@ struct AdminController: Sendable {
         let limit = try request.uri.queryParameters.integer("limit", default: 100, in: 1...1000)
         let events = try await log.events(after: after, limit: Int(limit))
         return try .json(EventPage(events: events.map(EventItem.init), nextAfter: events.last?.position ?? after))
+    }
+
+    /// Events the projector could not apply, with the reason; they stay in the log.
+    func parked(_ request: Request) async throws -> Response {
+        let after = try request.uri.queryParameters.integer("after", default: 0, in: 0...Int64.max)
+        let limit = try request.uri.queryParameters.integer("limit", default: 100, in: 1...1000)
+        let parked = try await readModels.parked(after: after, limit: Int(limit))
+        return try .json(ParkedList(
+            parked: parked.map { .init(position: $0.position, type: $0.type, reason: $0.reason, recordedAt: $0.recordedAt) },
+            nextAfter: parked.last?.position ?? after))
     }
 
     func deadLetters(_ request: Request) async throws -> Response {

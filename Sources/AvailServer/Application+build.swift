@@ -5,8 +5,9 @@ import Logging
 import NIOCore
 
 /// Builds the daemon: opens and migrates the database (failing before anything listens),
-/// starts the log writer, and wires the routes. The HTTP server is the application's last
-/// service, so on SIGTERM it stops taking webhooks before the writer drains and stops.
+/// starts the log writer and the projector, and wires the routes. The HTTP server is the
+/// application's last service, so on SIGTERM it stops taking requests first, then the
+/// projector stops, then the writer drains and stops.
 public func buildApplication(
     configuration: Configuration,
     logger: Logger = Logger(label: "availd"),
@@ -18,11 +19,17 @@ public func buildApplication(
     let deadLetters = DeadLetters(database: database)
     let metrics = AvailMetrics()
     metrics.logPosition(try await log.lastPosition())
+    let readModels = ReadModels(database: database)
+    let progress = ProjectionProgress()
+    let projector = Projector(log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger)
     let writer = LogWriter(log: log, maximumBatchSize: configuration.maxBatchSize, logger: logger) { position, _ in
         metrics.logPosition(position)
+        projector.logAdvanced()
     }
+    let commands = Commands(writer: writer, progress: progress, waitTimeout: configuration.projectionWaitTimeout)
 
     let router = Router()
+    router.add(middleware: LogPositionMiddleware(progress: progress, waitTimeout: configuration.projectionWaitTimeout))
     router.add(middleware: ProblemMiddleware())
     WebhookController(
         signingKeys: configuration.signingKeys,
@@ -32,14 +39,17 @@ public func buildApplication(
         deadLetters: deadLetters,
         metrics: metrics
     ).addRoutes(to: router)
-    OperationsController(database: database, writer: writer, metrics: metrics).addRoutes(to: router)
-    AdminController(log: log, deadLetters: deadLetters).addRoutes(
-        to: router.group().add(middleware: AdminAuthMiddleware(adminToken: configuration.adminToken)))
+    OperationsController(database: database, writer: writer, projector: projector, metrics: metrics).addRoutes(to: router)
+    // Access control beyond the admin token comes later; until then these are admin-only.
+    let admin = router.group().add(middleware: AdminAuthMiddleware(adminToken: configuration.adminToken))
+    AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: admin)
+    ExpertController(readModels: readModels, commands: commands).addRoutes(to: admin)
+    AppointmentController(readModels: readModels).addRoutes(to: admin)
 
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [writer],
+        services: [writer, projector],
         onServerRunning: { channel in
             await onServerRunning(configuration.host, channel.localAddress?.port ?? configuration.port)
         },

@@ -9,6 +9,9 @@ public struct AvailMetrics: Sendable {
     private let unknownOutcome: CoreMetrics.Counter
     private let logPosition: CoreMetrics.Gauge
     private let appendDuration: CoreMetrics.Timer
+    private let projectionPosition: CoreMetrics.Gauge
+    private let parkedEvents: CoreMetrics.Counter
+    private let projectionBatchDuration: CoreMetrics.Timer
 
     /// Every outcome a delivery can have, so each series exists from the start at 0.
     static let deliveryOutcomes = [
@@ -24,6 +27,11 @@ public struct AvailMetrics: Sendable {
             .milliseconds(10), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250),
             .seconds(1), .seconds(5),
         ]
+        factory.durationHistogramBuckets["availd_projection_batch_duration_seconds"] = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .seconds(1), .seconds(5),
+        ]
         func counter(_ outcome: String) -> CoreMetrics.Counter {
             CoreMetrics.Counter(label: "availd_webhook_deliveries_total", dimensions: [("outcome", outcome)], factory: factory)
         }
@@ -32,6 +40,9 @@ public struct AvailMetrics: Sendable {
         self.unknownOutcome = counter("other")
         self.logPosition = CoreMetrics.Gauge(label: "availd_log_position", factory: factory)
         self.appendDuration = CoreMetrics.Timer(label: "availd_append_duration_seconds", factory: factory)
+        self.projectionPosition = CoreMetrics.Gauge(label: "availd_projection_position", factory: factory)
+        self.parkedEvents = CoreMetrics.Counter(label: "availd_projection_parked_total", factory: factory)
+        self.projectionBatchDuration = CoreMetrics.Timer(label: "availd_projection_batch_duration_seconds", factory: factory)
     }
 
     /// Counts one delivery under `outcome` (`accepted`, `duplicate`, or a refusal's code).
@@ -44,9 +55,24 @@ public struct AvailMetrics: Sendable {
         logPosition.record(position)
     }
 
+    /// The last position the read models include.
+    func projectionPosition(_ position: Int64) {
+        projectionPosition.record(position)
+    }
+
+    /// One projector batch: how long it took and how many of its events were parked.
+    func projectionBatch(took duration: Duration, parked: Int) {
+        projectionBatchDuration.recordNanoseconds(Self.nanoseconds(duration))
+        if parked > 0 { parkedEvents.increment(by: parked) }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+
     /// How long one delivery took from receipt to durable.
     func appendTook(_ duration: Duration) {
-        appendDuration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        appendDuration.recordNanoseconds(Self.nanoseconds(duration))
     }
 
     /// The Prometheus text exposition.

@@ -15,6 +15,8 @@ public struct Configuration: Sendable {
     public var calendlyToken: String?
     /// The most appends one transaction (one fsync) commits.
     public var maxBatchSize: Int
+    /// How long a command or a `min_position` read waits for the projector.
+    public var projectionWaitTimeout: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -26,7 +28,8 @@ public struct Configuration: Sendable {
         adminToken: String,
         calendlyAPI: String = "https://api.calendly.com",
         calendlyToken: String? = nil,
-        maxBatchSize: Int = 1024
+        maxBatchSize: Int = 1024,
+        projectionWaitTimeout: Duration = .seconds(5)
     ) {
         self.host = host
         self.port = port
@@ -38,6 +41,7 @@ public struct Configuration: Sendable {
         self.calendlyAPI = calendlyAPI
         self.calendlyToken = calendlyToken
         self.maxBatchSize = maxBatchSize
+        self.projectionWaitTimeout = projectionWaitTimeout
     }
 
     /// An in-memory daemon on a free port with known secrets.

@@ -8,6 +8,7 @@ import NIOCore
 struct OperationsController: Sendable {
     let database: any DatabaseWriter
     let writer: LogWriter
+    let projector: Projector
     let metrics: AvailMetrics
 
     func addRoutes(to router: Router<some RequestContext>) {
@@ -22,10 +23,11 @@ struct OperationsController: Sendable {
         }
     }
 
-    /// Ready when the log writer takes appends, its last batch committed, and the database
-    /// grants its write lock (not read-only, not held by another process).
+    /// Ready when the log writer takes appends, its last batch committed, the projector runs and
+    /// its last batch committed, and the database grants its write lock (not read-only, not held
+    /// by another process).
     func readiness() async throws -> Response {
-        var checks: [String: String] = ["log_writer": "ok", "database": "ok"]
+        var checks: [String: String] = ["log_writer": "ok", "database": "ok", "projector": projector.problem ?? "ok"]
         if !writer.isAccepting {
             checks["log_writer"] = "stopped"
         } else if let failure = writer.lastFailure {

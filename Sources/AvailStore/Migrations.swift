@@ -48,6 +48,74 @@ enum Migrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v2-read-models") { db in
+            // The projector's tables. Only the projector writes them, always together with
+            // `projection_checkpoint`, in one transaction.
+            try db.execute(sql: """
+                CREATE TABLE projection_checkpoint (
+                    name     TEXT    PRIMARY KEY,
+                    position INTEGER NOT NULL CHECK (position >= 0)
+                ) STRICT;
+                INSERT INTO projection_checkpoint (name, position) VALUES ('read_models', 0);
+
+                CREATE TABLE expert_profiles (
+                    id                   TEXT PRIMARY KEY,
+                    name                 TEXT NOT NULL,
+                    email                TEXT NOT NULL,
+                    timezone             TEXT NOT NULL,
+                    integration_type     TEXT NOT NULL CHECK (integration_type IN ('none', 'native', 'calendly')),
+                    calendly_config      TEXT,
+                    past_event_type_uris TEXT NOT NULL,
+                    created_at           TEXT NOT NULL,
+                    updated_at           TEXT NOT NULL
+                ) STRICT;
+
+                -- The fold's state per invitee (JSON), including invitees only named so far.
+                CREATE TABLE invitee_facts (
+                    invitee_uri TEXT PRIMARY KEY,
+                    facts       BLOB NOT NULL
+                ) STRICT;
+
+                CREATE TABLE appointments (
+                    id                         TEXT    PRIMARY KEY,
+                    expert_id                  TEXT,
+                    calendar_type              TEXT    NOT NULL,
+                    external_calendar_event_id TEXT,
+                    external_invitee_uri       TEXT    NOT NULL UNIQUE,
+                    status                     TEXT    NOT NULL CHECK (status IN ('scheduled', 'canceled', 'rescheduled')),
+                    start_time                 TEXT,
+                    end_time                   TEXT,
+                    invitee_name               TEXT,
+                    invitee_email              TEXT,
+                    invitee_timezone           TEXT,
+                    rescheduled_from           TEXT,
+                    rescheduled_to             TEXT,
+                    cancellation               TEXT,
+                    no_show                    INTEGER NOT NULL CHECK (no_show IN (0, 1)),
+                    created_at                 TEXT,
+                    updated_at                 TEXT,
+                    event_type_uri             TEXT,
+                    host_emails                TEXT    NOT NULL
+                ) STRICT;
+                CREATE INDEX appointments_by_expert ON appointments (expert_id, start_time, id);
+                CREATE INDEX appointments_by_event_type ON appointments (event_type_uri);
+
+                -- Which appointments name a host email: who may claim them when an expert
+                -- connects or changes email.
+                CREATE TABLE appointment_hosts (
+                    email          TEXT NOT NULL,
+                    appointment_id TEXT NOT NULL,
+                    PRIMARY KEY (email, appointment_id)
+                ) STRICT, WITHOUT ROWID;
+
+                CREATE TABLE parked_events (
+                    position    INTEGER PRIMARY KEY,
+                    type        TEXT NOT NULL,
+                    reason      TEXT NOT NULL,
+                    recorded_at TEXT NOT NULL
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 }

@@ -42,8 +42,23 @@ public struct DeliveryBuilder: Sendable {
         createdAt: Timestamp = Timestamp(microseconds: 1_795_000_000_000_000),
         start: Timestamp = Timestamp(microseconds: 1_796_000_000_000_000)
     ) -> Data {
-        let eventUUID = Self.uuid(seed + "-event", index)
-        let inviteeUUID = Self.uuid(seed + "-invitee", index)
+        invitee(
+            name, eventUUID: Self.uuid(seed + "-event", index), inviteeUUID: Self.uuid(seed + "-invitee", index),
+            index: index, createdAt: createdAt, start: start)
+    }
+
+    /// Any invitee delivery: `invitee.created`, `invitee.canceled` (a reschedule when
+    /// `newInvitee` is set), or `invitee_no_show.created|deleted` in the Invitee form.
+    public func invitee(
+        _ name: String,
+        eventUUID: String,
+        inviteeUUID: String,
+        index: Int,
+        createdAt: Timestamp,
+        start: Timestamp,
+        oldInvitee: String? = nil,
+        newInvitee: String? = nil
+    ) -> Data {
         let canceled = name == "invitee.canceled"
         let uri = Self.inviteeURI(event: eventUUID, invitee: inviteeUUID)
         let eventURI = "https://api.calendly.com/scheduled_events/\(eventUUID)"
@@ -51,16 +66,20 @@ public struct DeliveryBuilder: Sendable {
         let cancellation = canceled
             ? #"{"canceled_by":"Invitee \#(index)","reason":"Conflict","canceler_type":"invitee","created_at":"\#(createdAt)"}"#
             : "null"
+        let noShow = name == "invitee_no_show.created"
+            ? #"{"uri":"https://api.calendly.com/invitee_no_shows/\#(Self.uuid(inviteeUUID, Int(createdAt.microseconds % 1_000_000)))","created_at":"\#(createdAt)"}"#
+            : "null"
+        func quoted(_ text: String?) -> String { text.map { "\"\($0)\"" } ?? "null" }
         let payload = """
             {"cancel_url":"https://calendly.com/cancellations/\(inviteeUUID)","created_at":"\(createdAt)",\
             "email":"invitee\(index)@example.com","event":"\(eventURI)","first_name":null,"last_name":null,\
-            "name":"Invitee \(index)","new_invitee":null,"old_invitee":null,"payment":null,\
+            "name":"Invitee \(index)","new_invitee":\(quoted(newInvitee)),"old_invitee":\(quoted(oldInvitee)),"payment":null,\
             "questions_and_answers":[{"answer":"I would like to talk about the roadmap for next quarter.","position":0,"question":"What should we discuss?"}],\
             "reconfirmation":null,"reschedule_url":"https://calendly.com/reschedulings/\(inviteeUUID)",\
-            "rescheduled":false,"routing_form_submission":null,"scheduling_method":null,\
+            "rescheduled":\(newInvitee != nil),"routing_form_submission":null,"scheduling_method":null,\
             "status":"\(canceled ? "canceled" : "active")","text_reminder_number":null,"timezone":"Europe/Berlin",\
             "tracking":{"utm_campaign":null,"utm_source":null,"utm_medium":null,"utm_content":null,"utm_term":null,"salesforce_uuid":null},\
-            "updated_at":"\(createdAt)","uri":"\(uri)","no_show":null,"cancellation":\(cancellation),\
+            "updated_at":"\(createdAt)","uri":"\(uri)","no_show":\(noShow),"cancellation":\(cancellation),\
             "scheduled_event":{"uri":"\(eventURI)","name":"30 Minute Meeting","status":"\(canceled ? "canceled" : "active")",\
             "start_time":"\(start)","end_time":"\(end)",\
             "event_type":"https://api.calendly.com/event_types/\(eventTypeUUID)",\

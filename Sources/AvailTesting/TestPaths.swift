@@ -10,10 +10,9 @@ public enum TestPaths {
     /// `fixtures/` of this repository.
     public static var fixtures: URL { repository.appendingPathComponent("fixtures") }
 
-    /// The delivery bodies Calendly published or real integrations captured (`../shared`).
-    public static var calendlySamples: URL {
-        repository.deletingLastPathComponent().appendingPathComponent("shared/calendly-samples")
-    }
+    /// The delivery bodies Calendly published or real integrations captured, copied into
+    /// `fixtures/calendly-samples/` so a clean clone has them.
+    public static var calendlySamples: URL { fixtures.appendingPathComponent("calendly-samples") }
 
     /// The `.json` files directly in `folder`, sorted.
     public static func jsonFiles(in folder: URL) -> [URL] {

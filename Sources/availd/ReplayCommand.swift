@@ -77,6 +77,8 @@ struct ReplayCommand: AsyncParsableCommand {
             if batch.count == 500 { try await flush() }
         }
         try await flush()
+        // Project what was appended, so `digest` agrees with `rebuild` without a daemon.
+        try await ReadModels(database: writer).catchUp(with: log)
         return tally
     }
 

@@ -3,16 +3,22 @@ import AvailStore
 
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "verify", abstract: "Check the log: positions without gaps and the hash chain intact.")
+        commandName: "verify", abstract: "Check the log (no gaps, hash chain intact) and that the read models equal a rebuild.")
 
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
         _ = Log.bootstrap()
-        let log = EventLog(database: try LogDatabase.open(path: try database.preparedPath()))
-        let report = try await log.verify()
+        let writer = try LogDatabase.open(path: try database.preparedPath())
+        let report = try await EventLog(database: writer).verify()
         for problem in report.problems { warn("verify: \(problem)") }
         say("log \(report.isIntact ? "ok" : "BROKEN"): \(report.eventCount) events, head \(report.headHash)")
-        if !report.isIntact { throw ExitCode.failure }
+        let comparison = try await ReadModels(database: writer).compareWithRebuild()
+        let projectionsIntact = comparison.stored == comparison.rebuilt
+        if !projectionsIntact {
+            warn("verify: the read models (digest \(comparison.stored)) differ from a rebuild (digest \(comparison.rebuilt)); run availd rebuild")
+        }
+        say("projections \(projectionsIntact ? "ok" : "DIFFER"): position \(comparison.position) digest \(comparison.stored)")
+        if !report.isIntact || !projectionsIntact { throw ExitCode.failure }
     }
 }

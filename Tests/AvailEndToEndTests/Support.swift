@@ -39,3 +39,17 @@ func get(_ path: String, port: Int) async throws -> Int {
 func serveArguments(_ database: String) -> [String] {
     ["--database", database, "--signing-key", signingKey, "--admin-token", adminToken]
 }
+
+/// Any request as admin; the status and the body as JSON.
+func adminRequest(_ method: String, _ path: String, json: String? = nil, port: Int) async throws -> (status: Int, json: [String: Any]) {
+    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+    request.method = HTTPMethod(rawValue: method)
+    request.headers.add(name: "Authorization", value: "Bearer \(adminToken)")
+    if let json {
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: json))
+    }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    let body = try await response.body.collect(upTo: 1 << 26)
+    return (Int(response.status.code), (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]) ?? [:])
+}

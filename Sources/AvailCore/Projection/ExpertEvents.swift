@@ -1,0 +1,138 @@
+import Foundation
+
+/// The bodies of availd's own events (source `api`) about experts. Their JSON is the log's
+/// format: add fields as optionals, never rename.
+public enum ExpertEvent: Sendable, Equatable {
+    case updated(ExpertUpdated)
+    case calendlyConnected(CalendlyConnected)
+    case disconnected(IntegrationDisconnected)
+
+    public var expertID: String {
+        switch self {
+        case .updated(let event): event.expertID
+        case .calendlyConnected(let event): event.expertID
+        case .disconnected(let event): event.expertID
+        }
+    }
+
+    /// The log's `type` for this event.
+    public var type: String {
+        switch self {
+        case .updated: ExpertUpdated.type
+        case .calendlyConnected: CalendlyConnected.type
+        case .disconnected: IntegrationDisconnected.type
+        }
+    }
+
+    /// The body as stored.
+    public func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain strings and numbers cannot fail.
+        switch self {
+        case .updated(let event): return try! encoder.encode(event)
+        case .calendlyConnected(let event): return try! encoder.encode(event)
+        case .disconnected(let event): return try! encoder.encode(event)
+        }
+    }
+
+    /// Reads an `api` event of `type`; nil when the type is not an expert event.
+    static func decode(type: String, body: Data) throws -> ExpertEvent? {
+        let decoder = JSONDecoder()
+        switch type {
+        case ExpertUpdated.type: return .updated(try decoder.decode(ExpertUpdated.self, from: body))
+        case CalendlyConnected.type: return .calendlyConnected(try decoder.decode(CalendlyConnected.self, from: body))
+        case IntegrationDisconnected.type:
+            return .disconnected(try decoder.decode(IntegrationDisconnected.self, from: body))
+        default: return nil
+        }
+    }
+}
+
+/// `PUT /experts/{id}`: creates the expert or changes its name, email or time zone.
+public struct ExpertUpdated: Codable, Sendable, Equatable {
+    public static let type = "expert.updated"
+    public var expertID: String
+    public var name: String
+    public var email: String
+    public var timezone: String
+    public var at: Timestamp
+
+    public init(expertID: String, name: String, email: String, timezone: String, at: Timestamp) {
+        self.expertID = expertID
+        self.name = name
+        self.email = email
+        self.timezone = timezone
+        self.at = at
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, email, timezone, at
+        case expertID = "expert_id"
+    }
+}
+
+/// `PUT /experts/{id}/integration` with `type: calendly`.
+public struct CalendlyConnected: Codable, Sendable, Equatable {
+    public static let type = "expert.calendly_connected"
+    public var expertID: String
+    public var eventLink: String
+    /// Resolved through Calendly's API when a token is configured; otherwise nil.
+    public var eventTypeURI: String?
+    public var userURI: String?
+    public var eventTypeName: String?
+    public var durationMinutes: Int?
+    public var at: Timestamp
+
+    public init(
+        expertID: String, eventLink: String, eventTypeURI: String? = nil, userURI: String? = nil,
+        eventTypeName: String? = nil, durationMinutes: Int? = nil, at: Timestamp
+    ) {
+        self.expertID = expertID
+        self.eventLink = eventLink
+        self.eventTypeURI = eventTypeURI
+        self.userURI = userURI
+        self.eventTypeName = eventTypeName
+        self.durationMinutes = durationMinutes
+        self.at = at
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case at
+        case expertID = "expert_id", eventLink = "event_link", eventTypeURI = "event_type_uri"
+        case userURI = "user_uri", eventTypeName = "event_type_name", durationMinutes = "duration_minutes"
+    }
+}
+
+/// `DELETE /experts/{id}/integration`.
+public struct IntegrationDisconnected: Codable, Sendable, Equatable {
+    public static let type = "expert.integration_disconnected"
+    public var expertID: String
+    public var at: Timestamp
+
+    public init(expertID: String, at: Timestamp) {
+        self.expertID = expertID
+        self.at = at
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case at
+        case expertID = "expert_id"
+    }
+}
+
+extension Timestamp: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let value = Timestamp(rfc3339: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 time: \(text)")
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+
+/// A log event read for the fold: what it says, in the fold's terms.
+public enum ProjectionInput: Sendable {
+    case inviteeCreated(inviteeURI: String, snapshot: InviteeSnapshot, oldInvitee: String?, version: FactVersion)
+    case inviteeCanceled(inviteeURI: String, cancellation: Cancellation, newInvitee: String?, version: FactVersion)
+    case noShow(inviteeURI: String, isNoShow: Bool, snapshot: InviteeSnapshot?, version: FactVersion)
+    case expert(ExpertEvent)
+    /// Kept in the log, not projected: unknown names and resources availd does not model.
+    case skipped
+
+    /// Invitee URIs whose facts applying this input reads or changes.
+    public var inviteeURIs: [String] {
+        switch self {
+        case .inviteeCreated(let uri, _, let other, _), .inviteeCanceled(let uri, _, let other, _):
+            [uri] + (other.map { [$0] } ?? [])
+        case .noShow(let uri, _, _, _): [uri]
+        case .expert, .skipped: []
+        }
+    }
+
+    /// Reads `event`; throws `ParkReason` when it is meant for the fold but cannot be applied.
+    public init(_ event: LogEvent) throws(ParkReason) {
+        switch (event.event.source, event.event.type) {
+        case (.calendly, "invitee.created"), (.calendly, "invitee.canceled"),
+            (.calendly, "invitee_no_show.created"), (.calendly, "invitee_no_show.deleted"):
+            self = try Self.invitee(event)
+        case (.api, _):
+            do {
+                self = try ExpertEvent.decode(type: event.event.type, body: event.event.body).map(Self.expert) ?? .skipped
+            } catch {
+                throw ParkReason("\(event.event.type) body does not decode: \(Self.describe(error))")
+            }
+        default:
+            self = .skipped
+        }
+    }
+
+    private static func invitee(_ event: LogEvent) throws(ParkReason) -> ProjectionInput {
+        let delivery: InviteeDelivery
+        do {
+            delivery = try JSONDecoder().decode(InviteeDelivery.self, from: event.event.body)
+        } catch {
+            throw ParkReason("payload does not decode: \(describe(error))")
+        }
+        let payload = delivery.payload
+        let version = FactVersion(
+            at: delivery.createdAt.map { Timestamp(rfc3339: $0)?.description ?? $0 } ?? "",
+            rank: delivery.event == "invitee_no_show.deleted" ? 1 : 0,
+            key: event.event.dedupeKey.rawValue)
+        switch delivery.event {
+        case "invitee.created":
+            let uri = try required(payload.uri, "payload.uri")
+            return .inviteeCreated(
+                inviteeURI: uri, snapshot: try InviteeSnapshot(payload), oldInvitee: nonEmpty(payload.oldInvitee),
+                version: version)
+        case "invitee.canceled":
+            let uri = try required(payload.uri, "payload.uri")
+            let cancellation = Cancellation(
+                snapshot: try InviteeSnapshot(payload),
+                rescheduled: payload.rescheduled ?? false,
+                canceledBy: payload.cancellation?.canceledBy,
+                reason: payload.cancellation?.reason,
+                cancelerType: payload.cancellation?.cancelerType,
+                canceledAt: try time(payload.cancellation?.createdAt, "payload.cancellation.created_at"))
+            return .inviteeCanceled(
+                inviteeURI: uri, cancellation: cancellation, newInvitee: nonEmpty(payload.newInvitee), version: version)
+        default:
+            // Two documented forms: the Invitee itself (`uri` is the invitee), or a bare
+            // no-show `{uri, invitee, created_at}` (`uri` is the no-show).
+            let bare = payload.invitee != nil
+            let uri = try required(payload.invitee ?? payload.uri, bare ? "payload.invitee" : "payload.uri")
+            return .noShow(
+                inviteeURI: uri,
+                isNoShow: delivery.event == "invitee_no_show.created",
+                snapshot: bare ? nil : try InviteeSnapshot(payload),
+                version: version)
+        }
+    }
+
+    private static func required(_ value: String?, _ field: String) throws(ParkReason) -> String {
+        guard let value = nonEmpty(value) else { throw ParkReason("\(field) is missing") }
+        return value
+    }
+
+    private static func nonEmpty(_ value: String?) -> String? {
+        value.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    static func time(_ text: String?, _ field: String) throws(ParkReason) -> Timestamp? {
+        guard let text else { return nil }
+        guard let time = Timestamp(rfc3339: text) else { throw ParkReason("\(field) is not an RFC 3339 time: \(text)") }
+        return time
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "not valid JSON" }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "\((context.codingPath + [key]).map(\.stringValue).joined(separator: ".")) is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        @unknown default:
+            return "not decodable"
+        }
+    }
+}
+
+/// Why an event meant for the fold could not be applied. The event stays in the log; the
+/// projector parks it with this reason and carries on.
+public struct ParkReason: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+extension InviteeSnapshot {
+    init(_ payload: InviteePayload) throws(ParkReason) {
+        let event = payload.scheduledEvent
+        var emails = Set<String>()
+        for membership in event?.eventMemberships ?? [] {
+            if let email = membership.userEmail.map(EmailAddress.normalize), !email.isEmpty { emails.insert(email) }
+        }
+        self.init(
+            name: payload.name,
+            email: payload.email,
+            timezone: payload.timezone,
+            scheduledEventURI: event?.uri ?? payload.event,
+            eventTypeURI: event?.eventType,
+            startTime: try ProjectionInput.time(event?.startTime, "payload.scheduled_event.start_time"),
+            endTime: try ProjectionInput.time(event?.endTime, "payload.scheduled_event.end_time"),
+            hostEmails: emails.sorted(),
+            createdAt: try ProjectionInput.time(payload.createdAt, "payload.created_at"),
+            updatedAt: try ProjectionInput.time(payload.updatedAt, "payload.updated_at"))
+    }
+}
+
+public enum EmailAddress {
+    /// How emails are compared when matching an expert: trimmed and lower-cased.
+    public static func normalize(_ email: String) -> String {
+        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+}

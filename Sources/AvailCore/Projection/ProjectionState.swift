@@ -1,0 +1,92 @@
+/// The fold's state: experts and the merged facts of every invitee the log has mentioned.
+///
+/// `apply` is the fold, (state, event) → state, and nothing else changes the state. The
+/// projector may hold only the part of the state a batch needs (the experts, and the facts of
+/// the invitees the batch names); `changes` tells it what to write back.
+public struct ProjectionState: Sendable {
+    public var experts: [String: ExpertProfile]
+    /// Keyed by invitee URI.
+    public var facts: [String: AppointmentFacts]
+
+    public init(experts: [String: ExpertProfile] = [:], facts: [String: AppointmentFacts] = [:]) {
+        self.experts = experts
+        self.facts = facts
+    }
+
+    public mutating func apply(_ input: ProjectionInput, changes: inout ProjectionChanges) throws(ParkReason) {
+        switch input {
+        case .inviteeCreated(let uri, let snapshot, let oldInvitee, let version):
+            facts[uri, default: AppointmentFacts(inviteeURI: uri)].created.merge(snapshot, version: version)
+            changes.invitees.insert(uri)
+            if let oldInvitee, oldInvitee != uri {
+                facts[uri]!.link(rescheduledFrom: oldInvitee)
+                facts[oldInvitee, default: AppointmentFacts(inviteeURI: oldInvitee)].link(rescheduledTo: uri)
+                changes.invitees.insert(oldInvitee)
+            }
+        case .inviteeCanceled(let uri, let cancellation, let newInvitee, let version):
+            facts[uri, default: AppointmentFacts(inviteeURI: uri)].canceled.merge(cancellation, version: version)
+            changes.invitees.insert(uri)
+            if let newInvitee, newInvitee != uri {
+                facts[uri]!.link(rescheduledTo: newInvitee)
+                facts[newInvitee, default: AppointmentFacts(inviteeURI: newInvitee)].link(rescheduledFrom: uri)
+                changes.invitees.insert(newInvitee)
+            }
+        case .noShow(let uri, let isNoShow, let snapshot, let version):
+            facts[uri, default: AppointmentFacts(inviteeURI: uri)].noShow.merge(isNoShow, version: version)
+            if let snapshot { facts[uri]!.noShowSnapshot.merge(snapshot, version: version) }
+            changes.invitees.insert(uri)
+        case .expert(let event):
+            try apply(event, changes: &changes)
+        case .skipped:
+            break
+        }
+    }
+
+    private mutating func apply(_ event: ExpertEvent, changes: inout ProjectionChanges) throws(ParkReason) {
+        let id = event.expertID
+        let before = experts[id]
+        var expert: ExpertProfile
+        switch event {
+        case .updated(let update):
+            expert = before ?? ExpertProfile(
+                id: id, name: update.name, email: update.email, timezone: update.timezone,
+                createdAt: update.at, updatedAt: update.at)
+            expert.name = update.name
+            expert.email = update.email
+            expert.timezone = update.timezone
+            expert.updatedAt = update.at
+        case .calendlyConnected(let connection):
+            guard let existing = before else { throw ParkReason("expert \(id) does not exist") }
+            expert = existing
+            expert.integrationType = .calendly
+            expert.calendlyConfig = CalendlyConfig(
+                eventLink: connection.eventLink, eventTypeURI: connection.eventTypeURI, userURI: connection.userURI,
+                eventTypeName: connection.eventTypeName, durationMinutes: connection.durationMinutes,
+                connectedAt: connection.at)
+            if let uri = connection.eventTypeURI, !expert.pastEventTypeURIs.contains(uri) {
+                expert.pastEventTypeURIs = (expert.pastEventTypeURIs + [uri]).sorted()
+            }
+            expert.updatedAt = connection.at
+        case .disconnected(let disconnection):
+            guard let existing = before else { throw ParkReason("expert \(id) does not exist") }
+            expert = existing
+            expert.integrationType = .none
+            expert.calendlyConfig = nil
+            expert.updatedAt = disconnection.at
+        }
+        experts[id] = expert
+        changes.experts.insert(id)
+        if let before { changes.matchKeys.formUnion(before.matchKeys) }
+        changes.matchKeys.formUnion(expert.matchKeys)
+    }
+}
+
+/// What applying events changed: the invitees whose facts changed, the experts that changed,
+/// and the match keys (old and new) of those experts, whose appointments may change hands.
+public struct ProjectionChanges: Sendable {
+    public var invitees: Set<String> = []
+    public var experts: Set<String> = []
+    public var matchKeys = MatchKeys()
+
+    public init() {}
+}

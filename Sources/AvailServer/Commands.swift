@@ -1,0 +1,54 @@
+import AvailCore
+import AvailStore
+import Foundation
+
+/// Appends availd's own events (source `api`) and answers once the read models include them,
+/// so a command's response, and any read after it, shows its effect.
+struct Commands: Sendable {
+    let writer: LogWriter
+    let progress: ProjectionProgress
+    let waitTimeout: Duration
+
+    /// Appends `event` and waits for it to be projected; returns its position.
+    @discardableResult
+    func record(_ event: ExpertEvent) async throws -> Int64 {
+        let outcome: AppendOutcome
+        do {
+            outcome = try await writer.append(NewEvent(
+                stream: StreamName(category: "expert", id: event.expertID),
+                type: event.type,
+                source: .api,
+                recordedAt: .now(),
+                // Every command is a new event: a random key never collides with a delivery's.
+                dedupeKey: DedupeKey(rawValue: "cmd:" + UUID().uuidString.lowercased()),
+                body: event.encoded()))
+        } catch {
+            throw Problem.unavailable("the change could not be stored; nothing was changed, retry later")
+        }
+        guard await progress.wait(for: outcome.position, timeout: waitTimeout) else {
+            throw Problem.projectionLag(outcome.position)
+        }
+        return outcome.position
+    }
+}
+
+/// What a caller may name an expert: it becomes part of URLs and of a stream name.
+enum ExpertID {
+    static func validate(_ text: String) throws -> String {
+        let allowed = text.unicodeScalars.allSatisfy { scalar in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-" || scalar == "_")
+        }
+        guard (1...64).contains(text.utf8.count), allowed else {
+            throw Problem.invalidParameter("id", "an expert id is 1 to 64 ASCII letters, digits, '-' or '_'")
+        }
+        return text
+    }
+}
+
+enum TimeZoneName {
+    private static let known = Set(TimeZone.knownTimeZoneIdentifiers)
+
+    static func isValid(_ name: String) -> Bool {
+        known.contains(name) || name == "UTC"
+    }
+}

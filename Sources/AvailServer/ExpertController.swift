@@ -1,0 +1,94 @@
+import AvailCore
+import AvailStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Experts and their integration: `PUT`/`GET /experts/{id}`, `PUT`/`DELETE /experts/{id}/integration`.
+/// Changes are events in the log; the answer is read back from the read models.
+struct ExpertController: Sendable {
+    let readModels: ReadModels
+    let commands: Commands
+
+    func addRoutes(to group: RouterGroup<some RequestContext>) {
+        group.put("/experts/:id") { request, context in try await self.put(request, context: context) }
+        group.get("/experts/:id") { _, context -> Response in try Response.json(ExpertView(expert: try await self.expert(context))) }
+        group.put("/experts/:id/integration") { request, context in try await self.connect(request, context: context) }
+        group.delete("/experts/:id/integration") { _, context in try await self.disconnect(context) }
+    }
+
+    struct ProfileRequest: Decodable {
+        var name: String
+        var email: String
+        var timezone: String
+    }
+
+    struct IntegrationRequest: Decodable {
+        var type: String
+        var eventLink: String?
+
+        enum CodingKeys: String, CodingKey {
+            case type
+            case eventLink = "event_link"
+        }
+    }
+
+    func put(_ request: Request, context: some RequestContext) async throws -> Response {
+        let id = try ExpertID.validate(context.parameters.get("id") ?? "")
+        let body = try await request.decodeJSON(ProfileRequest.self)
+        let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(name.count) else { throw Problem.invalidField("name", "must be 1 to 200 characters") }
+        let email = body.email.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard Self.looksLikeEmail(email) else { throw Problem.invalidField("email", "must be an email address") }
+        guard TimeZoneName.isValid(body.timezone) else {
+            throw Problem.invalidField("timezone", "must be an IANA time zone such as Europe/Berlin")
+        }
+        try await commands.record(.updated(ExpertUpdated(expertID: id, name: name, email: email, timezone: body.timezone, at: .now())))
+        return try .json(ExpertView(expert: try await expert(id)))
+    }
+
+    func connect(_ request: Request, context: some RequestContext) async throws -> Response {
+        let existing = try await expert(context)
+        let body = try await request.decodeJSON(IntegrationRequest.self)
+        switch body.type {
+        case "calendly":
+            guard let text = body.eventLink else { throw Problem.invalidField("event_link", "is required") }
+            let link: EventLink
+            do {
+                link = try EventLink(parsing: text)
+            } catch {
+                throw Problem(.badRequest, code: "invalid_event_link", detail: "event_link \(error.description)")
+            }
+            try await commands.record(
+                .calendlyConnected(CalendlyConnected(expertID: existing.id, eventLink: link.description, at: .now())))
+        case "native":
+            // The native schedule, its validation and its strategy come with the strategy layer.
+            throw Problem(
+                .badRequest, code: "unsupported_integration", detail: "type: native schedules are not available yet")
+        default:
+            throw Problem.invalidField("type", "must be \"calendly\" or \"native\"")
+        }
+        return try .json(ExpertView(expert: try await expert(existing.id)))
+    }
+
+    func disconnect(_ context: some RequestContext) async throws -> Response {
+        let existing = try await expert(context)
+        try await commands.record(.disconnected(IntegrationDisconnected(expertID: existing.id, at: .now())))
+        return try .json(ExpertView(expert: try await expert(existing.id)))
+    }
+
+    private func expert(_ context: some RequestContext) async throws -> ExpertProfile {
+        try await expert(try ExpertID.validate(context.parameters.get("id") ?? ""))
+    }
+
+    private func expert(_ id: String) async throws -> ExpertProfile {
+        guard let expert = try await readModels.expert(id: id) else { throw Problem.notFound("no expert \(id)") }
+        return expert
+    }
+
+    static func looksLikeEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return text.utf8.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
+            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".") && !text.contains(where: \.isWhitespace)
+    }
+}

@@ -1,0 +1,163 @@
+import AvailCore
+import Foundation
+import GRDB
+
+/// The experts as the projector last wrote them, with the directory built from them. The
+/// projector keeps this in memory between batches; it is rebuilt when experts change.
+public struct ExpertCache: Sendable {
+    public private(set) var experts: [String: ExpertProfile]
+    public private(set) var directory: ExpertDirectory
+
+    public init(_ experts: [String: ExpertProfile] = [:]) {
+        self.experts = experts
+        self.directory = ExpertDirectory(experts.values)
+    }
+}
+
+/// One log event ready for the fold, or the reason it cannot be applied.
+public struct PreparedEvent: Sendable {
+    public var event: LogEvent
+    public var input: Result<ProjectionInput, ParkReason>
+
+    /// Decoding is pure and the costly part, so it happens before the write transaction.
+    public init(_ event: LogEvent) {
+        self.event = event
+        self.input = Result { () throws(ParkReason) in try ProjectionInput(event) }
+    }
+}
+
+extension ReadModels {
+    public enum BatchResult: Sendable {
+        /// Applied; the read models now include `position`.
+        case applied(position: Int64, experts: ExpertCache, parked: Int)
+        /// The checkpoint was not where the batch starts (a rebuild ran meanwhile): nothing was
+        /// written; read the experts again and continue from `checkpoint`.
+        case stale(checkpoint: Int64)
+    }
+
+    /// Applies `batch` (consecutive events right after `checkpoint`) and moves the checkpoint,
+    /// in one transaction: a crash leaves either all of it or none.
+    public func apply(_ batch: [PreparedEvent], after checkpoint: Int64, experts cache: ExpertCache) async throws
+        -> BatchResult
+    {
+        guard let last = batch.last?.event.position else { return .applied(position: checkpoint, experts: cache, parked: 0) }
+        return try await database.write { db in
+            let current = try Self.checkpoint(db)
+            guard current == checkpoint else { return .stale(checkpoint: current) }
+
+            let uris = Set(batch.flatMap { (try? $0.input.get())?.inviteeURIs ?? [] })
+            var state = ProjectionState(experts: cache.experts, facts: try Self.facts(for: uris, db))
+            var changes = ProjectionChanges()
+            var parked = 0
+            for prepared in batch {
+                do throws(ParkReason) {
+                    try state.apply(try prepared.input.get(), changes: &changes)
+                } catch {
+                    try Self.park(ParkedEvent(event: prepared.event, reason: error.description), db)
+                    parked += 1
+                }
+            }
+
+            let cache = changes.experts.isEmpty ? cache : ExpertCache(state.experts)
+            for id in changes.experts.sorted() { try state.experts[id]!.save(db) }
+            var written = Set<String>()
+            for uri in changes.invitees {
+                let facts = state.facts[uri]!
+                try facts.save(db)
+                guard let snapshot = facts.snapshot,
+                    let appointment = Appointment(facts: facts, expertID: cache.directory.expert(for: snapshot))
+                else { continue }
+                try appointment.save(eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails, db)
+                written.insert(appointment.id)
+            }
+            if !changes.matchKeys.isEmpty {
+                try Self.reassign(matching: changes.matchKeys, experts: changes.experts, skipping: written, cache.directory, db)
+            }
+            try Self.setCheckpoint(last, db)
+            return .applied(position: last, experts: cache, parked: parked)
+        }
+    }
+
+    static func facts(for uris: Set<String>, _ db: Database) throws -> [String: AppointmentFacts] {
+        var facts: [String: AppointmentFacts] = [:]
+        let decoder = JSONDecoder()
+        for chunk in Array(uris).chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(
+                db, sql: "SELECT facts FROM invitee_facts WHERE invitee_uri IN (\(marks))", arguments: StatementArguments(chunk))
+            {
+                let item = try decoder.decode(AppointmentFacts.self, from: row["facts"] as Data)
+                facts[item.inviteeURI] = item
+            }
+        }
+        return facts
+    }
+
+    /// Recomputes the expert of every appointment an expert change may move: those of the
+    /// changed experts and those naming one of their event types or emails (before or after).
+    private static func reassign(
+        matching keys: MatchKeys, experts: Set<String>, skipping written: Set<String>, _ directory: ExpertDirectory,
+        _ db: Database
+    ) throws {
+        var candidates = Set<String>()
+        func collect(_ sql: String, _ values: some Collection<String>) throws {
+            for chunk in Array(values).chunked(500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                candidates.formUnion(try String.fetchAll(db, sql: sql.replacingOccurrences(of: "%", with: marks), arguments: StatementArguments(chunk)))
+            }
+        }
+        try collect("SELECT id FROM appointments WHERE expert_id IN (%)", experts)
+        try collect("SELECT id FROM appointments WHERE event_type_uri IN (%)", keys.eventTypeURIs)
+        try collect("SELECT appointment_id FROM appointment_hosts WHERE email IN (%)", keys.emails)
+        candidates.subtract(written)
+        for chunk in Array(candidates).chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, expert_id, event_type_uri, host_emails FROM appointments WHERE id IN (\(marks))",
+                arguments: StatementArguments(chunk))
+            for row in rows {
+                let hosts: String = row["host_emails"]
+                let expert = directory.expert(
+                    eventTypeURI: row["event_type_uri"],
+                    hostEmails: hosts.isEmpty ? [] : hosts.split(separator: "\n").map(String.init))
+                if expert != row["expert_id"] {
+                    try db.cachedStatement(sql: "UPDATE appointments SET expert_id = ? WHERE id = ?")
+                        .execute(arguments: [expert, row["id"] as String])
+                }
+            }
+        }
+    }
+
+    static func park(_ parked: ParkedEvent, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO parked_events (position, type, reason, recorded_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [parked.position, parked.type, parked.reason, parked.recordedAt.description])
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
+
+extension ReadModels {
+    /// Applies everything the log holds beyond the checkpoint, batch by batch: what the daemon's
+    /// projector does continuously, for commands that write the log without a daemon.
+    @discardableResult
+    public func catchUp(with log: EventLog, batchSize: Int = 1000) async throws -> Int64 {
+        var checkpoint = try await self.checkpoint()
+        var experts = ExpertCache(try await self.experts())
+        while true {
+            let events = try await log.events(after: checkpoint, limit: batchSize)
+            if events.isEmpty { return checkpoint }
+            switch try await apply(events.map(PreparedEvent.init), after: checkpoint, experts: experts) {
+            case .applied(let position, let cache, _):
+                checkpoint = position
+                experts = cache
+            case .stale(let found):
+                checkpoint = found
+                experts = ExpertCache(try await self.experts())
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import AvailCore
+import GRDB
+
+/// A page of an expert's appointments, ordered by `start_time` then `id`.
+public struct AppointmentPage: Sendable {
+    public var appointments: [Appointment]
+    /// Where the next page starts; nil on the last page.
+    public var next: AppointmentCursor?
+}
+
+/// A position in the `(start_time, id)` order.
+public struct AppointmentCursor: Sendable, Equatable {
+    /// Empty for an appointment without a start time (those sort first).
+    public var startTime: String
+    public var id: String
+
+    public init(startTime: String, id: String) {
+        self.startTime = startTime
+        self.id = id
+    }
+}
+
+public struct AppointmentQuery: Sendable {
+    public var expertID: String
+    public var status: AppointmentStatus?
+    /// Bounds on `start_time`: `from` inclusive, `to` exclusive.
+    public var from: Timestamp?
+    public var to: Timestamp?
+    public var after: AppointmentCursor?
+    public var limit: Int
+
+    public init(
+        expertID: String, status: AppointmentStatus? = nil, from: Timestamp? = nil, to: Timestamp? = nil,
+        after: AppointmentCursor? = nil, limit: Int = 100
+    ) {
+        self.expertID = expertID
+        self.status = status
+        self.from = from
+        self.to = to
+        self.after = after
+        self.limit = limit
+    }
+}
+
+extension ReadModels {
+    public func expert(id: String) async throws -> ExpertProfile? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM expert_profiles WHERE id = ?", arguments: [id]).map(ExpertProfile.init(row:))
+        }
+    }
+
+    public func appointment(id: String) async throws -> Appointment? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM appointments WHERE id = ?", arguments: [id]).map(Appointment.init(row:))
+        }
+    }
+
+    public func appointments(_ query: AppointmentQuery) async throws -> AppointmentPage {
+        try await database.read { db in
+            // Walks the (expert_id, start_time, id) index; NULL start times are stored as ''
+            // for the comparison so they sort first, as in the index.
+            var sql = "SELECT * FROM appointments WHERE expert_id = ?"
+            var arguments: StatementArguments = [query.expertID]
+            if let status = query.status {
+                sql += " AND status = ?"
+                arguments += [status.rawValue]
+            }
+            if let from = query.from {
+                sql += " AND start_time >= ?"
+                arguments += [from.description]
+            }
+            if let to = query.to {
+                sql += " AND start_time < ?"
+                arguments += [to.description]
+            }
+            if let after = query.after {
+                sql += " AND (coalesce(start_time, ''), id) > (?, ?)"
+                arguments += [after.startTime, after.id]
+            }
+            sql += " ORDER BY start_time, id LIMIT ?"
+            arguments += [query.limit + 1]
+            var appointments = try Row.fetchAll(db, sql: sql, arguments: arguments).map(Appointment.init(row:))
+            var next: AppointmentCursor?
+            if appointments.count > query.limit {
+                appointments.removeLast()
+                let last = appointments[appointments.count - 1]
+                next = AppointmentCursor(startTime: last.startTime?.description ?? "", id: last.id)
+            }
+            return AppointmentPage(appointments: appointments, next: next)
+        }
+    }
+
+    public func parked(after position: Int64 = 0, limit: Int = 100) async throws -> [ParkedEvent] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM parked_events WHERE position > ? ORDER BY position LIMIT ?",
+                arguments: [position, limit]
+            ).map { row in
+                ParkedEvent(
+                    position: row["position"], type: row["type"], reason: row["reason"],
+                    recordedAt: Timestamp(rfc3339: row["recorded_at"]) ?? Timestamp(microseconds: 0))
+            }
+        }
+    }
+}

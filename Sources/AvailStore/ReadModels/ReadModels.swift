@@ -1,0 +1,54 @@
+import AvailCore
+import Foundation
+import GRDB
+
+/// The projector's tables: `expert_profiles`, `appointments` and what they are made from.
+/// Written only by the projector (`apply`) and by `replace` (a rebuild), each time together
+/// with the checkpoint, in one transaction.
+public struct ReadModels: Sendable {
+    public let database: any DatabaseWriter
+
+    public init(database: any DatabaseWriter) {
+        self.database = database
+    }
+
+    /// The last log position the read models include.
+    public func checkpoint() async throws -> Int64 {
+        try await database.read { db in try Self.checkpoint(db) }
+    }
+
+    /// Every expert, for the projector's directory.
+    public func experts() async throws -> [String: ExpertProfile] {
+        try await database.read { db in try Self.experts(db) }
+    }
+
+    static func checkpoint(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT position FROM projection_checkpoint WHERE name = 'read_models'") ?? 0
+    }
+
+    static func setCheckpoint(_ position: Int64, _ db: Database) throws {
+        try db.execute(sql: "UPDATE projection_checkpoint SET position = ? WHERE name = 'read_models'", arguments: [position])
+    }
+
+    static func experts(_ db: Database) throws -> [String: ExpertProfile] {
+        var experts: [String: ExpertProfile] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM expert_profiles") {
+            let expert = try ExpertProfile(row: row)
+            experts[expert.id] = expert
+        }
+        return experts
+    }
+}
+
+/// JSON for the columns that hold a document; sorted keys so equal values are equal bytes.
+enum ColumnJSON {
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<Value: Decodable>(_ type: Value.Type, _ text: String) throws -> Value {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}

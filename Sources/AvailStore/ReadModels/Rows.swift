@@ -1,0 +1,83 @@
+import AvailCore
+import Foundation
+import GRDB
+
+extension ExpertProfile {
+    init(row: Row) throws {
+        let integration: String = row["integration_type"]
+        let config: String? = row["calendly_config"]
+        let pastURIs: String = row["past_event_type_uris"]
+        guard let integrationType = IntegrationType(rawValue: integration),
+            let createdAt = Timestamp(rfc3339: row["created_at"]), let updatedAt = Timestamp(rfc3339: row["updated_at"])
+        else { throw DatabaseError(message: "expert_profiles row \(row["id"] as String) is unreadable") }
+        self.init(
+            id: row["id"], name: row["name"], email: row["email"], timezone: row["timezone"],
+            integrationType: integrationType,
+            calendlyConfig: try config.map { try ColumnJSON.decode(CalendlyConfig.self, $0) },
+            pastEventTypeURIs: try ColumnJSON.decode([String].self, pastURIs),
+            createdAt: createdAt, updatedAt: updatedAt)
+    }
+
+    func save(_ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO expert_profiles
+                (id, name, email, timezone, integration_type, calendly_config, past_event_type_uris, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                id, name, email, timezone, integrationType.rawValue, try calendlyConfig.map(ColumnJSON.encode),
+                try ColumnJSON.encode(pastEventTypeURIs), createdAt.description, updatedAt.description,
+            ])
+    }
+}
+
+extension Appointment {
+    init(row: Row) throws {
+        func time(_ column: String) -> Timestamp? {
+            (row[column] as String?).flatMap(Timestamp.init(rfc3339:))
+        }
+        let statusText: String = row["status"]
+        let cancellation: String? = row["cancellation"]
+        guard let status = AppointmentStatus(rawValue: statusText) else {
+            throw DatabaseError(message: "appointments row \(row["id"] as String) has status \(statusText)")
+        }
+        self.init(
+            id: row["id"], expertID: row["expert_id"], calendarType: row["calendar_type"],
+            externalCalendarEventID: row["external_calendar_event_id"],
+            externalInviteeURI: row["external_invitee_uri"], status: status,
+            startTime: time("start_time"), endTime: time("end_time"),
+            invitee: Invitee(name: row["invitee_name"], email: row["invitee_email"], timezone: row["invitee_timezone"]),
+            rescheduledFrom: row["rescheduled_from"], rescheduledTo: row["rescheduled_to"],
+            cancellation: try cancellation.map { try ColumnJSON.decode(CancellationView.self, $0) },
+            noShow: row["no_show"], createdAt: time("created_at"), updatedAt: time("updated_at"))
+    }
+
+    /// Writes the appointment and its host index, replacing what was there.
+    func save(eventTypeURI: String?, hostEmails: [String], _ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO appointments
+                (id, expert_id, calendar_type, external_calendar_event_id, external_invitee_uri, status,
+                 start_time, end_time, invitee_name, invitee_email, invitee_timezone, rescheduled_from,
+                 rescheduled_to, cancellation, no_show, created_at, updated_at, event_type_uri, host_emails)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                id, expertID, calendarType, externalCalendarEventID, externalInviteeURI, status.rawValue,
+                startTime?.description, endTime?.description, invitee.name, invitee.email, invitee.timezone,
+                rescheduledFrom, rescheduledTo, try cancellation.map(ColumnJSON.encode), noShow,
+                createdAt?.description, updatedAt?.description, eventTypeURI, hostEmails.joined(separator: "\n"),
+            ])
+        try db.cachedStatement(sql: "DELETE FROM appointment_hosts WHERE appointment_id = ?").execute(arguments: [id])
+        for email in hostEmails {
+            try db.cachedStatement(sql: "INSERT INTO appointment_hosts (email, appointment_id) VALUES (?, ?)")
+                .execute(arguments: [email, id])
+        }
+    }
+}
+
+extension AppointmentFacts {
+    func save(_ db: Database) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO invitee_facts (invitee_uri, facts) VALUES (?, ?)")
+            .execute(arguments: [inviteeURI, try encoder.encode(self)])
+    }
+}

@@ -1,0 +1,87 @@
+import AvailCore
+import Foundation
+
+/// The fixture corpus as log events, and the experts of `fixtures/README.md`.
+public enum Corpus {
+    /// Every delivery body under `fixtures/deliveries/` (duplicates included), in path order.
+    public static func fixtureBodies() throws -> [Data] {
+        try bodies(below: TestPaths.fixtures.appendingPathComponent("deliveries"))
+    }
+
+    /// The thirteen bodies Calendly published or real integrations captured.
+    public static func sampleBodies() throws -> [Data] {
+        try bodies(below: TestPaths.calendlySamples)
+    }
+
+    static func bodies(below folder: URL) throws -> [Data] {
+        try TestPaths.deliveryFiles(below: folder).flatMap { url in
+            DeliveryFile.bodies(contents: try Data(contentsOf: url), isJSONLines: url.pathExtension == "jsonl").map(\.bytes)
+        }
+    }
+
+    /// `bodies` as the log would hold them: positions from 1, one event per body (duplicates
+    /// are kept, so the fold's own idempotence is what is tested).
+    public static func events(_ bodies: [Data], startingAt first: Int64 = 1) throws -> [LogEvent] {
+        try bodies.enumerated().map { offset, body in
+            let delivery = try Delivery(body: body)
+            return LogEvent(
+                position: first + Int64(offset), streamVersion: 1,
+                event: NewEvent(delivery: delivery, signature: nil, receivedAt: Timestamp(microseconds: 1_795_000_000_000_000)),
+                hash: [])
+        }
+    }
+
+    /// An `api` event as the daemon would log it.
+    public static func event(_ expertEvent: ExpertEvent, position: Int64) -> LogEvent {
+        LogEvent(
+            position: position, streamVersion: 1,
+            event: NewEvent(
+                stream: StreamName(category: "expert", id: expertEvent.expertID), type: expertEvent.type, source: .api,
+                recordedAt: Timestamp(microseconds: 1_795_000_000_000_000),
+                dedupeKey: DedupeKey(rawValue: "cmd:\(position)"), body: expertEvent.encoded()),
+            hash: [])
+    }
+
+    public struct Expert: Sendable {
+        public var id: String
+        public var name: String
+        public var email: String
+        public var timezone: String
+        public var eventLink: String
+        public var eventTypeURI: String
+        public var userURI: String
+    }
+
+    /// The three experts every fixture booking belongs to (fixtures/README.md, "Experts").
+    public static let experts = [
+        Expert(
+            id: "ada", name: "Ada Lovelace", email: "ada.lovelace@experts.example", timezone: "Europe/London",
+            eventLink: "https://calendly.com/ada-lovelace/30min",
+            eventTypeURI: "https://api.calendly.com/event_types/839a144c-94df-45bf-9708-62a6c496b3a5",
+            userURI: "https://api.calendly.com/users/fa34b458-2602-4848-90f7-32756ce929ac"),
+        Expert(
+            id: "grace", name: "Grace Hopper", email: "grace.hopper@experts.example", timezone: "America/New_York",
+            eventLink: "https://calendly.com/grace-hopper/60min",
+            eventTypeURI: "https://api.calendly.com/event_types/1d943767-b7f0-40f8-9907-8f434e9e2aae",
+            userURI: "https://api.calendly.com/users/c44fbb8a-28b8-40b4-b9aa-e9d16159c8c1"),
+        Expert(
+            id: "alan", name: "Alan Turing", email: "alan.turing@experts.example", timezone: "Europe/Berlin",
+            eventLink: "https://calendly.com/alan-turing/45min",
+            eventTypeURI: "https://api.calendly.com/event_types/5d4ed380-efef-4018-8c1a-30056a95a9d5",
+            userURI: "https://api.calendly.com/users/e6a00efb-6c34-46ba-a458-3eda03109d5f"),
+    ]
+
+    /// Creates `expert` and connects its event type, as the API would log it.
+    public static func setUp(_ expert: Expert, connectingEventType: Bool = true) -> [ExpertEvent] {
+        let at = Timestamp(microseconds: 1_795_000_000_000_000)
+        var events: [ExpertEvent] = [
+            .updated(ExpertUpdated(expertID: expert.id, name: expert.name, email: expert.email, timezone: expert.timezone, at: at))
+        ]
+        if connectingEventType {
+            events.append(.calendlyConnected(CalendlyConnected(
+                expertID: expert.id, eventLink: expert.eventLink, eventTypeURI: expert.eventTypeURI, userURI: expert.userURI,
+                eventTypeName: nil, durationMinutes: nil, at: at)))
+        }
+        return events
+    }
+}

@@ -1,0 +1,150 @@
+import AvailCore
+import AvailStore
+import AvailTesting
+import Foundation
+import GRDB
+import Testing
+
+/// The SQLite read models, written batch by batch, equal the in-memory fold of the same log.
+@Suite struct ReadModelsTests {
+    /// A log holding the experts, then `bodies`, deduplicated as the real log does.
+    static func log(_ bodies: [Data], experts: [ExpertEvent] = Corpus.experts.flatMap { Corpus.setUp($0) }) async throws -> EventLog {
+        let log = EventLog(database: try LogDatabase.open(path: ":memory:"))
+        var events = experts.enumerated().map { offset, expert in Corpus.event(expert, position: Int64(offset + 1)).event }
+        events += try bodies.map { NewEvent(delivery: try Delivery(body: $0), signature: nil, receivedAt: .now()) }
+        _ = try await log.append(events)
+        return log
+    }
+
+    static func catchUp(_ readModels: ReadModels, _ log: EventLog, batchSizes seed: UInt64) async throws {
+        var random = SplitMix64(seed: seed)
+        var checkpoint = try await readModels.checkpoint()
+        var experts = ExpertCache(try await readModels.experts())
+        while true {
+            let events = try await log.events(after: checkpoint, limit: 1 + Int(random.next() % 17))
+            if events.isEmpty { return }
+            guard case .applied(let position, let cache, _) = try await readModels.apply(
+                events.map(PreparedEvent.init), after: checkpoint, experts: experts)
+            else { Issue.record("unexpected stale checkpoint"); return }
+            checkpoint = position
+            experts = cache
+        }
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3])
+    func batchesOfAnySizeGiveTheFoldsDigest(seed: UInt64) async throws {
+        var bodies = try Corpus.fixtureBodies() + Corpus.sampleBodies()
+        bodies += GeneratedCorpus.histories(seed: seed, invitees: 60).flatMap { $0 }
+        var random = SplitMix64(seed: seed)
+        bodies.shuffle(using: &random)
+        let log = try await Self.log(bodies)
+        let readModels = ReadModels(database: log.database)
+        try await Self.catchUp(readModels, log, batchSizes: seed)
+        let fold = try await log.fold()
+        let (position, digest) = try await readModels.digest()
+        #expect(position == fold.position)
+        #expect(digest == fold.digest)
+        let comparison = try await readModels.compareWithRebuild()
+        #expect(comparison.stored == comparison.rebuilt)
+    }
+
+    @Test func expertsArrivingAfterTheirAppointmentsClaimThem() async throws {
+        // Deliveries first, experts last, in small batches: the SQLite path must reassign.
+        let log = try await Self.log(try Corpus.fixtureBodies(), experts: [])
+        var next = try await log.lastPosition()
+        var experts: [NewEvent] = []
+        for event in Corpus.experts.flatMap({ Corpus.setUp($0) }) {
+            next += 1
+            experts.append(Corpus.event(event, position: next).event)
+        }
+        _ = try await log.append(experts)
+        let readModels = ReadModels(database: log.database)
+        try await Self.catchUp(readModels, log, batchSizes: 7)
+        let ada = try await readModels.appointments(AppointmentQuery(expertID: "ada", limit: 1000))
+        #expect(ada.appointments.count == 11)
+        #expect(try await readModels.digest().digest == (try await log.fold()).digest)
+    }
+
+    @Test func aFailedBatchLeavesNothingBehind() async throws {
+        let bodies = (0..<5).map { GeneratedCorpus.hosts[0].invitee(index: $0, seed: "atomic") }
+        let log = try await Self.log(bodies, experts: [])
+        let readModels = ReadModels(database: log.database)
+        // Make the fourth appointment's insert fail, as a full disk would, mid-batch.
+        try await log.database.writeWithoutTransaction { db in
+            try db.execute(sql: """
+                CREATE TEMP TRIGGER fail_fourth BEFORE INSERT ON main.appointments WHEN NEW.invitee_name = 'Invitee 3'
+                BEGIN SELECT RAISE(ABORT, 'disk full'); END
+                """)
+        }
+        let events = try await log.events(after: 0, limit: 100)
+        await #expect(throws: (any Error).self) {
+            _ = try await readModels.apply(events.map(PreparedEvent.init), after: 0, experts: ExpertCache())
+        }
+        #expect(try await readModels.checkpoint() == 0)
+        let counts = try await log.database.read { db in
+            try ["appointments", "invitee_facts", "appointment_hosts"].map { try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)") }
+        }
+        #expect(counts == [0, 0, 0])
+        // Once the cause is gone, the same batch applies.
+        try await log.database.writeWithoutTransaction { db in try db.execute(sql: "DROP TRIGGER temp.fail_fourth") }
+        guard case .applied(let position, _, _) = try await readModels.apply(
+            events.map(PreparedEvent.init), after: 0, experts: ExpertCache())
+        else { Issue.record("stale"); return }
+        #expect(position == 5)
+    }
+
+    @Test func aBatchThatDoesNotStartAtTheCheckpointIsRefused() async throws {
+        let log = try await Self.log((0..<4).map { GeneratedCorpus.hosts[0].invitee(index: $0, seed: "stale") }, experts: [])
+        let readModels = ReadModels(database: log.database)
+        try await readModels.catchUp(with: log)
+        let events = try await log.events(after: 0, limit: 2)
+        guard case .stale(let checkpoint) = try await readModels.apply(events.map(PreparedEvent.init), after: 0, experts: ExpertCache())
+        else { Issue.record("a stale batch was applied"); return }
+        #expect(checkpoint == 4)
+    }
+
+    @Test func parkedEventsAreKeptWithTheirReason() async throws {
+        let broken = Data(#"{"event":"invitee.canceled","created_at":"2026-11-20T10:00:00.000000Z","payload":{"uri":""}}"#.utf8)
+        let log = try await Self.log([broken, GeneratedCorpus.hosts[0].invitee(index: 1, seed: "parked")], experts: [])
+        let readModels = ReadModels(database: log.database)
+        try await readModels.catchUp(with: log)
+        let parked = try await readModels.parked()
+        #expect(parked.map(\.position) == [1])
+        #expect(parked.first?.reason == "payload.uri is missing")
+        #expect(try await readModels.checkpoint() == 2)
+    }
+
+    @Test func aRebuildReplacesTamperedReadModels() async throws {
+        let log = try await Self.log(try Corpus.fixtureBodies())
+        let readModels = ReadModels(database: log.database)
+        try await readModels.catchUp(with: log)
+        let good = try await readModels.digest()
+        try await log.database.write { db in try db.execute(sql: "UPDATE appointments SET status = 'canceled'") }
+        let tampered = try await readModels.compareWithRebuild()
+        #expect(tampered.stored != tampered.rebuilt)
+        #expect(try await readModels.replace(with: try await log.fold()))
+        #expect(try await readModels.digest() == good)
+    }
+
+    @Test func appointmentsArePagedInStartTimeOrder() async throws {
+        let log = try await Self.log(try Corpus.fixtureBodies())
+        let readModels = ReadModels(database: log.database)
+        try await readModels.catchUp(with: log)
+        var seen: [Appointment] = []
+        var query = AppointmentQuery(expertID: "grace", limit: 3)
+        while true {
+            let page = try await readModels.appointments(query)
+            seen += page.appointments
+            guard let next = page.next else { break }
+            query.after = next
+        }
+        #expect(seen.count == 15)
+        #expect(seen.map { $0.startTime! } == seen.map { $0.startTime! }.sorted())
+        #expect(Set(seen.map(\.id)).count == 15)
+        let canceled = try await readModels.appointments(AppointmentQuery(expertID: "grace", status: .canceled, limit: 100))
+        #expect(canceled.appointments.count == 3)
+        let december = try await readModels.appointments(AppointmentQuery(
+            expertID: "grace", from: Timestamp(rfc3339: "2026-12-05T00:00:00Z"), to: Timestamp(rfc3339: "2026-12-15T00:00:00Z")))
+        #expect(december.appointments.count == 5)
+    }
+}
