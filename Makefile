@@ -23,9 +23,10 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
 
-## Ingest figures of a release build; written under bench/results/.
+## Ingest and projection figures of a release build; written under bench/results/.
 bench: release
 	bench/ingest.sh
+	bench/projection.sh
 
 clean:
 	rm -rf .build var bench/results

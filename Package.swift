@@ -100,6 +100,7 @@ let package = Package(
             name: "availd-sim",
             dependencies: [
                 "AvailCore",
+                "AvailStore",
                 "AvailTesting",
                 "AvailClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

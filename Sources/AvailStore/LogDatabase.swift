@@ -2,6 +2,9 @@ import GRDB
 
 /// Opens availd's SQLite database: WAL, every commit `synchronous=FULL`, migrated.
 public enum LogDatabase {
+    /// The writer's page cache, in SQLite's negative-KiB form (32 MiB).
+    static let writerCacheSize = -32768
+
     /// The path that keeps everything in memory (tests, one-off commands).
     public static let inMemory = ":memory:"
 
@@ -26,7 +29,7 @@ public enum LogDatabase {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // The dedupe and stream indexes are read on every append: keep them in memory
             // (32 MiB) rather than pread them page by page.
-            try db.execute(sql: "PRAGMA cache_size = -32768")
+            try db.execute(sql: "PRAGMA cache_size = \(writerCacheSize)")
         }
         try Migrations.migrator.migrate(writer)
         return writer

@@ -103,10 +103,11 @@ enum Migrations {
                 -- Which appointments name a host email: who may claim them when an expert
                 -- connects or changes email.
                 CREATE TABLE appointment_hosts (
-                    email          TEXT NOT NULL,
                     appointment_id TEXT NOT NULL,
-                    PRIMARY KEY (email, appointment_id)
+                    email          TEXT NOT NULL,
+                    PRIMARY KEY (appointment_id, email)
                 ) STRICT, WITHOUT ROWID;
+                CREATE INDEX appointment_hosts_by_email ON appointment_hosts (email);
 
                 CREATE TABLE parked_events (
                     position    INTEGER PRIMARY KEY,

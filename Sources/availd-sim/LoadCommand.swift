@@ -39,6 +39,12 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Also write the figures as JSON to this file.")
     var json: String?
 
+    @Option(name: .customLong("lag-probe-every"), help: "Measure projection lag on every Nth delivery (needs --admin-token).")
+    var lagProbeEvery: Int?
+
+    @Option(name: .customLong("admin-token"), help: "Admin token for the lag probes [AVAILD_ADMIN_TOKEN].")
+    var adminToken: String?
+
     func validate() throws {
         guard count > 0, concurrency > 0, warmup >= 0 else { throw ValidationError("count and concurrency must be positive") }
         if let rate, rate <= 0 { throw ValidationError("rate must be positive") }
@@ -58,7 +64,14 @@ struct LoadCommand: AsyncParsableCommand {
         // Requests are built and signed before the clock starts: the figures measure availd,
         // not this generator's JSON and HMAC work.
         let requests = LoadRun.requests(for: Self.bodies(count, seed: seed), host: host, port: port, key: key)
-        let result = await LoadRun(host: host, port: port, requests: requests, concurrency: concurrency, rate: rate).run()
+        var run = LoadRun(host: host, port: port, requests: requests, concurrency: concurrency, rate: rate)
+        if let every = lagProbeEvery {
+            guard let token = adminToken ?? ProcessInfo.processInfo.environment["AVAILD_ADMIN_TOKEN"] else {
+                throw ValidationError("--lag-probe-every needs --admin-token")
+            }
+            run.probes = Self.lagProbes(count: count, every: every, seed: seed, host: host, port: port, token: token)
+        }
+        let result = await run.run()
 
         let report = Report(
             url: url, count: count, concurrency: concurrency, rate: rate, result: result,
@@ -79,6 +92,19 @@ struct LoadCommand: AsyncParsableCommand {
         let address = host == "localhost" ? "127.0.0.1" : host
         guard address.hasPrefix("127.") else { throw ValidationError("--url must be a loopback address") }
         return (address, port)
+    }
+
+    /// `GET /appointments/{id}` of every `every`-th delivery: 404 until the projector has it.
+    static func lagProbes(count: Int, every: Int, seed: String, host: String, port: Int, token: String) -> [Int: [UInt8]] {
+        var probes: [Int: [UInt8]] = [:]
+        for index in stride(from: 0, to: count, by: max(1, every)) {
+            let uri = DeliveryBuilder.inviteeURI(
+                event: DeliveryBuilder.uuid(seed + "-event", index), invitee: DeliveryBuilder.uuid(seed + "-invitee", index))
+            let request = "GET /appointments/\(Appointment.id(inviteeURI: uri)) HTTP/1.1\r\nHost: \(host):\(port)\r\n"
+                + "Authorization: Bearer \(token)\r\n\r\n"
+            probes[index] = Array(request.utf8)
+        }
+        return probes
     }
 
     static func bodies(_ count: Int, seed: String) -> [Data] {

@@ -11,9 +11,13 @@ struct LoadRun: Sendable {
     let requests: [[UInt8]]
     let concurrency: Int
     let rate: Double?
+    /// For some requests, a `GET` that answers 200 once the delivery is projected: measured
+    /// from the delivery's 2xx until it does (the projection lag).
+    var probes: [Int: [UInt8]] = [:]
 
     struct Result: Sendable {
         var latencies: Histogram<UInt64>
+        var lags: Histogram<UInt64>
         var statuses: [Int: Int]
         var failed: Int
         var elapsed: Duration
@@ -23,6 +27,7 @@ struct LoadRun: Sendable {
 
     struct WorkerResult: Sendable {
         var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        var lags = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
         var statuses: [Int: Int] = [:]
         var failed = 0
     }
@@ -58,10 +63,11 @@ struct LoadRun: Sendable {
         var merged = WorkerResult()
         for worker in results.withLock({ $0 }) {
             merged.latencies.add(worker.latencies)
+            merged.lags.add(worker.lags)
             merged.statuses.merge(worker.statuses, uniquingKeysWith: +)
             merged.failed += worker.failed
         }
-        return Result(latencies: merged.latencies, statuses: merged.statuses, failed: merged.failed, elapsed: elapsed)
+        return Result(latencies: merged.latencies, lags: merged.lags, statuses: merged.statuses, failed: merged.failed, elapsed: elapsed)
     }
 
     private func work(cursor: Cursor, start: ContinuousClock.Instant) -> WorkerResult {
@@ -75,15 +81,27 @@ struct LoadRun: Sendable {
                 if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.attoseconds) / 1e18 + Double(wait.components.seconds)) }
                 sentAt = scheduled
             }
+            var status = 0
             do {
-                result.statuses[try connection.roundTrip(requests[index]), default: 0] += 1
+                status = try connection.roundTrip(requests[index])
+                result.statuses[status, default: 0] += 1
             } catch {
                 result.failed += 1
             }
-            let elapsed = (ContinuousClock.now - sentAt).components
-            _ = result.latencies.record(UInt64(max(0, elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000)))
+            let acknowledged = ContinuousClock.now
+            _ = result.latencies.record(Self.microseconds(acknowledged - sentAt))
+            if (200..<300).contains(status), let probe = probes[index] {
+                // Poll until readable; each poll is one loopback round trip (~0.1 ms).
+                while (try? connection.roundTrip(probe)) == 404, ContinuousClock.now - acknowledged < .seconds(10) {}
+                _ = result.lags.record(Self.microseconds(ContinuousClock.now - acknowledged))
+            }
         }
         return result
+    }
+
+    private static func microseconds(_ duration: Duration) -> UInt64 {
+        let parts = duration.components
+        return UInt64(max(0, parts.seconds * 1_000_000 + parts.attoseconds / 1_000_000_000_000))
     }
 }
 

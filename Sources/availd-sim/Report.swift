@@ -28,9 +28,16 @@ struct Report {
               answers      \(statuses)\(result.failed > 0 ? ", transport failures: \(result.failed)" : "")
               throughput   \(String(format: "%.0f", throughput)) acknowledged deliveries/s over \(String(format: "%.2f", seconds)) s
               latency ms   p50 \(String(format: "%.2f", millis(50)))  p90 \(String(format: "%.2f", millis(90)))  p99 \(String(format: "%.2f", millis(99)))  max \(String(format: "%.2f", Double(result.latencies.max) / 1000))
-              daemon peak RSS  \(memory)
+              \(lagLine)daemon peak RSS  \(memory)
               machine      \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB
             """
+    }
+
+    /// Projection lag percentiles, when probes ran.
+    var lagLine: String {
+        guard result.lags.totalCount > 0 else { return "" }
+        func ms(_ percentile: Double) -> String { String(format: "%.2f", Double(result.lags.valueAtPercentile(percentile)) / 1000) }
+        return "projection lag ms (2xx to readable, \(result.lags.totalCount) probes)  p50 \(ms(50))  p99 \(ms(99))  max \(String(format: "%.2f", Double(result.lags.max) / 1000))\n  "
     }
 
     func jsonData() throws -> Data {
@@ -41,6 +48,10 @@ struct Report {
             "seconds": seconds, "throughput_per_second": throughput,
             "latency_ms": ["p50": millis(50), "p90": millis(90), "p99": millis(99), "max": Double(result.latencies.max) / 1000],
             "daemon_peak_rss_bytes": daemonPeakRSSBytes ?? NSNull(),
+            "projection_lag_ms": result.lags.totalCount == 0 ? NSNull() : [
+                "probes": result.lags.totalCount, "p50": Double(result.lags.valueAtPercentile(50)) / 1000,
+                "p99": Double(result.lags.valueAtPercentile(99)) / 1000, "max": Double(result.lags.max) / 1000,
+            ] as [String: Any],
             "cores": ProcessInfo.processInfo.activeProcessorCount,
         ]
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

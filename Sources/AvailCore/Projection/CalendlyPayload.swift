@@ -2,22 +2,22 @@ import Foundation
 
 /// The parts of Calendly's Invitee resource the fold reads. Every field is optional: Calendly's
 /// own examples leave out `scheduled_event`, `cancellation.created_at` and more (CALENDLY.md).
-struct InviteePayload: Decodable, Sendable {
-    var uri: String?
-    var email: String?
-    var name: String?
-    var timezone: String?
-    var event: String?
-    var createdAt: String?
-    var updatedAt: String?
-    var rescheduled: Bool?
-    var oldInvitee: String?
-    var newInvitee: String?
-    var cancellation: CancellationPayload?
-    var noShow: NoShowPayload?
-    var scheduledEvent: ScheduledEventPayload?
+struct InviteePayload: Decodable, Sendable, Equatable {
+    var uri: String? = nil
+    var email: String? = nil
+    var name: String? = nil
+    var timezone: String? = nil
+    var event: String? = nil
+    var createdAt: String? = nil
+    var updatedAt: String? = nil
+    var rescheduled: Bool? = nil
+    var oldInvitee: String? = nil
+    var newInvitee: String? = nil
+    var cancellation: CancellationPayload? = nil
+    var noShow: NoShowPayload? = nil
+    var scheduledEvent: ScheduledEventPayload? = nil
     /// The bare no-show form's `invitee`.
-    var invitee: String?
+    var invitee: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case uri, email, name, timezone, event, rescheduled, cancellation, invitee
@@ -27,11 +27,11 @@ struct InviteePayload: Decodable, Sendable {
     }
 }
 
-struct CancellationPayload: Decodable, Sendable {
-    var canceledBy: String?
-    var reason: String?
-    var cancelerType: String?
-    var createdAt: String?
+struct CancellationPayload: Decodable, Sendable, Equatable {
+    var canceledBy: String? = nil
+    var reason: String? = nil
+    var cancelerType: String? = nil
+    var createdAt: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case reason
@@ -39,9 +39,9 @@ struct CancellationPayload: Decodable, Sendable {
     }
 }
 
-struct NoShowPayload: Decodable, Sendable {
-    var uri: String?
-    var createdAt: String?
+struct NoShowPayload: Decodable, Sendable, Equatable {
+    var uri: String? = nil
+    var createdAt: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case uri
@@ -49,15 +49,15 @@ struct NoShowPayload: Decodable, Sendable {
     }
 }
 
-struct ScheduledEventPayload: Decodable, Sendable {
-    var uri: String?
-    var startTime: String?
-    var endTime: String?
-    var eventType: String?
-    var eventMemberships: [Membership]?
+struct ScheduledEventPayload: Decodable, Sendable, Equatable {
+    var uri: String? = nil
+    var startTime: String? = nil
+    var endTime: String? = nil
+    var eventType: String? = nil
+    var eventMemberships: [Membership]? = nil
 
-    struct Membership: Decodable, Sendable {
-        var userEmail: String?
+    struct Membership: Decodable, Sendable, Equatable {
+        var userEmail: String? = nil
         enum CodingKeys: String, CodingKey { case userEmail = "user_email" }
     }
 
@@ -69,9 +69,9 @@ struct ScheduledEventPayload: Decodable, Sendable {
 }
 
 /// A delivery's envelope with the invitee payload.
-struct InviteeDelivery: Decodable, Sendable {
+struct InviteeDelivery: Decodable, Sendable, Equatable {
     var event: String
-    var createdAt: String?
+    var createdAt: String? = nil
     var payload: InviteePayload
 
     enum CodingKeys: String, CodingKey {

@@ -18,6 +18,12 @@ public struct Projection: Sendable {
         }
     }
 
+    /// Records that `event` could not be applied.
+    public mutating func park(_ event: LogEvent, reason: ParkReason) {
+        parked.append(ParkedEvent(event: event, reason: reason.description))
+        position = max(position, event.position)
+    }
+
     /// Applies an event already read (rebuild reads events in parallel).
     public mutating func apply(_ input: ProjectionInput, at event: LogEvent) {
         var changes = ProjectionChanges()

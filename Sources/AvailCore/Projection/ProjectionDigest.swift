@@ -27,7 +27,8 @@ public struct ProjectionDigest {
     public mutating func add(_ appointment: Appointment) {
         enter(.experts, header: "experts\n")
         enter(.appointments, header: "appointments\n")
-        line(appointment)
+        hasher.update(data: appointment.canonicalJSON())
+        hasher.update(data: [0x0A])
     }
 
     public mutating func finalize() -> String {

@@ -51,8 +51,9 @@ extension Appointment {
             noShow: row["no_show"], createdAt: time("created_at"), updatedAt: time("updated_at"))
     }
 
-    /// Writes the appointment and its host index, replacing what was there.
-    func save(eventTypeURI: String?, hostEmails: [String], _ db: Database) throws {
+    /// Writes the appointment and its host index, replacing what was there (`isNew`: nothing
+    /// was, as in a rebuild into empty tables).
+    func save(eventTypeURI: String?, hostEmails: [String], isNew: Bool = false, _ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO appointments
                 (id, expert_id, calendar_type, external_calendar_event_id, external_invitee_uri, status,
@@ -65,7 +66,9 @@ extension Appointment {
                 rescheduledFrom, rescheduledTo, try cancellation.map(ColumnJSON.encode), noShow,
                 createdAt?.description, updatedAt?.description, eventTypeURI, hostEmails.joined(separator: "\n"),
             ])
-        try db.cachedStatement(sql: "DELETE FROM appointment_hosts WHERE appointment_id = ?").execute(arguments: [id])
+        if !isNew {
+            try db.cachedStatement(sql: "DELETE FROM appointment_hosts WHERE appointment_id = ?").execute(arguments: [id])
+        }
         for email in hostEmails {
             try db.cachedStatement(sql: "INSERT INTO appointment_hosts (email, appointment_id) VALUES (?, ?)")
                 .execute(arguments: [email, id])
@@ -75,9 +78,7 @@ extension Appointment {
 
 extension AppointmentFacts {
     func save(_ db: Database) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO invitee_facts (invitee_uri, facts) VALUES (?, ?)")
-            .execute(arguments: [inviteeURI, try encoder.encode(self)])
+            .execute(arguments: [inviteeURI, Data(canonicalJSON())])
     }
 }

@@ -1,0 +1,205 @@
+/// Writes canonical JSON by hand: keys in the order given (callers give them sorted), no
+/// white space, `/` unescaped, every other character escaped exactly as `JSONEncoder` does.
+/// Used where `JSONEncoder` was the cost of a rebuild: the facts blobs and the digest lines.
+struct JSONWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 512) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// `{ … }`; `fields` writes the members through `Fields`.
+    mutating func object(_ fields: (inout Fields) -> Void) {
+        bytes.append(UInt8(ascii: "{"))
+        var members = Fields(writer: self)
+        self = JSONWriter(capacity: 0)
+        fields(&members)
+        self = members.writer
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    struct Fields {
+        fileprivate var writer: JSONWriter
+        private var first = true
+
+        fileprivate init(writer: JSONWriter) {
+            self.writer = writer
+        }
+
+        private mutating func key(_ name: StaticString) {
+            if !first { writer.bytes.append(UInt8(ascii: ",")) }
+            first = false
+            writer.bytes.append(UInt8(ascii: "\""))
+            writer.bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            writer.bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        }
+
+        mutating func string(_ name: StaticString, _ value: String?) {
+            key(name)
+            writer.string(value)
+        }
+
+        mutating func bool(_ name: StaticString, _ value: Bool) {
+            key(name)
+            writer.bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
+        }
+
+        mutating func int(_ name: StaticString, _ value: Int) {
+            key(name)
+            writer.bytes.append(contentsOf: Array(String(value).utf8))
+        }
+
+        mutating func strings(_ name: StaticString, _ values: [String]) {
+            key(name)
+            writer.bytes.append(UInt8(ascii: "["))
+            for (offset, value) in values.enumerated() {
+                if offset > 0 { writer.bytes.append(UInt8(ascii: ",")) }
+                writer.string(value)
+            }
+            writer.bytes.append(UInt8(ascii: "]"))
+        }
+
+        /// A nested value.
+        mutating func value(_ name: StaticString, _ write: (inout JSONWriter) -> Void) {
+            key(name)
+            write(&writer)
+        }
+
+        /// A nested value, or `null`.
+        mutating func value(_ name: StaticString, _ write: ((inout JSONWriter) -> Void)?) {
+            key(name)
+            if let write { write(&writer) } else { writer.bytes.append(contentsOf: Array("null".utf8)) }
+        }
+    }
+
+    mutating func bool(_ value: Bool) {
+        bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
+    }
+
+    mutating func string(_ value: String?) {
+        guard let value else {
+            bytes.append(contentsOf: Array("null".utf8))
+            return
+        }
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [
+                    UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
+                    hex[Int(byte & 0xF)],
+                ])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+extension AppointmentFacts {
+    /// The facts as stored in `invitee_facts`: readable back with `JSONDecoder` (Codable).
+    public func canonicalJSON() -> [UInt8] {
+        var writer = JSONWriter(capacity: 1024)
+        writer.object { fields in
+            fields.value("canceled", canceled.map { canceled in { $0.versioned(canceled) { $0.cancellation($1) } } })
+            fields.value("created", created.map { created in { $0.versioned(created) { $0.snapshot($1) } } })
+            fields.string("invitee_uri", inviteeURI)
+            fields.value("no_show", noShow.map { noShow in
+                { writer in writer.versioned(noShow) { writer, value in writer.bool(value) } }
+            })
+            fields.value("no_show_snapshot", noShowSnapshot.map { snapshot in { $0.versioned(snapshot) { $0.snapshot($1) } } })
+            fields.string("rescheduled_from", rescheduledFrom)
+            fields.string("rescheduled_to", rescheduledTo)
+        }
+        return writer.bytes
+    }
+}
+
+extension Appointment {
+    /// The appointment's HTTP shape as one canonical line: what the digest hashes.
+    public func canonicalJSON() -> [UInt8] {
+        var writer = JSONWriter(capacity: 768)
+        writer.object { fields in
+            fields.string("calendar_type", calendarType)
+            fields.value("cancellation", cancellation.map { cancellation in
+                { writer in
+                    writer.object { fields in
+                        fields.string("canceled_at", cancellation.canceledAt?.description)
+                        fields.string("canceled_by", cancellation.canceledBy)
+                        fields.string("canceler_type", cancellation.cancelerType)
+                        fields.string("reason", cancellation.reason)
+                    }
+                }
+            })
+            fields.string("created_at", createdAt?.description)
+            fields.string("end_time", endTime?.description)
+            fields.string("expert_id", expertID)
+            fields.string("external_calendar_event_id", externalCalendarEventID)
+            fields.string("external_invitee_uri", externalInviteeURI)
+            fields.string("id", id)
+            fields.value("invitee") { writer in
+                writer.object { fields in
+                    fields.string("email", invitee.email)
+                    fields.string("name", invitee.name)
+                    fields.string("timezone", invitee.timezone)
+                }
+            }
+            fields.bool("no_show", noShow)
+            fields.string("rescheduled_from", rescheduledFrom)
+            fields.string("rescheduled_to", rescheduledTo)
+            fields.string("start_time", startTime?.description)
+            fields.string("status", status.rawValue)
+            fields.string("updated_at", updatedAt?.description)
+        }
+        return writer.bytes
+    }
+}
+
+extension JSONWriter {
+    fileprivate mutating func versioned<Value>(_ versioned: Versioned<Value>, _ value: (inout JSONWriter, Value) -> Void) {
+        object { fields in
+            fields.value("value") { value(&$0, versioned.value) }
+            fields.value("version") { writer in
+                writer.object { fields in
+                    fields.string("at", versioned.version.at)
+                    fields.string("key", versioned.version.key)
+                    fields.int("rank", versioned.version.rank)
+                }
+            }
+        }
+    }
+
+    fileprivate mutating func snapshot(_ snapshot: InviteeSnapshot) {
+        object { fields in
+            fields.string("created_at", snapshot.createdAt?.description)
+            fields.string("email", snapshot.email)
+            fields.string("end_time", snapshot.endTime?.description)
+            fields.string("event_type_uri", snapshot.eventTypeURI)
+            fields.strings("host_emails", snapshot.hostEmails)
+            fields.string("name", snapshot.name)
+            fields.string("scheduled_event_uri", snapshot.scheduledEventURI)
+            fields.string("start_time", snapshot.startTime?.description)
+            fields.string("timezone", snapshot.timezone)
+            fields.string("updated_at", snapshot.updatedAt?.description)
+        }
+    }
+
+    fileprivate mutating func cancellation(_ cancellation: Cancellation) {
+        object { fields in
+            fields.string("canceled_at", cancellation.canceledAt?.description)
+            fields.string("canceled_by", cancellation.canceledBy)
+            fields.string("canceler_type", cancellation.cancelerType)
+            fields.string("reason", cancellation.reason)
+            fields.bool("rescheduled", cancellation.rescheduled)
+            fields.value("snapshot") { $0.snapshot(cancellation.snapshot) }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+@testable import AvailCore
+import AvailTesting
+import Foundation
+import Testing
+
+/// The hand-written reader and writer agree with Foundation's JSON, which they replace on the
+/// rebuild path.
+@Suite struct JSONScannerTests {
+    static func allBodies() throws -> [Data] {
+        try Corpus.fixtureBodies() + Corpus.sampleBodies() + GeneratedCorpus.histories(seed: 3, invitees: 200).flatMap { $0 }
+    }
+
+    @Test func scansEveryDeliveryAsJSONDecoderDecodesIt() throws {
+        var invitees = 0
+        for body in try Self.allBodies() {
+            let event = try JSONDecoder().decode(EventName.self, from: body).event
+            guard event.hasPrefix("invitee") else { continue }
+            #expect(try InviteeDelivery.scan(body) == JSONDecoder().decode(InviteeDelivery.self, from: body))
+            invitees += 1
+        }
+        #expect(invitees > 300)
+    }
+
+    struct EventName: Decodable { var event: String }
+
+    @Test(arguments: [
+        #"{"event":"invitee.created","payload":{"name":"Zo\u00eb \ud83d\ude80 \"q\" \\ \/ \n\t"}}"#,
+        #"{ "event" : "invitee.created" , "payload" : { "uri" : null , "rescheduled" : true , "x" : [1, -2.5e3, {"a": [true, false, null]}] } }"#,
+        #"{"payload":{"scheduled_event":{"event_memberships":[{"user_email":"A@B.example","user":"u"}],"start_time":"2026-01-01T00:00:00Z"}},"event":"invitee.canceled"}"#,
+        #"{"event":"invitee.created","payload":{"cancellation":null,"no_show":{"uri":"n","created_at":"t"},"scheduled_event":null}}"#,
+    ])
+    func agreesOnTrickyInput(text: String) throws {
+        let body = Data(text.utf8)
+        #expect(try InviteeDelivery.scan(body) == JSONDecoder().decode(InviteeDelivery.self, from: body))
+    }
+
+    @Test(arguments: [
+        #"{"event":"invitee.created","payload":{"uri":5}}"#,
+        #"{"event":"invitee.created","payload":{"rescheduled":"yes"}}"#,
+        #"{"event":"invitee.created","payload":{"scheduled_event":{"event_memberships":[null]}}}"#,
+        #"{"event":"invitee.created","payload":{"name":"\ud800"}}"#,
+        #"{"event":"invitee.created","payload":{"name":"unterminated}}"#,
+        #"{"event":"invitee.created","payload":{}} trailing"#,
+        #"{"event":"invitee.created"}"#,
+        #"{"event":"invitee.created","payload":{"a":tru}}"#,
+        #"{"event":"invitee.created","payload":"#,
+        "",
+    ])
+    func refusesWhatJSONDecoderRefuses(text: String) {
+        let body = Data(text.utf8)
+        #expect(throws: (any Error).self) { try InviteeDelivery.scan(body) }
+        #expect(throws: (any Error).self) { try JSONDecoder().decode(InviteeDelivery.self, from: body) }
+    }
+
+    @Test func factsRoundTripThroughTheirCanonicalJSON() throws {
+        var projection = Projection()
+        for event in try Corpus.events(try Self.allBodies()) { projection.apply(event) }
+        #expect(projection.state.facts.count > 300)
+        for facts in projection.state.facts.values {
+            #expect(try JSONDecoder().decode(AppointmentFacts.self, from: Data(facts.canonicalJSON())) == facts)
+        }
+    }
+
+    @Test func appointmentLinesAreFoundationsSortedKeyJSON() throws {
+        var projection = Projection()
+        for event in try Corpus.events(try Self.allBodies()) { projection.apply(event) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for appointment in projection.appointments {
+            #expect(appointment.canonicalJSON() == Array(try encoder.encode(appointment)))
+        }
+    }
+
+    @Test func stringsAreEscapedAsFoundationEscapesThem() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let strings = ["plain", "quote \" backslash \\ slash /", "\u{0}\u{1}\u{8}\u{c}\n\r\t\u{1f}\u{7f}", "Zoë 李雷 🚀", ""]
+        for text in strings {
+            var writer = JSONWriter()
+            writer.string(text)
+            #expect(writer.bytes == Array(try encoder.encode(text)), "\(text.debugDescription)")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `make bench`, part 2: the projector, on a release build.
+#  1. rebuild throughput over a generated log of BENCH_REBUILD_DELIVERIES (default 1,000,000)
+#     deliveries of about 2 KB, in memory and into the SQLite read models;
+#  2. one page of GET /experts/ada/appointments for an expert with about 10,000 appointments;
+#  3. projection lag (2xx to readable) under the ingest load of bench/ingest.sh.
+# Writes bench/results/projection-<time>.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+deliveries="${BENCH_REBUILD_DELIVERIES:-1000000}"
+bin="$(swift build -c release --show-bin-path)"
+work="$(mktemp -d)"
+results="bench/results"
+mkdir -p "$results"
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+out="$results/projection-$stamp.txt"
+daemon=""
+cleanup() { [ -n "$daemon" ] && kill "$daemon" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+serve() { # serve DATABASE: starts availd in the background, sets $daemon and $url
+    "$bin/availd" serve --database "$1" --port 0 --signing-key bench-key --admin-token bench \
+        > "$work/stdout" 2> "$work/stderr" &
+    daemon=$!
+    for _ in $(seq 300); do grep -q "listening on" "$work/stdout" && break; sleep 0.1; done
+    url="$(sed -n 's/^availd listening on //p' "$work/stdout")"
+}
+stop() { kill -TERM "$daemon"; wait "$daemon" || true; daemon=""; }
+
+{
+    echo "# availd projection benchmark, $stamp"
+    echo "# $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(swift --version 2>&1 | head -1)"
+    echo
+    echo "## 1. rebuild of $deliveries generated deliveries"
+} > "$out"
+"$bin/availd-sim" generate --database "$work/big.sqlite" --deliveries "$deliveries" >> "$out"
+echo "# log file: $(du -h "$work/big.sqlite" | cut -f1)" >> "$out"
+"$bin/availd-sim" rebuild-bench --database "$work/big.sqlite" >> "$out"
+rm -f "$work"/big.sqlite*
+
+echo -e "\n## 2. one page of an expert's appointments" >> "$out"
+"$bin/availd-sim" generate --database "$work/list.sqlite" --deliveries 55000 --seed 7 >> "$out"
+"$bin/availd-sim" rebuild-bench --database "$work/list.sqlite" | grep -E "appointments per expert|rebuild total" >> "$out"
+serve "$work/list.sqlite"
+"$bin/availd-sim" probe --url "$url" --admin-token bench --count 300 --path "/experts/ada/appointments" > /dev/null
+for path in "/experts/ada/appointments" "/experts/ada/appointments?from=2026-12-20T00:00:00Z&limit=100" \
+            "/experts/ada/appointments?status=canceled"; do
+    "$bin/availd-sim" probe --url "$url" --admin-token bench --count 5000 --path "$path" >> "$out"
+    "$bin/availd-sim" probe --url "$url" --admin-token bench --count 5000 --concurrency 8 --path "$path" \
+        | grep -E "throughput|latency" | sed 's/^/  (concurrency 8)/' >> "$out"
+done
+stop
+
+echo -e "\n## 3. projection lag under ingest load" >> "$out"
+serve "$work/lag.sqlite"
+"$bin/availd-sim" load --url "$url" --signing-key bench-key --admin-token bench --count 30000 --concurrency 64 \
+    --lag-probe-every 25 --daemon-pid "$daemon" >> "$out"
+stop
+"$bin/availd" verify --database "$work/lag.sqlite" >> "$out"
+cat "$out"
