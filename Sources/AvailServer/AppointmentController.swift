@@ -14,7 +14,7 @@ struct AppointmentController: Sendable {
             guard let appointment = try await self.readModels.appointment(id: id) else {
                 throw Problem.notFound("no appointment \(id)")
             }
-            return try Response.json(appointment)
+            return Response.json(bytes: appointment.canonicalJSON())
         }
     }
 
@@ -39,7 +39,7 @@ struct AppointmentController: Sendable {
         }
         guard try await readModels.expert(id: id) != nil else { throw Problem.notFound("no expert \(id)") }
         let page = try await readModels.appointments(query)
-        return try .json(AppointmentList(appointments: page.appointments, nextCursor: page.next?.token))
+        return .json(bytes: AppointmentList(appointments: page.appointments, nextCursor: page.next?.token).json())
     }
 }
 

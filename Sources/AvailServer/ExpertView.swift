@@ -24,20 +24,24 @@ struct ExpertView: Encodable {
     }
 }
 
-/// `GET /experts/{id}/appointments`'s shape.
-struct AppointmentList: Encodable {
+/// `GET /experts/{id}/appointments`'s shape, written with the appointments' canonical JSON
+/// (the same bytes `JSONEncoder` gives, in a fraction of the time).
+struct AppointmentList {
     var appointments: [Appointment]
     var nextCursor: String?
 
-    enum CodingKeys: String, CodingKey {
-        case appointments
-        case nextCursor = "next_cursor"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(appointments, forKey: .appointments)
-        try container.encode(nextCursor, forKey: .nextCursor)
+    func json() -> [UInt8] {
+        var bytes = Array(#"{"appointments":["#.utf8)
+        bytes.reserveCapacity(appointments.count * 900)
+        for (offset, appointment) in appointments.enumerated() {
+            if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: appointment.canonicalJSON())
+        }
+        bytes.append(contentsOf: Array(#"],"next_cursor":"#.utf8))
+        // The cursor is base64url: nothing in it needs escaping.
+        bytes.append(contentsOf: Array((nextCursor.map { "\"\($0)\"" } ?? "null").utf8))
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
     }
 }
 

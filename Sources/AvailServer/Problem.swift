@@ -71,6 +71,11 @@ extension JSONEncoder {
 }
 
 extension Response {
+    /// A JSON response of bytes already encoded.
+    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
     /// A JSON response of `value`.
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let data = try JSONEncoder.availd.encode(value)

@@ -23,7 +23,7 @@ public final class Projector: Service, Sendable {
 
     public init(
         log: EventLog, readModels: ReadModels, progress: ProjectionProgress, metrics: AvailMetrics, logger: Logger,
-        batchSize: Int = 1000, pollInterval: Duration = .seconds(1)
+        batchSize: Int = 256, pollInterval: Duration = .seconds(1)
     ) {
         self.log = log
         self.readModels = readModels

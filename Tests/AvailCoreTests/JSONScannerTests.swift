@@ -58,6 +58,7 @@ import Testing
         #expect(projection.state.facts.count > 300)
         for facts in projection.state.facts.values {
             #expect(try JSONDecoder().decode(AppointmentFacts.self, from: Data(facts.canonicalJSON())) == facts)
+            #expect(try AppointmentFacts(canonicalJSON: Data(facts.canonicalJSON())) == facts)
         }
     }
 

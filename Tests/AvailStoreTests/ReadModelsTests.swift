@@ -103,6 +103,31 @@ import Testing
         #expect(checkpoint == 4)
     }
 
+    @Test func theLogCommitsFullWhateverTheProjectorLeftBehind() async throws {
+        // The projector commits its batches with synchronous=NORMAL on the writer connection;
+        // the log's own commits must still be FULL.
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let writer = try LogDatabase.open(path: folder.path("sync.sqlite"))
+        let log = EventLog(database: writer)
+        _ = try await log.append([try Delivery(body: GeneratedCorpus.hosts[0].invitee(index: 1, seed: "sync"))]
+            .map { NewEvent(delivery: $0, signature: nil, receivedAt: .now()) })
+        try await ReadModels(database: writer).catchUp(with: log)
+        #expect(try LogDatabase.writerSynchronousMode(writer) == 2)
+        try await writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        let modeDuringAppend = try await writer.writeWithoutTransaction { db -> Int in
+            try db.inTransaction {
+                _ = try EventLog.append([], in: db)
+                return .commit
+            }
+            return try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+        }
+        #expect(modeDuringAppend == 1)
+        _ = try await log.append([try Delivery(body: GeneratedCorpus.hosts[0].invitee(index: 2, seed: "sync"))]
+            .map { NewEvent(delivery: $0, signature: nil, receivedAt: .now()) })
+        #expect(try LogDatabase.writerSynchronousMode(writer) == 2)
+    }
+
     @Test func parkedEventsAreKeptWithTheirReason() async throws {
         let broken = Data(#"{"event":"invitee.canceled","created_at":"2026-11-20T10:00:00.000000Z","payload":{"uri":""}}"#.utf8)
         let log = try await Self.log([broken, GeneratedCorpus.hosts[0].invitee(index: 1, seed: "parked")], experts: [])

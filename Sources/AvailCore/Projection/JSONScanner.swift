@@ -104,6 +104,17 @@ struct JSONScanner {
         return true
     }
 
+    /// An integer (no fraction, no exponent).
+    mutating func integer() throws -> Int {
+        let start = index
+        if peek() == UInt8(ascii: "-") { index += 1 }
+        while let byte = peek(), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { index += 1 }
+        guard let value = Int(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)) else {
+            throw failure("expected an integer")
+        }
+        return value
+    }
+
     mutating func skipValue() throws {
         switch peek() {
         case UInt8(ascii: "{"): try object { scanner, _ in try scanner.skipValue() }

@@ -76,12 +76,21 @@ struct JSONWriter {
         bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
     }
 
-    mutating func string(_ value: String?) {
-        guard let value else {
+    mutating func string(_ text: String?) {
+        guard var value = text else {
             bytes.append(contentsOf: Array("null".utf8))
             return
         }
         bytes.append(UInt8(ascii: "\""))
+        let plain = value.withUTF8 { utf8 in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if plain {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])

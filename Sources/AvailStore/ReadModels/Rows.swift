@@ -36,7 +36,7 @@ extension Appointment {
             (row[column] as String?).flatMap(Timestamp.init(rfc3339:))
         }
         let statusText: String = row["status"]
-        let cancellation: String? = row["cancellation"]
+        let canceled: Bool = row["canceled"]
         guard let status = AppointmentStatus(rawValue: statusText) else {
             throw DatabaseError(message: "appointments row \(row["id"] as String) has status \(statusText)")
         }
@@ -47,7 +47,11 @@ extension Appointment {
             startTime: time("start_time"), endTime: time("end_time"),
             invitee: Invitee(name: row["invitee_name"], email: row["invitee_email"], timezone: row["invitee_timezone"]),
             rescheduledFrom: row["rescheduled_from"], rescheduledTo: row["rescheduled_to"],
-            cancellation: try cancellation.map { try ColumnJSON.decode(CancellationView.self, $0) },
+            cancellation: canceled
+                ? CancellationView(
+                    canceledBy: row["canceled_by"], reason: row["cancel_reason"], cancelerType: row["canceler_type"],
+                    canceledAt: time("canceled_at"))
+                : nil,
             noShow: row["no_show"], createdAt: time("created_at"), updatedAt: time("updated_at"))
     }
 
@@ -58,12 +62,14 @@ extension Appointment {
             INSERT OR REPLACE INTO appointments
                 (id, expert_id, calendar_type, external_calendar_event_id, external_invitee_uri, status,
                  start_time, end_time, invitee_name, invitee_email, invitee_timezone, rescheduled_from,
-                 rescheduled_to, cancellation, no_show, created_at, updated_at, event_type_uri, host_emails)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 rescheduled_to, canceled, canceled_by, cancel_reason, canceler_type, canceled_at, no_show,
+                 created_at, updated_at, event_type_uri, host_emails)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 id, expertID, calendarType, externalCalendarEventID, externalInviteeURI, status.rawValue,
                 startTime?.description, endTime?.description, invitee.name, invitee.email, invitee.timezone,
-                rescheduledFrom, rescheduledTo, try cancellation.map(ColumnJSON.encode), noShow,
+                rescheduledFrom, rescheduledTo, cancellation != nil, cancellation?.canceledBy, cancellation?.reason,
+                cancellation?.cancelerType, cancellation?.canceledAt?.description, noShow,
                 createdAt?.description, updatedAt?.description, eventTypeURI, hostEmails.joined(separator: "\n"),
             ])
         if !isNew {
