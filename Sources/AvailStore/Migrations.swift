@@ -108,11 +108,10 @@ enum Migrations {
                 -- Which appointments name a host email: who may claim them when an expert
                 -- connects or changes email.
                 CREATE TABLE appointment_hosts (
-                    appointment_id TEXT NOT NULL,
                     email          TEXT NOT NULL,
-                    PRIMARY KEY (appointment_id, email)
+                    appointment_id TEXT NOT NULL,
+                    PRIMARY KEY (email, appointment_id)
                 ) STRICT, WITHOUT ROWID;
-                CREATE INDEX appointment_hosts_by_email ON appointment_hosts (email);
 
                 CREATE TABLE parked_events (
                     position    INTEGER PRIMARY KEY,

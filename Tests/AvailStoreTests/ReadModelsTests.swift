@@ -46,6 +46,16 @@ import Testing
         #expect(digest == fold.digest)
         let comparison = try await readModels.compareWithRebuild()
         #expect(comparison.stored == comparison.rebuilt)
+        // The host index (not part of the digest) also equals what a rebuild writes.
+        func hosts() async throws -> [String] {
+            try await log.database.read { db in
+                try String.fetchAll(db, sql: "SELECT email || ' ' || appointment_id FROM appointment_hosts ORDER BY 1")
+            }
+        }
+        let incremental = try await hosts()
+        #expect(try await readModels.replace(with: fold))
+        #expect(try await hosts() == incremental)
+        #expect(incremental.count > 100)
     }
 
     @Test func expertsArrivingAfterTheirAppointmentsClaimThem() async throws {

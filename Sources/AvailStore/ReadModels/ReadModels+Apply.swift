@@ -37,10 +37,19 @@ extension ReadModels {
 
     /// Applies `batch` (consecutive events right after `checkpoint`) and moves the checkpoint,
     /// in one transaction: a crash leaves either all of it or none.
+    ///
+    /// Only the writes hold the database's single writer (which webhooks wait for): the facts
+    /// are read from a snapshot and folded, and every row is prepared, before the write
+    /// transaction starts. That is safe because only the projector writes these tables, and a
+    /// projector that ran meanwhile (a rebuild, an offline replay) moved the checkpoint, which
+    /// the transaction checks before writing anything.
     public func apply(_ batch: [PreparedEvent], after checkpoint: Int64, experts cache: ExpertCache) async throws
         -> BatchResult
     {
         guard let last = batch.last?.event.position else { return .applied(position: checkpoint, experts: cache, parked: 0) }
+        let uris = Set(batch.flatMap { (try? $0.input.get())?.inviteeURIs ?? [] })
+        let loaded = try await database.read { db in try Self.facts(for: uris, db) }
+        let prepared = Self.fold(batch, loaded: loaded, experts: cache)
         return try await database.writeWithoutTransaction { db in
             // Read models are derived: if a crash loses this commit, the checkpoint (committed
             // with them) goes back too and the batch is applied again. So this transaction
@@ -50,49 +59,74 @@ extension ReadModels {
             defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
             var result: BatchResult = .stale(checkpoint: checkpoint)
             try db.inTransaction {
-                result = try Self.apply(batch, after: checkpoint, last: last, experts: cache, db)
+                let current = try Self.checkpoint(db)
+                guard current == checkpoint else {
+                    result = .stale(checkpoint: current)
+                    return .rollback
+                }
+                try prepared.write(db)
+                try Self.setCheckpoint(last, db)
+                result = .applied(position: last, experts: prepared.experts, parked: prepared.parked.count)
                 return .commit
             }
             return result
         }
     }
 
-    private static func apply(
-        _ batch: [PreparedEvent], after checkpoint: Int64, last: Int64, experts cache: ExpertCache, _ db: Database
-    ) throws -> BatchResult {
-        let current = try Self.checkpoint(db)
-        guard current == checkpoint else { return .stale(checkpoint: current) }
+    /// A folded batch, ready to write.
+    private struct PreparedBatch: Sendable {
+        var experts: ExpertCache
+        var changedExperts: [ExpertProfile]
+        var facts: [(uri: String, json: Data)]
+        var appointments: [(appointment: Appointment, snapshot: InviteeSnapshot, previousHosts: [String])]
+        var matchKeys: MatchKeys
+        var changedExpertIDs: Set<String>
+        var parked: [ParkedEvent]
 
-        let uris = Set(batch.flatMap { (try? $0.input.get())?.inviteeURIs ?? [] })
-        var state = ProjectionState(experts: cache.experts, facts: try Self.facts(for: uris, db))
+        func write(_ db: Database) throws {
+            for expert in changedExperts { try expert.save(db) }
+            for (uri, json) in facts {
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO invitee_facts (invitee_uri, facts) VALUES (?, ?)")
+                    .execute(arguments: [uri, json])
+            }
+            for (appointment, snapshot, previousHosts) in appointments {
+                try appointment.save(
+                    eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails, previousHostEmails: previousHosts, db)
+            }
+            if !matchKeys.isEmpty {
+                try ReadModels.reassign(
+                    matching: matchKeys, experts: changedExpertIDs, skipping: Set(appointments.map(\.appointment.id)),
+                    experts.directory, db)
+            }
+            for event in parked { try ReadModels.park(event, db) }
+        }
+    }
+
+    private static func fold(_ batch: [PreparedEvent], loaded: [String: AppointmentFacts], experts cache: ExpertCache) -> PreparedBatch {
+        var state = ProjectionState(experts: cache.experts, facts: loaded)
         var changes = ProjectionChanges()
-        var parked = 0
+        var parked: [ParkedEvent] = []
         for prepared in batch {
             do throws(ParkReason) {
                 try state.apply(try prepared.input.get(), changes: &changes)
             } catch {
-                try Self.park(ParkedEvent(event: prepared.event, reason: error.description), db)
-                parked += 1
+                parked.append(ParkedEvent(event: prepared.event, reason: error.description))
             }
         }
-
         let cache = changes.experts.isEmpty ? cache : ExpertCache(state.experts)
-        for id in changes.experts.sorted() { try state.experts[id]!.save(db) }
-        var written = Set<String>()
-        for uri in changes.invitees {
-            let facts = state.facts[uri]!
-            try facts.save(db)
-            guard let snapshot = facts.snapshot,
-                let appointment = Appointment(facts: facts, expertID: cache.directory.expert(for: snapshot))
-            else { continue }
-            try appointment.save(eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails, db)
-            written.insert(appointment.id)
+        var facts: [(uri: String, json: Data)] = []
+        var appointments: [(appointment: Appointment, snapshot: InviteeSnapshot, previousHosts: [String])] = []
+        for uri in changes.invitees.sorted() {
+            let item = state.facts[uri]!
+            facts.append((uri, Data(item.canonicalJSON())))
+            if let snapshot = item.snapshot, let appointment = Appointment(facts: item, expertID: cache.directory.expert(for: snapshot)) {
+                // What the host index holds for it now: the hosts of its stored snapshot.
+                appointments.append((appointment, snapshot, loaded[uri]?.snapshot?.hostEmails ?? []))
+            }
         }
-        if !changes.matchKeys.isEmpty {
-            try Self.reassign(matching: changes.matchKeys, experts: changes.experts, skipping: written, cache.directory, db)
-        }
-        try Self.setCheckpoint(last, db)
-        return .applied(position: last, experts: cache, parked: parked)
+        return PreparedBatch(
+            experts: cache, changedExperts: changes.experts.sorted().map { state.experts[$0]! }, facts: facts,
+            appointments: appointments, matchKeys: changes.matchKeys, changedExpertIDs: changes.experts, parked: parked)
     }
 
     static func facts(for uris: Set<String>, _ db: Database) throws -> [String: AppointmentFacts] {
@@ -111,7 +145,7 @@ extension ReadModels {
 
     /// Recomputes the expert of every appointment an expert change may move: those of the
     /// changed experts and those naming one of their event types or emails (before or after).
-    private static func reassign(
+    fileprivate static func reassign(
         matching keys: MatchKeys, experts: Set<String>, skipping written: Set<String>, _ directory: ExpertDirectory,
         _ db: Database
     ) throws {

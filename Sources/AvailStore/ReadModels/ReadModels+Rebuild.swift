@@ -32,7 +32,7 @@ extension ReadModels {
             for expert in projection.state.experts.values { try expert.save(db) }
             for item in facts { try item.save(db) }
             for (appointment, snapshot) in appointments {
-                try appointment.save(eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails, isNew: true, db)
+                try appointment.save(eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails, db)
             }
             for parked in projection.parked { try Self.park(parked, db) }
             try Self.setCheckpoint(projection.position, db)

@@ -55,9 +55,9 @@ extension Appointment {
             noShow: row["no_show"], createdAt: time("created_at"), updatedAt: time("updated_at"))
     }
 
-    /// Writes the appointment and its host index, replacing what was there (`isNew`: nothing
-    /// was, as in a rebuild into empty tables).
-    func save(eventTypeURI: String?, hostEmails: [String], isNew: Bool = false, _ db: Database) throws {
+    /// Writes the appointment, replacing what was there, and its host index: the rows of
+    /// `previousHostEmails` that are no longer hosts go, new ones come.
+    func save(eventTypeURI: String?, hostEmails: [String], previousHostEmails: [String] = [], _ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO appointments
                 (id, expert_id, calendar_type, external_calendar_event_id, external_invitee_uri, status,
@@ -72,10 +72,11 @@ extension Appointment {
                 cancellation?.cancelerType, cancellation?.canceledAt?.description, noShow,
                 createdAt?.description, updatedAt?.description, eventTypeURI, hostEmails.joined(separator: "\n"),
             ])
-        if !isNew {
-            try db.cachedStatement(sql: "DELETE FROM appointment_hosts WHERE appointment_id = ?").execute(arguments: [id])
+        for email in previousHostEmails where !hostEmails.contains(email) {
+            try db.cachedStatement(sql: "DELETE FROM appointment_hosts WHERE email = ? AND appointment_id = ?")
+                .execute(arguments: [email, id])
         }
-        for email in hostEmails {
+        for email in hostEmails where !previousHostEmails.contains(email) {
             try db.cachedStatement(sql: "INSERT INTO appointment_hosts (email, appointment_id) VALUES (?, ?)")
                 .execute(arguments: [email, id])
         }
