@@ -70,7 +70,8 @@ enum Migrations {
                     updated_at           TEXT NOT NULL
                 ) STRICT;
 
-                -- The fold's state per invitee (JSON), including invitees only named so far.
+                -- The fold's state (JSON) of invitees only named so far, as the other half of a
+                -- reschedule; a described invitee's facts live in its appointment row.
                 CREATE TABLE invitee_facts (
                     invitee_uri TEXT PRIMARY KEY,
                     facts       BLOB NOT NULL
@@ -100,7 +101,8 @@ enum Migrations {
                     created_at                 TEXT,
                     updated_at                 TEXT,
                     event_type_uri             TEXT,
-                    host_emails                TEXT    NOT NULL
+                    host_emails                TEXT    NOT NULL,
+                    facts                      BLOB    NOT NULL
                 ) STRICT;
                 CREATE INDEX appointments_by_expert ON appointments (expert_id, start_time, id);
                 CREATE INDEX appointments_by_event_type ON appointments (event_type_uri);

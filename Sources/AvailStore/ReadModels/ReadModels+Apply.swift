@@ -77,8 +77,11 @@ extension ReadModels {
     private struct PreparedBatch: Sendable {
         var experts: ExpertCache
         var changedExperts: [ExpertProfile]
+        /// Facts of invitees not described yet (no appointment to keep them in).
         var facts: [(uri: String, json: Data)]
-        var appointments: [(appointment: Appointment, snapshot: InviteeSnapshot, previousHosts: [String])]
+        /// Invitees described for the first time, whose facts move into their appointment.
+        var described: [String]
+        var appointments: [(appointment: Appointment, snapshot: InviteeSnapshot, previousHosts: [String], facts: Data)]
         var matchKeys: MatchKeys
         var changedExpertIDs: Set<String>
         var parked: [ParkedEvent]
@@ -89,9 +92,13 @@ extension ReadModels {
                 try db.cachedStatement(sql: "INSERT OR REPLACE INTO invitee_facts (invitee_uri, facts) VALUES (?, ?)")
                     .execute(arguments: [uri, json])
             }
-            for (appointment, snapshot, previousHosts) in appointments {
+            for uri in described {
+                try db.cachedStatement(sql: "DELETE FROM invitee_facts WHERE invitee_uri = ?").execute(arguments: [uri])
+            }
+            for (appointment, snapshot, previousHosts, facts) in appointments {
                 try appointment.save(
-                    eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails, previousHostEmails: previousHosts, db)
+                    eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails, previousHostEmails: previousHosts,
+                    facts: facts, db)
             }
             if !matchKeys.isEmpty {
                 try ReadModels.reassign(
@@ -115,31 +122,42 @@ extension ReadModels {
         }
         let cache = changes.experts.isEmpty ? cache : ExpertCache(state.experts)
         var facts: [(uri: String, json: Data)] = []
-        var appointments: [(appointment: Appointment, snapshot: InviteeSnapshot, previousHosts: [String])] = []
+        var described: [String] = []
+        var appointments: [(appointment: Appointment, snapshot: InviteeSnapshot, previousHosts: [String], facts: Data)] = []
         for uri in changes.invitees.sorted() {
             let item = state.facts[uri]!
-            facts.append((uri, Data(item.canonicalJSON())))
-            if let snapshot = item.snapshot, let appointment = Appointment(facts: item, expertID: cache.directory.expert(for: snapshot)) {
-                // What the host index holds for it now: the hosts of its stored snapshot.
-                appointments.append((appointment, snapshot, loaded[uri]?.snapshot?.hostEmails ?? []))
+            let json = Data(item.canonicalJSON())
+            guard let snapshot = item.snapshot,
+                let appointment = Appointment(facts: item, expertID: cache.directory.expert(for: snapshot))
+            else {
+                facts.append((uri, json))
+                continue
             }
+            let previous = loaded[uri]
+            if previous != nil, previous?.snapshot == nil { described.append(uri) }
+            // What the host index holds for it now: the hosts of its stored snapshot.
+            appointments.append((appointment, snapshot, previous?.snapshot?.hostEmails ?? [], json))
         }
         return PreparedBatch(
             experts: cache, changedExperts: changes.experts.sorted().map { state.experts[$0]! }, facts: facts,
-            appointments: appointments, matchKeys: changes.matchKeys, changedExpertIDs: changes.experts, parked: parked)
+            described: described, appointments: appointments, matchKeys: changes.matchKeys, changedExpertIDs: changes.experts, parked: parked)
     }
 
+    /// The stored facts of `uris`: from their appointments, or for invitees not described yet,
+    /// from `invitee_facts`.
     static func facts(for uris: Set<String>, _ db: Database) throws -> [String: AppointmentFacts] {
         var facts: [String: AppointmentFacts] = [:]
-        for chunk in Array(uris).chunked(500) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            for row in try Row.fetchAll(
-                db, sql: "SELECT facts FROM invitee_facts WHERE invitee_uri IN (\(marks))", arguments: StatementArguments(chunk))
-            {
-                let item = try AppointmentFacts(canonicalJSON: row["facts"] as Data)
-                facts[item.inviteeURI] = item
+        func load(_ sql: String, _ keys: [String]) throws {
+            for chunk in keys.chunked(500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for row in try Row.fetchAll(db, sql: sql.replacingOccurrences(of: "%", with: marks), arguments: StatementArguments(chunk)) {
+                    let item = try AppointmentFacts(canonicalJSON: row["facts"] as Data)
+                    facts[item.inviteeURI] = item
+                }
             }
         }
+        try load("SELECT facts FROM appointments WHERE id IN (%)", uris.map(Appointment.id(inviteeURI:)))
+        try load("SELECT facts FROM invitee_facts WHERE invitee_uri IN (%)", uris.filter { facts[$0] == nil })
         return facts
     }
 

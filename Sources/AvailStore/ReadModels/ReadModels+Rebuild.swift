@@ -1,3 +1,4 @@
+import Foundation
 import AvailCore
 import GRDB
 
@@ -10,11 +11,11 @@ extension ReadModels {
         // instead of splitting pages all over: a rebuild writes several times faster.
         let directory = ExpertDirectory(projection.state.experts.values)
         let facts = projection.state.facts.values.sorted { $0.inviteeURI < $1.inviteeURI }
-        let appointments = facts.compactMap { facts -> (Appointment, InviteeSnapshot)? in
+        let appointments = facts.compactMap { facts -> (Appointment, InviteeSnapshot, AppointmentFacts)? in
             guard let snapshot = facts.snapshot,
                 let appointment = Appointment(facts: facts, expertID: directory.expert(for: snapshot))
             else { return nil }
-            return (appointment, snapshot)
+            return (appointment, snapshot, facts)
         }.sorted { $0.0.id < $1.0.id }
         return try await database.write { db in
             let head = try EventLog.head(db).position
@@ -30,9 +31,10 @@ extension ReadModels {
             try db.execute(sql: "PRAGMA cache_size = -262144")
             defer { try? db.execute(sql: "PRAGMA cache_size = \(LogDatabase.writerCacheSize)") }
             for expert in projection.state.experts.values { try expert.save(db) }
-            for item in facts { try item.save(db) }
-            for (appointment, snapshot) in appointments {
-                try appointment.save(eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails, db)
+            for item in facts where item.snapshot == nil { try item.save(db) }
+            for (appointment, snapshot, facts) in appointments {
+                try appointment.save(
+                    eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails, facts: Data(facts.canonicalJSON()), db)
             }
             for parked in projection.parked { try Self.park(parked, db) }
             try Self.setCheckpoint(projection.position, db)

@@ -57,20 +57,20 @@ extension Appointment {
 
     /// Writes the appointment, replacing what was there, and its host index: the rows of
     /// `previousHostEmails` that are no longer hosts go, new ones come.
-    func save(eventTypeURI: String?, hostEmails: [String], previousHostEmails: [String] = [], _ db: Database) throws {
+    func save(eventTypeURI: String?, hostEmails: [String], previousHostEmails: [String] = [], facts: Data, _ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO appointments
                 (id, expert_id, calendar_type, external_calendar_event_id, external_invitee_uri, status,
                  start_time, end_time, invitee_name, invitee_email, invitee_timezone, rescheduled_from,
                  rescheduled_to, canceled, canceled_by, cancel_reason, canceler_type, canceled_at, no_show,
-                 created_at, updated_at, event_type_uri, host_emails)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 created_at, updated_at, event_type_uri, host_emails, facts)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 id, expertID, calendarType, externalCalendarEventID, externalInviteeURI, status.rawValue,
                 startTime?.description, endTime?.description, invitee.name, invitee.email, invitee.timezone,
                 rescheduledFrom, rescheduledTo, cancellation != nil, cancellation?.canceledBy, cancellation?.reason,
                 cancellation?.cancelerType, cancellation?.canceledAt?.description, noShow,
-                createdAt?.description, updatedAt?.description, eventTypeURI, hostEmails.joined(separator: "\n"),
+                createdAt?.description, updatedAt?.description, eventTypeURI, hostEmails.joined(separator: "\n"), facts,
             ])
         for email in previousHostEmails where !hostEmails.contains(email) {
             try db.cachedStatement(sql: "DELETE FROM appointment_hosts WHERE email = ? AND appointment_id = ?")
