@@ -26,9 +26,10 @@ struct ExpertController: Sendable {
     struct IntegrationRequest: Decodable {
         var type: String
         var eventLink: String?
+        var schedule: NativeSchedule?
 
         enum CodingKeys: String, CodingKey {
-            case type
+            case type, schedule
             case eventLink = "event_link"
         }
     }
@@ -62,9 +63,13 @@ struct ExpertController: Sendable {
             try await commands.record(
                 .calendlyConnected(CalendlyConnected(expertID: existing.id, eventLink: link.description, at: .now())))
         case "native":
-            // The native schedule, its validation and its strategy come with the strategy layer.
-            throw Problem(
-                .badRequest, code: "unsupported_integration", detail: "type: native schedules are not available yet")
+            guard let schedule = body.schedule else { throw Problem.invalidField("schedule", "is required") }
+            do {
+                try schedule.validate()
+            } catch {
+                throw Problem.invalidField("schedule.\(error.field)", error.reason)
+            }
+            try await commands.record(.nativeScheduleSet(NativeScheduleSet(expertID: existing.id, schedule: schedule, at: .now())))
         default:
             throw Problem.invalidField("type", "must be \"calendly\" or \"native\"")
         }

@@ -18,7 +18,7 @@ struct ExpertView: Encodable {
         try container.encode(expert.timezone, forKey: .timezone)
         try container.encode(expert.integrationType, forKey: .integrationType)
         try container.encode(expert.calendlyConfig, forKey: .calendlyConfig)
-        try container.encodeNil(forKey: .nativeSchedule)
+        try container.encode(expert.nativeSchedule, forKey: .nativeSchedule)
         try container.encode(expert.createdAt, forKey: .createdAt)
         try container.encode(expert.updatedAt, forKey: .updatedAt)
     }

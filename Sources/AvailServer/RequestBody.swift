@@ -28,9 +28,14 @@ extension Problem {
     }
 
     static func invalidBody(_ error: DecodingError) -> Problem {
+        /// `schedule.rules[0].wday`.
         func path(_ context: DecodingError.Context, _ key: (any CodingKey)? = nil) -> String {
             let keys = context.codingPath + (key.map { [$0] } ?? [])
-            return keys.isEmpty ? "body" : keys.map(\.stringValue).joined(separator: ".")
+            guard !keys.isEmpty else { return "body" }
+            return keys.enumerated().map { offset, key in
+                if let index = key.intValue { return "[\(index)]" }
+                return offset == 0 ? key.stringValue : "." + key.stringValue
+            }.joined()
         }
         switch error {
         case .keyNotFound(let key, let context): return .invalidField(path(context, key), "is required")

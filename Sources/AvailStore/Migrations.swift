@@ -65,6 +65,7 @@ enum Migrations {
                     timezone             TEXT NOT NULL,
                     integration_type     TEXT NOT NULL CHECK (integration_type IN ('none', 'native', 'calendly')),
                     calendly_config      TEXT,
+                    native_schedule      TEXT,
                     past_event_type_uris TEXT NOT NULL,
                     created_at           TEXT NOT NULL,
                     updated_at           TEXT NOT NULL

@@ -121,6 +121,42 @@ extension Daemon {
         }
     }
 
+    static let schedule = #"{"timezone":"Europe/Berlin","duration_minutes":30,"rules":[{"type":"wday","wday":"monday","intervals":[{"from":"09:00","to":"17:00"}]},{"type":"date","date":"2026-12-24","intervals":[]}],"buffer_before_minutes":0,"buffer_after_minutes":10,"min_notice_minutes":60}"#
+
+    @Test func settingANativeScheduleAndSwitchingBack() async throws {
+        try await withDaemon { daemon in
+            try await daemon.createFixtureExperts()
+            let native = try await daemon.call(.put, "/experts/ada/integration", json: #"{"type":"native","schedule":\#(Self.schedule)}"#)
+            #expect(native.status == .ok)
+            #expect(native.json["integration_type"] as? String == "native")
+            #expect(native.json["calendly_config"] is NSNull)
+            let schedule = native.json["native_schedule"] as? [String: Any]
+            #expect(schedule?["timezone"] as? String == "Europe/Berlin")
+            #expect((schedule?["rules"] as? [[String: Any]])?.count == 2)
+            #expect(schedule?["buffer_after_minutes"] as? Int == 10)
+            let calendly = try await daemon.call(.put, "/experts/ada/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/ada-lovelace/30min"}"#)
+            #expect(calendly.json["integration_type"] as? String == "calendly")
+            #expect(calendly.json["native_schedule"] is NSNull)
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"type":"native"}"#, "schedule"),
+        (#"{"type":"native","schedule":{"timezone":"Mars/Base","duration_minutes":30,"rules":[]}}"#, "schedule.timezone"),
+        (#"{"type":"native","schedule":{"timezone":"UTC","duration_minutes":30,"rules":[{"type":"wday","wday":"funday","intervals":[]}]}}"#, "schedule.rules[0].wday"),
+        (#"{"type":"native","schedule":{"timezone":"UTC","duration_minutes":30,"rules":[{"type":"wday","wday":"monday","intervals":[{"from":"12:00","to":"09:00"}]}]}}"#, "schedule.rules[0].intervals"),
+        (#"{"type":"zoom"}"#, "type"),
+    ])
+    func aBadIntegrationIsA400NamingTheField(body: String, field: String) async throws {
+        try await withDaemon { daemon in
+            try await daemon.createFixtureExperts(connecting: false)
+            let answer = try await daemon.call(.put, "/experts/ada/integration", json: body)
+            #expect(answer.status == .badRequest)
+            #expect(answer.problem?.code == "invalid_field")
+            #expect(answer.problem?.detail.hasPrefix(field + ":") == true, "\(answer.problem?.detail ?? "")")
+        }
+    }
+
     @Test func anUnknownExpertIsA404Problem() async throws {
         try await withDaemon { daemon in
             for (method, path) in [(HTTPRequest.Method.get, "/experts/nobody"), (.delete, "/experts/nobody/integration"),

@@ -5,12 +5,14 @@ import Foundation
 public enum ExpertEvent: Sendable, Equatable {
     case updated(ExpertUpdated)
     case calendlyConnected(CalendlyConnected)
+    case nativeScheduleSet(NativeScheduleSet)
     case disconnected(IntegrationDisconnected)
 
     public var expertID: String {
         switch self {
         case .updated(let event): event.expertID
         case .calendlyConnected(let event): event.expertID
+        case .nativeScheduleSet(let event): event.expertID
         case .disconnected(let event): event.expertID
         }
     }
@@ -20,6 +22,7 @@ public enum ExpertEvent: Sendable, Equatable {
         switch self {
         case .updated: ExpertUpdated.type
         case .calendlyConnected: CalendlyConnected.type
+        case .nativeScheduleSet: NativeScheduleSet.type
         case .disconnected: IntegrationDisconnected.type
         }
     }
@@ -32,6 +35,7 @@ public enum ExpertEvent: Sendable, Equatable {
         switch self {
         case .updated(let event): return try! encoder.encode(event)
         case .calendlyConnected(let event): return try! encoder.encode(event)
+        case .nativeScheduleSet(let event): return try! encoder.encode(event)
         case .disconnected(let event): return try! encoder.encode(event)
         }
     }
@@ -42,6 +46,7 @@ public enum ExpertEvent: Sendable, Equatable {
         switch type {
         case ExpertUpdated.type: return .updated(try decoder.decode(ExpertUpdated.self, from: body))
         case CalendlyConnected.type: return .calendlyConnected(try decoder.decode(CalendlyConnected.self, from: body))
+        case NativeScheduleSet.type: return .nativeScheduleSet(try decoder.decode(NativeScheduleSet.self, from: body))
         case IntegrationDisconnected.type:
             return .disconnected(try decoder.decode(IntegrationDisconnected.self, from: body))
         default: return nil
@@ -101,6 +106,25 @@ public struct CalendlyConnected: Codable, Sendable, Equatable {
         case at
         case expertID = "expert_id", eventLink = "event_link", eventTypeURI = "event_type_uri"
         case userURI = "user_uri", eventTypeName = "event_type_name", durationMinutes = "duration_minutes"
+    }
+}
+
+/// `PUT /experts/{id}/integration` with `type: native`: the expert's own weekly hours.
+public struct NativeScheduleSet: Codable, Sendable, Equatable {
+    public static let type = "expert.native_schedule_set"
+    public var expertID: String
+    public var schedule: NativeSchedule
+    public var at: Timestamp
+
+    public init(expertID: String, schedule: NativeSchedule, at: Timestamp) {
+        self.expertID = expertID
+        self.schedule = schedule
+        self.at = at
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schedule, at
+        case expertID = "expert_id"
     }
 }
 

@@ -6,6 +6,7 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
     public var timezone: String
     public var integrationType: IntegrationType
     public var calendlyConfig: CalendlyConfig?
+    public var nativeSchedule: NativeSchedule?
     /// Every event type this expert ever connected, so its appointments stay its own after a
     /// disconnect (CONTRACT.md: "appointments stay").
     public var pastEventTypeURIs: [String]
@@ -14,7 +15,8 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
 
     public init(
         id: String, name: String, email: String, timezone: String, integrationType: IntegrationType = .none,
-        calendlyConfig: CalendlyConfig? = nil, pastEventTypeURIs: [String] = [], createdAt: Timestamp,
+        calendlyConfig: CalendlyConfig? = nil, nativeSchedule: NativeSchedule? = nil, pastEventTypeURIs: [String] = [],
+        createdAt: Timestamp,
         updatedAt: Timestamp
     ) {
         self.id = id
@@ -23,6 +25,7 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
         self.timezone = timezone
         self.integrationType = integrationType
         self.calendlyConfig = calendlyConfig
+        self.nativeSchedule = nativeSchedule
         self.pastEventTypeURIs = pastEventTypeURIs
         self.createdAt = createdAt
         self.updatedAt = updatedAt
@@ -40,6 +43,7 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, name, email, timezone
         case integrationType = "integration_type", calendlyConfig = "calendly_config"
+        case nativeSchedule = "native_schedule"
         case pastEventTypeURIs = "past_event_type_uris", createdAt = "created_at", updatedAt = "updated_at"
     }
 
@@ -52,6 +56,7 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
         try container.encode(timezone, forKey: .timezone)
         try container.encode(integrationType, forKey: .integrationType)
         try container.encode(calendlyConfig, forKey: .calendlyConfig)
+        try container.encode(nativeSchedule, forKey: .nativeSchedule)
         try container.encode(pastEventTypeURIs, forKey: .pastEventTypeURIs)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)

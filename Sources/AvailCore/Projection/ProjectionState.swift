@@ -59,6 +59,7 @@ public struct ProjectionState: Sendable {
             guard let existing = before else { throw ParkReason("expert \(id) does not exist") }
             expert = existing
             expert.integrationType = .calendly
+            expert.nativeSchedule = nil
             expert.calendlyConfig = CalendlyConfig(
                 eventLink: connection.eventLink, eventTypeURI: connection.eventTypeURI, userURI: connection.userURI,
                 eventTypeName: connection.eventTypeName, durationMinutes: connection.durationMinutes,
@@ -67,11 +68,19 @@ public struct ProjectionState: Sendable {
                 expert.pastEventTypeURIs = (expert.pastEventTypeURIs + [uri]).sorted()
             }
             expert.updatedAt = connection.at
+        case .nativeScheduleSet(let setting):
+            guard let existing = before else { throw ParkReason("expert \(id) does not exist") }
+            expert = existing
+            expert.integrationType = .native
+            expert.calendlyConfig = nil
+            expert.nativeSchedule = setting.schedule
+            expert.updatedAt = setting.at
         case .disconnected(let disconnection):
             guard let existing = before else { throw ParkReason("expert \(id) does not exist") }
             expert = existing
             expert.integrationType = .none
             expert.calendlyConfig = nil
+            expert.nativeSchedule = nil
             expert.updatedAt = disconnection.at
         }
         experts[id] = expert

@@ -6,6 +6,7 @@ extension ExpertProfile {
     init(row: Row) throws {
         let integration: String = row["integration_type"]
         let config: String? = row["calendly_config"]
+        let schedule: String? = row["native_schedule"]
         let pastURIs: String = row["past_event_type_uris"]
         guard let integrationType = IntegrationType(rawValue: integration),
             let createdAt = Timestamp(rfc3339: row["created_at"]), let updatedAt = Timestamp(rfc3339: row["updated_at"])
@@ -14,6 +15,7 @@ extension ExpertProfile {
             id: row["id"], name: row["name"], email: row["email"], timezone: row["timezone"],
             integrationType: integrationType,
             calendlyConfig: try config.map { try ColumnJSON.decode(CalendlyConfig.self, $0) },
+            nativeSchedule: try schedule.map { try ColumnJSON.decode(NativeSchedule.self, $0) },
             pastEventTypeURIs: try ColumnJSON.decode([String].self, pastURIs),
             createdAt: createdAt, updatedAt: updatedAt)
     }
@@ -21,10 +23,12 @@ extension ExpertProfile {
     func save(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO expert_profiles
-                (id, name, email, timezone, integration_type, calendly_config, past_event_type_uris, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                (id, name, email, timezone, integration_type, calendly_config, native_schedule, past_event_type_uris,
+                 created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 id, name, email, timezone, integrationType.rawValue, try calendlyConfig.map(ColumnJSON.encode),
+                try nativeSchedule.map(ColumnJSON.encode),
                 try ColumnJSON.encode(pastEventTypeURIs), createdAt.description, updatedAt.description,
             ])
     }
