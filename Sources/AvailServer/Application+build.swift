@@ -39,6 +39,7 @@ public func buildApplication(
         deadLetters: deadLetters,
         metrics: metrics
     ).addRoutes(to: router)
+    AvailabilityController(readModels: readModels).addRoutes(to: router)
     OperationsController(database: database, writer: writer, projector: projector, metrics: metrics).addRoutes(to: router)
     // Access control beyond the admin token comes later; until then these are admin-only.
     let admin = router.group().add(middleware: AdminAuthMiddleware(adminToken: configuration.adminToken))

@@ -103,3 +103,26 @@ extension ReadModels {
         }
     }
 }
+
+extension ReadModels {
+    /// The spans of `expertID`'s scheduled appointments (any calendar) that overlap `range`.
+    public func busyTimes(expertID: String, overlapping range: TimeRange) async throws -> [TimeRange] {
+        try await database.read { db in
+            // Walks the (expert_id, start_time) index up to the range's end; the end-time test
+            // keeps the ones still running at its start.
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT start_time, end_time FROM appointments
+                    WHERE expert_id = ? AND status = 'scheduled' AND start_time < ? AND end_time > ?
+                    """,
+                arguments: [expertID, range.end.description, range.start.description]
+            ).compactMap { row in
+                guard let start = Timestamp(rfc3339: row["start_time"]), let end = Timestamp(rfc3339: row["end_time"]) else {
+                    return nil
+                }
+                return TimeRange(start: start, end: end)
+            }
+        }
+    }
+}

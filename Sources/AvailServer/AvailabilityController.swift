@@ -1,0 +1,80 @@
+import AvailCore
+import AvailStore
+import Foundation
+import Hummingbird
+
+/// `GET /experts/{id}/availability`: free slots, through the strategy of the expert's
+/// integration. Public: slots carry no personal data.
+struct AvailabilityController: Sendable {
+    let readModels: ReadModels
+    /// The longest range one request may ask for (Calendly's own limit).
+    static let maximumRange: Int64 = 31 * 86_400 * 1_000_000
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.get("/experts/:id/availability") { request, context in try await self.availability(request, context: context) }
+    }
+
+    struct Slots: Encodable {
+        struct Slot: Encodable {
+            var startTime: Timestamp
+            var endTime: Timestamp
+
+            enum CodingKeys: String, CodingKey {
+                case startTime = "start_time", endTime = "end_time"
+            }
+        }
+
+        var expertID: String
+        var integrationType: IntegrationType
+        var slots: [Slot]
+
+        enum CodingKeys: String, CodingKey {
+            case slots
+            case expertID = "expert_id", integrationType = "integration_type"
+        }
+    }
+
+    func availability(_ request: Request, context: some RequestContext) async throws -> Response {
+        let id = try ExpertID.validate(context.parameters.get("id") ?? "")
+        let range = try Self.range(request.uri.queryParameters, now: .now())
+        guard let expert = try await readModels.expert(id: id) else { throw Problem.notFound("no expert \(id)") }
+        let slots: [TimeRange]
+        switch expert.integrationType {
+        case .none:
+            slots = []
+        case .native:
+            guard let schedule = expert.nativeSchedule else { throw Problem.notFound("expert \(id) has no schedule") }
+            let calculator = try SlotCalculator(schedule: schedule)
+            // Appointments that could touch a slot in the range, buffers included.
+            let margin = Int64(schedule.bufferBeforeMinutes + schedule.bufferAfterMinutes + schedule.durationMinutes) * 60_000_000
+            let busy = try await readModels.busyTimes(
+                expertID: id,
+                overlapping: TimeRange(
+                    start: Timestamp(microseconds: range.start.microseconds - margin),
+                    end: Timestamp(microseconds: range.end.microseconds + margin)))
+            slots = calculator.slots(in: range, now: .now(), busy: busy)
+        case .calendly:
+            throw Problem(
+                .notImplemented, code: "not_implemented",
+                detail: "Calendly availability needs the Calendly API client, which is not built yet")
+        }
+        return try .json(Slots(
+            expertID: id, integrationType: expert.integrationType,
+            slots: slots.map { Slots.Slot(startTime: $0.start, endTime: $0.end) }))
+    }
+
+    /// `start_time` and `end_time`: both required, the start not in the past (a minute of
+    /// clock skew allowed), at most 31 days.
+    static func range(_ parameters: Parameters, now: Timestamp) throws -> TimeRange {
+        guard let start = try parameters.time("start_time") else { throw Problem.invalidParameter("start_time", "is required") }
+        guard let end = try parameters.time("end_time") else { throw Problem.invalidParameter("end_time", "is required") }
+        guard start.microseconds >= now.microseconds - 60_000_000 else {
+            throw Problem(.badRequest, code: "invalid_range", detail: "start_time is in the past")
+        }
+        guard end > start else { throw Problem(.badRequest, code: "invalid_range", detail: "end_time must be after start_time") }
+        guard end.microseconds - start.microseconds <= maximumRange else {
+            throw Problem(.badRequest, code: "invalid_range", detail: "the range may span at most 31 days")
+        }
+        return TimeRange(start: start, end: end)
+    }
+}
