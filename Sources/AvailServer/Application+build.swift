@@ -46,6 +46,8 @@ public func buildApplication(
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: admin)
     ExpertController(readModels: readModels, commands: commands).addRoutes(to: admin)
     AppointmentController(readModels: readModels).addRoutes(to: admin)
+    BookingController(log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock())
+        .addRoutes(to: admin)
 
     return Application(
         router: router,

@@ -12,16 +12,25 @@ struct Commands: Sendable {
     /// Appends `event` and waits for it to be projected; returns its position.
     @discardableResult
     func record(_ event: ExpertEvent) async throws -> Int64 {
+        try await record(stream: StreamName(category: "expert", id: event.expertID), type: event.type, body: event.encoded())
+    }
+
+    @discardableResult
+    func record(_ event: AppointmentEvent) async throws -> Int64 {
+        try await record(stream: StreamName(category: "appointment", id: event.appointmentID), type: event.type, body: event.encoded())
+    }
+
+    private func record(stream: StreamName, type: String, body: Data) async throws -> Int64 {
         let outcome: AppendOutcome
         do {
             outcome = try await writer.append(NewEvent(
-                stream: StreamName(category: "expert", id: event.expertID),
-                type: event.type,
+                stream: stream,
+                type: type,
                 source: .api,
                 recordedAt: .now(),
                 // Every command is a new event: a random key never collides with a delivery's.
                 dedupeKey: DedupeKey(rawValue: "cmd:" + UUID().uuidString.lowercased()),
-                body: event.encoded()))
+                body: body))
         } catch {
             throw Problem.unavailable("the change could not be stored; nothing was changed, retry later")
         }

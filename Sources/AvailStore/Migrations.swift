@@ -84,7 +84,7 @@ enum Migrations {
                     calendar_type              TEXT    NOT NULL,
                     external_calendar_event_id TEXT,
                     -- `id` is made from the invitee URI, so the URI needs no index of its own.
-                    external_invitee_uri       TEXT    NOT NULL,
+                    external_invitee_uri       TEXT,
                     status                     TEXT    NOT NULL CHECK (status IN ('scheduled', 'canceled', 'rescheduled')),
                     start_time                 TEXT,
                     end_time                   TEXT,

@@ -86,7 +86,7 @@ import Testing
     }
 
     static func inviteeUUID(_ appointment: Appointment) -> String {
-        String(appointment.externalInviteeURI.split(separator: "/").last!)
+        String(appointment.externalInviteeURI!.split(separator: "/").last!)
     }
 
     @Test(arguments: expected)

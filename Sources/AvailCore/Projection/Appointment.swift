@@ -7,7 +7,8 @@ public struct Appointment: Codable, Sendable, Equatable {
     public var expertID: String?
     public var calendarType: String
     public var externalCalendarEventID: String?
-    public var externalInviteeURI: String
+    /// The Calendly invitee; nil for appointments availd booked itself.
+    public var externalInviteeURI: String?
     public var status: AppointmentStatus
     public var startTime: Timestamp?
     public var endTime: Timestamp?
@@ -96,7 +97,7 @@ public struct Appointment: Codable, Sendable, Equatable {
 
     public init(
         id: String, expertID: String?, calendarType: String, externalCalendarEventID: String?,
-        externalInviteeURI: String, status: AppointmentStatus, startTime: Timestamp?, endTime: Timestamp?,
+        externalInviteeURI: String?, status: AppointmentStatus, startTime: Timestamp?, endTime: Timestamp?,
         invitee: Invitee, rescheduledFrom: String?, rescheduledTo: String?, cancellation: CancellationView?,
         noShow: Bool, createdAt: Timestamp?, updatedAt: Timestamp?
     ) {

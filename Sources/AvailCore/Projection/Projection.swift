@@ -42,9 +42,10 @@ public struct Projection: Sendable {
     /// Every appointment, ordered by id.
     public var appointments: [Appointment] {
         let directory = ExpertDirectory(state.experts.values)
-        return state.facts.values.compactMap { facts in
+        let calendly = state.facts.values.compactMap { facts in
             facts.snapshot.flatMap { Appointment(facts: facts, expertID: directory.expert(for: $0)) }
-        }.sorted { $0.id < $1.id }
+        }
+        return (calendly + state.natives.values).sorted { $0.id < $1.id }
     }
 
     public var digest: String {

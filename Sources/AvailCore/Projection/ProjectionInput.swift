@@ -6,6 +6,7 @@ public enum ProjectionInput: Sendable {
     case inviteeCanceled(inviteeURI: String, cancellation: Cancellation, newInvitee: String?, version: FactVersion)
     case noShow(inviteeURI: String, isNoShow: Bool, snapshot: InviteeSnapshot?, version: FactVersion)
     case expert(ExpertEvent)
+    case appointment(AppointmentEvent)
     /// Kept in the log, not projected: unknown names and resources availd does not model.
     case skipped
 
@@ -15,7 +16,16 @@ public enum ProjectionInput: Sendable {
         case .inviteeCreated(let uri, _, let other, _), .inviteeCanceled(let uri, _, let other, _):
             [uri] + (other.map { [$0] } ?? [])
         case .noShow(let uri, _, _, _): [uri]
-        case .expert, .skipped: []
+        case .expert, .appointment, .skipped: []
+        }
+    }
+
+    /// Ids of the appointments availd booked itself that applying this input reads or changes.
+    public var appointmentIDs: [String] {
+        switch self {
+        case .appointment(.rescheduled(let event)): [event.appointmentID, event.newAppointmentID]
+        case .appointment(let event): [event.appointmentID]
+        default: []
         }
     }
 
@@ -27,7 +37,11 @@ public enum ProjectionInput: Sendable {
             self = try Self.invitee(event)
         case (.api, _):
             do {
-                self = try ExpertEvent.decode(type: event.event.type, body: event.event.body).map(Self.expert) ?? .skipped
+                if let expert = try ExpertEvent.decode(type: event.event.type, body: event.event.body) {
+                    self = .expert(expert)
+                } else {
+                    self = try AppointmentEvent.decode(type: event.event.type, body: event.event.body).map(Self.appointment) ?? .skipped
+                }
             } catch {
                 throw ParkReason("\(event.event.type) body does not decode: \(Self.describe(error))")
             }

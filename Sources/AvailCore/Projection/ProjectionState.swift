@@ -7,10 +7,15 @@ public struct ProjectionState: Sendable {
     public var experts: [String: ExpertProfile]
     /// Keyed by invitee URI.
     public var facts: [String: AppointmentFacts]
+    /// Appointments availd booked itself (native), by id.
+    public var natives: [String: Appointment]
 
-    public init(experts: [String: ExpertProfile] = [:], facts: [String: AppointmentFacts] = [:]) {
+    public init(
+        experts: [String: ExpertProfile] = [:], facts: [String: AppointmentFacts] = [:], natives: [String: Appointment] = [:]
+    ) {
         self.experts = experts
         self.facts = facts
+        self.natives = natives
     }
 
     public mutating func apply(_ input: ProjectionInput, changes: inout ProjectionChanges) throws(ParkReason) {
@@ -36,6 +41,8 @@ public struct ProjectionState: Sendable {
             if let snapshot { facts[uri]!.noShowSnapshot.merge(snapshot, version: version) }
             changes.invitees.insert(uri)
         case .expert(let event):
+            try apply(event, changes: &changes)
+        case .appointment(let event):
             try apply(event, changes: &changes)
         case .skipped:
             break
@@ -90,10 +97,55 @@ public struct ProjectionState: Sendable {
     }
 }
 
+extension ProjectionState {
+    private mutating func apply(_ event: AppointmentEvent, changes: inout ProjectionChanges) throws(ParkReason) {
+        switch event {
+        case .booked(let booking):
+            guard natives[booking.appointmentID] == nil else { throw ParkReason("appointment \(booking.appointmentID) exists") }
+            natives[booking.appointmentID] = Appointment(
+                id: booking.appointmentID, expertID: booking.expertID, calendarType: "native", externalCalendarEventID: nil,
+                externalInviteeURI: nil, status: .scheduled, startTime: booking.startTime, endTime: booking.endTime,
+                invitee: booking.invitee, rescheduledFrom: nil, rescheduledTo: nil, cancellation: nil, noShow: false,
+                createdAt: booking.at, updatedAt: booking.at)
+            changes.natives.insert(booking.appointmentID)
+        case .rescheduled(let move):
+            guard var old = natives[move.appointmentID], old.status == .scheduled else {
+                throw ParkReason("appointment \(move.appointmentID) is not a scheduled native appointment")
+            }
+            guard natives[move.newAppointmentID] == nil else { throw ParkReason("appointment \(move.newAppointmentID) exists") }
+            var new = old
+            new.id = move.newAppointmentID
+            new.startTime = move.startTime
+            new.endTime = move.endTime
+            new.rescheduledFrom = old.id
+            new.createdAt = move.at
+            new.updatedAt = move.at
+            old.status = .rescheduled
+            old.rescheduledTo = new.id
+            old.updatedAt = move.at
+            natives[old.id] = old
+            natives[new.id] = new
+            changes.natives.formUnion([old.id, new.id])
+        case .canceled(let cancel):
+            guard var appointment = natives[cancel.appointmentID], appointment.status == .scheduled else {
+                throw ParkReason("appointment \(cancel.appointmentID) is not a scheduled native appointment")
+            }
+            appointment.status = .canceled
+            appointment.cancellation = Appointment.CancellationView(
+                canceledBy: nil, reason: cancel.reason, cancelerType: nil, canceledAt: cancel.at)
+            appointment.updatedAt = cancel.at
+            natives[cancel.appointmentID] = appointment
+            changes.natives.insert(cancel.appointmentID)
+        }
+    }
+}
+
 /// What applying events changed: the invitees whose facts changed, the experts that changed,
 /// and the match keys (old and new) of those experts, whose appointments may change hands.
 public struct ProjectionChanges: Sendable {
     public var invitees: Set<String> = []
+    /// Native appointments, by id.
+    public var natives: Set<String> = []
     public var experts: Set<String> = []
     public var matchKeys = MatchKeys()
 

@@ -47,9 +47,13 @@ extension ReadModels {
         -> BatchResult
     {
         guard let last = batch.last?.event.position else { return .applied(position: checkpoint, experts: cache, parked: 0) }
-        let uris = Set(batch.flatMap { (try? $0.input.get())?.inviteeURIs ?? [] })
-        let loaded = try await database.read { db in try Self.facts(for: uris, db) }
-        let prepared = Self.fold(batch, loaded: loaded, experts: cache)
+        let inputs = batch.compactMap { try? $0.input.get() }
+        let uris = Set(inputs.flatMap(\.inviteeURIs))
+        let ids = Set(inputs.flatMap(\.appointmentIDs))
+        let (loaded, natives) = try await database.read { db in
+            (try Self.facts(for: uris, db), try Self.natives(ids, db))
+        }
+        let prepared = Self.fold(batch, loaded: loaded, natives: natives, experts: cache)
         return try await database.writeWithoutTransaction { db in
             // Read models are derived: if a crash loses this commit, the checkpoint (committed
             // with them) goes back too and the batch is applied again. So this transaction
@@ -82,6 +86,7 @@ extension ReadModels {
         /// Invitees described for the first time, whose facts move into their appointment.
         var described: [String]
         var appointments: [(appointment: Appointment, snapshot: InviteeSnapshot, previousHosts: [String], facts: Data)]
+        var natives: [Appointment]
         var matchKeys: MatchKeys
         var changedExpertIDs: Set<String>
         var parked: [ParkedEvent]
@@ -100,6 +105,9 @@ extension ReadModels {
                     eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails, previousHostEmails: previousHosts,
                     facts: facts, db)
             }
+            for native in natives {
+                try native.save(eventTypeURI: nil, hostEmails: [], facts: Data(native.canonicalJSON()), db)
+            }
             if !matchKeys.isEmpty {
                 try ReadModels.reassign(
                     matching: matchKeys, experts: changedExpertIDs, skipping: Set(appointments.map(\.appointment.id)),
@@ -109,8 +117,10 @@ extension ReadModels {
         }
     }
 
-    private static func fold(_ batch: [PreparedEvent], loaded: [String: AppointmentFacts], experts cache: ExpertCache) -> PreparedBatch {
-        var state = ProjectionState(experts: cache.experts, facts: loaded)
+    private static func fold(
+        _ batch: [PreparedEvent], loaded: [String: AppointmentFacts], natives: [String: Appointment], experts cache: ExpertCache
+    ) -> PreparedBatch {
+        var state = ProjectionState(experts: cache.experts, facts: loaded, natives: natives)
         var changes = ProjectionChanges()
         var parked: [ParkedEvent] = []
         for prepared in batch {
@@ -140,7 +150,24 @@ extension ReadModels {
         }
         return PreparedBatch(
             experts: cache, changedExperts: changes.experts.sorted().map { state.experts[$0]! }, facts: facts,
-            described: described, appointments: appointments, matchKeys: changes.matchKeys, changedExpertIDs: changes.experts, parked: parked)
+            described: described, appointments: appointments, natives: changes.natives.sorted().map { state.natives[$0]! }, matchKeys: changes.matchKeys, changedExpertIDs: changes.experts, parked: parked)
+    }
+
+    /// The native appointments with these ids.
+    static func natives(_ ids: Set<String>, _ db: Database) throws -> [String: Appointment] {
+        var natives: [String: Appointment] = [:]
+        let decoder = JSONDecoder()
+        for chunk in Array(ids).chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(
+                db, sql: "SELECT facts FROM appointments WHERE calendar_type = 'native' AND id IN (\(marks))",
+                arguments: StatementArguments(chunk))
+            {
+                let appointment = try decoder.decode(Appointment.self, from: row["facts"] as Data)
+                natives[appointment.id] = appointment
+            }
+        }
+        return natives
     }
 
     /// The stored facts of `uris`: from their appointments, or for invitees not described yet,
@@ -156,7 +183,8 @@ extension ReadModels {
                 }
             }
         }
-        try load("SELECT facts FROM appointments WHERE id IN (%)", uris.map(Appointment.id(inviteeURI:)))
+        try load(
+            "SELECT facts FROM appointments WHERE calendar_type = 'calendly' AND id IN (%)", uris.map(Appointment.id(inviteeURI:)))
         try load("SELECT facts FROM invitee_facts WHERE invitee_uri IN (%)", uris.filter { facts[$0] == nil })
         return facts
     }
@@ -174,7 +202,8 @@ extension ReadModels {
                 candidates.formUnion(try String.fetchAll(db, sql: sql.replacingOccurrences(of: "%", with: marks), arguments: StatementArguments(chunk)))
             }
         }
-        try collect("SELECT id FROM appointments WHERE expert_id IN (%)", experts)
+        // Native appointments belong to the expert they were booked with, whatever changes.
+        try collect("SELECT id FROM appointments WHERE calendar_type = 'calendly' AND expert_id IN (%)", experts)
         try collect("SELECT id FROM appointments WHERE event_type_uri IN (%)", keys.eventTypeURIs)
         try collect("SELECT appointment_id FROM appointment_hosts WHERE email IN (%)", keys.emails)
         candidates.subtract(written)

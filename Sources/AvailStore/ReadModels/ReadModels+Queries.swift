@@ -106,7 +106,9 @@ extension ReadModels {
 
 extension ReadModels {
     /// The spans of `expertID`'s scheduled appointments (any calendar) that overlap `range`.
-    public func busyTimes(expertID: String, overlapping range: TimeRange) async throws -> [TimeRange] {
+    public func busyTimes(expertID: String, overlapping range: TimeRange, excluding excluded: String? = nil) async throws
+        -> [TimeRange]
+    {
         try await database.read { db in
             // Walks the (expert_id, start_time) index up to the range's end; the end-time test
             // keeps the ones still running at its start.
@@ -114,9 +116,9 @@ extension ReadModels {
                 db,
                 sql: """
                     SELECT start_time, end_time FROM appointments
-                    WHERE expert_id = ? AND status = 'scheduled' AND start_time < ? AND end_time > ?
+                    WHERE expert_id = ? AND status = 'scheduled' AND start_time < ? AND end_time > ? AND id IS NOT ?
                     """,
-                arguments: [expertID, range.end.description, range.start.description]
+                arguments: [expertID, range.end.description, range.start.description, excluded]
             ).compactMap { row in
                 guard let start = Timestamp(rfc3339: row["start_time"]), let end = Timestamp(rfc3339: row["end_time"]) else {
                     return nil

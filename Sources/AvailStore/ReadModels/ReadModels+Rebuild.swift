@@ -36,6 +36,9 @@ extension ReadModels {
                 try appointment.save(
                     eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails, facts: Data(facts.canonicalJSON()), db)
             }
+            for native in projection.state.natives.values.sorted(by: { $0.id < $1.id }) {
+                try native.save(eventTypeURI: nil, hostEmails: [], facts: Data(native.canonicalJSON()), db)
+            }
             for parked in projection.parked { try Self.park(parked, db) }
             try Self.setCheckpoint(projection.position, db)
             return true
