@@ -3,7 +3,8 @@
 #  1. rebuild throughput over a generated log of BENCH_REBUILD_DELIVERIES (default 1,000,000)
 #     deliveries of about 2 KB, in memory and into the SQLite read models;
 #  2. one page of GET /experts/ada/appointments for an expert with about 10,000 appointments;
-#  3. projection lag (2xx to readable) under the ingest load of bench/ingest.sh.
+#  3. projection lag (2xx to readable) under the ingest load of bench/ingest.sh;
+#  4. native availability over 31 days for an expert with 500 booked appointments.
 # Writes bench/results/projection-<time>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,4 +59,33 @@ serve "$work/lag.sqlite"
     --lag-probe-every 25 --daemon-pid "$daemon" >> "$out"
 stop
 "$bin/availd" verify --database "$work/lag.sqlite" >> "$out"
+
+echo -e "\n## 4. native availability: 31 days, 500 booked appointments" >> "$out"
+serve "$work/native.sqlite"
+auth=(-H "Authorization: Bearer bench" -H "Content-Type: application/json")
+curl -sf -X PUT "$url/experts/nina" "${auth[@]}" -d '{"name":"Nina Native","email":"nina@experts.example","timezone":"UTC"}' > /dev/null
+# Every day 08:00-20:00, 30-minute slots: 24 a day, 744 in 31 days; 500 of them get booked
+# (17 a day, spread so the free ones are scattered).
+rules=$(printf '{"type":"wday","wday":"%s","intervals":[{"from":"08:00","to":"20:00"}]},' sunday monday tuesday wednesday thursday friday saturday)
+curl -sf -X PUT "$url/experts/nina/integration" "${auth[@]}" \
+    -d "{\"type\":\"native\",\"schedule\":{\"timezone\":\"UTC\",\"duration_minutes\":30,\"rules\":[${rules%,}]}}" > /dev/null
+start_day=$(date -u -d "+2 days" +%Y-%m-%d)
+booked=0
+for day in $(seq 0 30); do
+    for slot in 0 2 4 6 8 10 12 14 16 18 20 22 1 3 5 7 9; do
+        [ "$booked" -ge 500 ] && break 2
+        minutes=$((8 * 60 + slot * 30))
+        start="$(date -u -d "$start_day + $day days" +%Y-%m-%d)T$(printf '%02d:%02d' $((minutes / 60)) $((minutes % 60))):00Z"
+        curl -sf -X POST "$url/experts/nina/appointments" "${auth[@]}" \
+            -d "{\"start_time\":\"$start\",\"invitee\":{\"name\":\"Guest $booked\",\"email\":\"guest$booked@example.com\"}}" > /dev/null \
+            && booked=$((booked + 1))
+    done
+done
+echo "booked $booked native appointments" >> "$out"
+range="start_time=${start_day}T00:00:00Z&end_time=$(date -u -d "$start_day + 31 days" +%Y-%m-%d)T00:00:00Z"
+"$bin/availd-sim" probe --url "$url" --count 300 --path "/experts/nina/availability?$range" > /dev/null
+"$bin/availd-sim" probe --url "$url" --count 3000 --path "/experts/nina/availability?$range" >> "$out"
+"$bin/availd-sim" probe --url "$url" --count 5000 --concurrency 8 --path "/experts/nina/availability?$range" \
+    | grep -E "throughput|latency" | sed 's/^/  (concurrency 8)/' >> "$out"
+stop
 cat "$out"

@@ -55,9 +55,7 @@ enum ExpertID {
 }
 
 enum TimeZoneName {
-    private static let known = Set(TimeZone.knownTimeZoneIdentifiers)
-
     static func isValid(_ name: String) -> Bool {
-        known.contains(name) || name == "UTC"
+        NativeSchedule.knownZones.contains(name)
     }
 }

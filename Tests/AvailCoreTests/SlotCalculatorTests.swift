@@ -1,4 +1,5 @@
-import AvailCore
+@testable import AvailCore
+import AvailTesting
 import Foundation
 import Testing
 
@@ -154,5 +155,24 @@ import Testing
         #expect(LocalDate("2026-11-25")?.weekday == .wednesday)
         #expect(LocalDate("2000-02-29")?.description == "2000-02-29")
         #expect(LocalDate("2100-02-29") == nil)
+    }
+}
+
+@Suite struct BusyTimesTests {
+    /// The binary search agrees with checking every busy span, on random spans.
+    @Test func agreesWithALinearScan() {
+        var random = SplitMix64(seed: 7)
+        func span(_ base: Int64, _ width: Int64) -> TimeRange {
+            let start = base + Int64(random.next() % UInt64(width))
+            return TimeRange(start: Timestamp(microseconds: start), end: Timestamp(microseconds: start + 1 + Int64(random.next() % 500)))
+        }
+        for _ in 0..<200 {
+            let busy = (0..<Int(random.next() % 20)).map { _ in span(0, 5_000) }
+            let index = BusyTimes(busy)
+            for _ in 0..<50 {
+                let probe = span(-500, 6_000)
+                #expect(index.overlaps(probe) == busy.contains { $0.overlaps(probe) })
+            }
+        }
     }
 }

@@ -39,10 +39,12 @@ public struct NativeSchedule: Codable, Sendable, Equatable {
         minNoticeMinutes = try container.decodeIfPresent(Int.self, forKey: .minNoticeMinutes) ?? 0
     }
 
+    /// IANA names this machine knows, read once.
+    public static let knownZones = Set(TimeZone.knownTimeZoneIdentifiers + ["UTC"])
+
     /// Refuses a schedule availd could not honour, naming the field.
     public func validate() throws(ScheduleError) {
-        guard TimeZone(identifier: timezone) != nil, TimeZone.knownTimeZoneIdentifiers.contains(timezone) || timezone == "UTC"
-        else { throw ScheduleError(field: "timezone", "must be an IANA time zone such as Europe/Berlin") }
+        guard Self.knownZones.contains(timezone), TimeZone(identifier: timezone) != nil else { throw ScheduleError(field: "timezone", "must be an IANA time zone such as Europe/Berlin") }
         guard (5...1440).contains(durationMinutes) else {
             throw ScheduleError(field: "duration_minutes", "must be between 5 and 1440")
         }

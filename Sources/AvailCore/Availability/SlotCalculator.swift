@@ -38,24 +38,29 @@ public struct SlotCalculator: Sendable {
         let before = Int64(schedule.bufferBeforeMinutes) * 60_000_000
         let after = Int64(schedule.bufferAfterMinutes) * 60_000_000
         let earliest = max(range.start, Timestamp(microseconds: now.microseconds + Int64(schedule.minNoticeMinutes) * 60_000_000))
-        let busy = busy.sorted { $0.start < $1.start }
+        let busy = BusyTimes(busy)
         var slots: [TimeRange] = []
         // Local dates that can hold a slot starting in the range: one day of margin either
         // side covers every UTC offset (−12 h … +14 h).
         var date = localDate(of: range.start).adding(days: -1)
         let lastDate = localDate(of: range.end).adding(days: 1)
         while date <= lastDate {
-            for interval in intervals(on: date) {
+            let intervals = intervals(on: date)
+            // Most days have one UTC offset throughout: then every wall time maps directly.
+            // Only on a day whose neighbourhood changes offset is each slot resolved exactly.
+            let steadyOffset = intervals.isEmpty ? nil : steadyOffset(around: date)
+            for interval in intervals {
                 var minute = interval.from
                 while minute + schedule.durationMinutes <= interval.to {
                     defer { minute += schedule.durationMinutes }
-                    guard let start = instant(date, minute) else { continue }
+                    let exact = steadyOffset.map { Timestamp(microseconds: (Int64(date.day) * 86_400 + Int64(minute) * 60 - $0) * 1_000_000) }
+                    guard let start = exact ?? instant(date, minute) else { continue }
                     guard start >= earliest, start < range.end else { continue }
                     let slot = TimeRange(start: start, end: Timestamp(microseconds: start.microseconds + duration))
                     let widened = TimeRange(
                         start: Timestamp(microseconds: slot.start.microseconds - before),
                         end: Timestamp(microseconds: slot.end.microseconds + after))
-                    if !Self.overlapsAny(widened, busy) { slots.append(slot) }
+                    if !busy.overlaps(widened) { slots.append(slot) }
                 }
             }
             date = date.adding(days: 1)
@@ -84,6 +89,15 @@ public struct SlotCalculator: Sendable {
         return LocalDate(daysSinceEpoch: Int((time.unixSeconds + offset).floorDiv(86_400)))
     }
 
+    /// The zone's offset on `date` when it is the same from the day before to the day after
+    /// (zones change offset at most once in such a span); nil around a change.
+    func steadyOffset(around date: LocalDate) -> Int64? {
+        let wall = Int64(date.day) * 86_400
+        let before = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(wall - 86_400)))
+        let after = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(wall + 2 * 86_400)))
+        return before == after ? Int64(before) : nil
+    }
+
     /// The first instant whose wall-clock time in the zone is `date` at `minute`, or nil when
     /// that wall-clock time does not exist (skipped by a DST change).
     func instant(_ date: LocalDate, _ minute: Int) -> Timestamp? {
@@ -97,12 +111,32 @@ public struct SlotCalculator: Sendable {
         return candidates.min().map { Timestamp(microseconds: $0 * 1_000_000) }
     }
 
-    private static func overlapsAny(_ slot: TimeRange, _ busy: [TimeRange]) -> Bool {
-        // `busy` is sorted by start: only those starting before the slot ends can overlap.
-        for range in busy {
-            if range.start >= slot.end { return false }
-            if range.overlaps(slot) { return true }
+}
+
+/// Busy spans, sorted by start, with the running maximum of their ends: whether a span
+/// overlaps any of them is one binary search, however many there are.
+struct BusyTimes {
+    private let starts: [Int64]
+    private let maximumEnds: [Int64]
+
+    init(_ ranges: [TimeRange]) {
+        let sorted = ranges.sorted { $0.start < $1.start }
+        starts = sorted.map(\.start.microseconds)
+        var running = Int64.min
+        maximumEnds = sorted.map { range in
+            running = max(running, range.end.microseconds)
+            return running
         }
-        return false
+    }
+
+    func overlaps(_ range: TimeRange) -> Bool {
+        // Those starting before `range` ends are the first `count`; one of them overlaps iff
+        // the latest end among them is after `range` starts.
+        var low = 0, high = starts.count
+        while low < high {
+            let middle = (low + high) / 2
+            if starts[middle] < range.end.microseconds { low = middle + 1 } else { high = middle }
+        }
+        return low > 0 && maximumEnds[low - 1] > range.start.microseconds
     }
 }
