@@ -79,6 +79,19 @@ import Testing
         }
     }
 
+    @Test func aNativeAppointmentStaysWithItsExpertWhateverTheProfileSays() async throws {
+        // Calendly appointments are matched to experts by event type and email; a native one
+        // belongs to the expert it was booked with, through any profile change.
+        try await withDaemon { daemon in
+            try await nativeAda(daemon)
+            let booked = try await daemon.call(.post, "/experts/ada/appointments", json: Self.booking(10))
+            let id = try #require(booked.json["id"] as? String)
+            let renamed = try await daemon.call(.put, "/experts/ada", json: #"{"name":"Ada","email":"someone.else@experts.example","timezone":"UTC"}"#)
+            #expect(renamed.status == .ok)
+            #expect(try await daemon.call(.get, "/appointments/\(id)").json["expert_id"] as? String == "ada")
+        }
+    }
+
     @Test func slotsOutsideTheScheduleOrOffTheGridAreRefused() async throws {
         try await withDaemon { daemon in
             try await nativeAda(daemon)
