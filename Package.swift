@@ -52,6 +52,7 @@ let package = Package(
             dependencies: [
                 "AvailCore",
                 "AvailStore",
+                "AvailClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -73,6 +74,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Builders for example deliveries and a signed-delivery client, shared by tests and availd-sim.
+        // A stand-in for Calendly's API v2 on loopback: tests, the demo and benchmarks use it.
+        .target(
+            name: "CalendlyStandIn",
+            dependencies: [
+                "AvailClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "AvailTesting",
             dependencies: [
@@ -103,6 +115,8 @@ let package = Package(
                 "AvailStore",
                 "AvailTesting",
                 "AvailClient",
+                "CalendlyStandIn",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -128,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "AvailServerTests",
             dependencies: [
-                "AvailCore", "AvailStore", "AvailServer", "AvailTesting",
+                "AvailCore", "AvailStore", "AvailServer", "AvailTesting", "AvailClient", "CalendlyStandIn",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import AvailClient
 import AvailStore
 import GRDB
 import Hummingbird
@@ -44,7 +45,10 @@ public func buildApplication(
     // Access control beyond the admin token comes later; until then these are admin-only.
     let admin = router.group().add(middleware: AdminAuthMiddleware(adminToken: configuration.adminToken))
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: admin)
-    ExpertController(readModels: readModels, commands: commands).addRoutes(to: admin)
+    let resolver = configuration.calendlyToken.map {
+        EventTypeResolver(client: CalendlyClient(baseURL: configuration.calendlyAPI, token: $0))
+    }
+    ExpertController(readModels: readModels, commands: commands, resolver: resolver).addRoutes(to: admin)
     AppointmentController(readModels: readModels).addRoutes(to: admin)
     BookingController(log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock())
         .addRoutes(to: admin)

@@ -1,3 +1,4 @@
+import AvailClient
 import AvailCore
 import AvailStore
 import Foundation
@@ -9,6 +10,8 @@ import Hummingbird
 struct ExpertController: Sendable {
     let readModels: ReadModels
     let commands: Commands
+    /// Present when a Calendly token is configured: links are then resolved to event types.
+    let resolver: EventTypeResolver?
 
     func addRoutes(to group: RouterGroup<some RequestContext>) {
         group.put("/experts/:id") { request, context in try await self.put(request, context: context) }
@@ -60,8 +63,25 @@ struct ExpertController: Sendable {
             } catch {
                 throw Problem(.badRequest, code: "invalid_event_link", detail: "event_link \(error.description)")
             }
-            try await commands.record(
-                .calendlyConnected(CalendlyConnected(expertID: existing.id, eventLink: link.description, at: .now())))
+            var connection = CalendlyConnected(expertID: existing.id, eventLink: link.description, at: .now())
+            if let resolver {
+                let resolved: EventTypeResolver.Resolved?
+                do {
+                    resolved = try await resolver.resolve(link)
+                } catch {
+                    throw Problem(.badGateway, code: "upstream_unavailable", detail: "\(error)")
+                }
+                guard let resolved else {
+                    throw Problem(
+                        .notFound, code: "event_type_not_found",
+                        detail: "no Calendly event type has the scheduling link \(link)")
+                }
+                connection.eventTypeURI = resolved.eventType.uri
+                connection.userURI = resolved.userURI
+                connection.eventTypeName = resolved.eventType.name
+                connection.durationMinutes = resolved.eventType.duration
+            }
+            try await commands.record(.calendlyConnected(connection))
         case "native":
             guard let schedule = body.schedule else { throw Problem.invalidField("schedule", "is required") }
             do {

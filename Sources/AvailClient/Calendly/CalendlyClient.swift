@@ -1,0 +1,141 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Calendly API v2 over HTTP (AsyncHTTPClient), for the parts availd uses.
+///
+/// URIs in Calendly's answers (`https://api.calendly.com/users/…`) are identifiers: they are
+/// called on `baseURL` by their path, so a stand-in on loopback answers them. 5xx answers and
+/// time-outs are retried a bounded number of times with back-off; a 429 waits for
+/// `X-RateLimit-Reset` (up to `maximumRateLimitWait`); then the call fails with
+/// `CalendlyError.unavailable`.
+public struct CalendlyClient: Sendable {
+    public let baseURL: String
+    public let token: String
+    public let client: HTTPClient
+    public var attempts = 3
+    public var timeout: Duration = .seconds(10)
+    public var backoff: Duration = .milliseconds(200)
+    public var maximumRateLimitWait: Duration = .seconds(5)
+
+    public init(baseURL: String, token: String, client: HTTPClient = .shared) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.token = token
+        self.client = client
+    }
+
+    /// `GET /users/me`.
+    public func me() async throws(CalendlyError) -> CalendlyUser {
+        try await get("/users/me", as: CalendlyResource<CalendlyUser>.self).resource
+    }
+
+    /// Every event type of a user or an organization (`GET /event_types`), following pagination.
+    public func eventTypes(user: String? = nil, organization: String? = nil, pageSize: Int = 100) async throws(CalendlyError)
+        -> [CalendlyEventType]
+    {
+        var query = ["count": String(pageSize)]
+        if let user { query["user"] = user }
+        if let organization { query["organization"] = organization }
+        var all: [CalendlyEventType] = []
+        // A bound on pages, in case an upstream keeps answering with a next page.
+        for _ in 0..<1000 {
+            let page = try await get("/event_types", query: query, as: CalendlyPage<CalendlyEventType>.self)
+            all += page.collection
+            guard let token = page.pagination?.nextPageToken, !token.isEmpty else { return all }
+            query["page_token"] = token
+        }
+        throw .unexpected("event type pagination did not end")
+    }
+
+    // MARK: Transport
+
+    func get<Value: Decodable>(_ path: String, query: [String: String] = [:], as type: Value.Type) async throws(CalendlyError) -> Value {
+        var components = URLComponents(string: baseURL + Self.path(of: path))
+        if !query.isEmpty {
+            components?.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        }
+        guard let url = components?.string else { throw .unexpected("bad URL for \(path)") }
+        let (status, body) = try await send(method: .GET, url: url, body: nil)
+        guard status == 200 else { throw Self.refusal(status, body) }
+        do {
+            return try JSONDecoder().decode(type, from: body)
+        } catch {
+            throw .unexpected("Calendly answered \(path) with a body that does not decode: \(error)")
+        }
+    }
+
+    /// The request, retried on 5xx, time-outs and 429 as described above.
+    func send(method: HTTPMethod, url: String, body: Data?) async throws(CalendlyError) -> (Int, Data) {
+        var lastProblem = "no attempt"
+        for attempt in 0..<max(1, attempts) {
+            if attempt > 0 {
+                try? await Task.sleep(for: backoff * (1 << (attempt - 1)))
+            }
+            var request = HTTPClientRequest(url: url)
+            request.method = method
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            request.headers.add(name: "Accept", value: "application/json")
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: body))
+            }
+            do {
+                let response = try await client.execute(request, timeout: .init(timeout))
+                let bytes = Data((try await response.body.collect(upTo: 8 << 20)).readableBytesView)
+                let status = Int(response.status.code)
+                switch status {
+                case 429:
+                    let reset = response.headers.first(name: "X-RateLimit-Reset").flatMap(Double.init) ?? 1
+                    let wait = min(Duration.milliseconds(Int64(reset * 1000)), maximumRateLimitWait)
+                    lastProblem = "rate limited (429)"
+                    try? await Task.sleep(for: wait)
+                case 500...599:
+                    lastProblem = "HTTP \(status)"
+                default:
+                    return (status, bytes)
+                }
+            } catch {
+                lastProblem = "\(error)"
+            }
+        }
+        throw .unavailable(lastProblem)
+    }
+
+    /// `https://api.calendly.com/users/me` → `/users/me`; a path stays a path.
+    static func path(of uriOrPath: String) -> String {
+        guard uriOrPath.hasPrefix("http"), let url = URLComponents(string: uriOrPath) else { return uriOrPath }
+        return url.path
+    }
+
+    static func refusal(_ status: Int, _ body: Data) -> CalendlyError {
+        let message = (try? JSONDecoder().decode(CalendlyErrorBody.self, from: body)).map { "\($0.title): \($0.message)" }
+            ?? "HTTP \(status)"
+        switch status {
+        case 401, 403: return .unauthorized(message)
+        case 404: return .notFound(message)
+        default: return .refused(status: status, message: message)
+        }
+    }
+}
+
+public enum CalendlyError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Calendly (or the network) failed after the retries: 502 `upstream_unavailable`.
+    case unavailable(String)
+    case unauthorized(String)
+    case notFound(String)
+    case refused(status: Int, message: String)
+    case unexpected(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let why): "Calendly is unavailable: \(why)"
+        case .unauthorized(let why): "Calendly refused the token: \(why)"
+        case .notFound(let why): "Calendly has no such resource: \(why)"
+        case .refused(let status, let why): "Calendly refused the request (\(status)): \(why)"
+        case .unexpected(let why): "Calendly answered unexpectedly: \(why)"
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import AvailClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// A local HTTP server that speaks the part of Calendly's API v2 availd calls: the stand-in
+/// tests, the demo and benchmarks use instead of `api.calendly.com`.
+///
+/// Served so far: `GET /users/me`, `GET /event_types` (by user or organization, paginated).
+/// Tests queue failures (`POST /_sim/failures`: 429 with `X-RateLimit-Reset`, 5xx, slow
+/// answers) and read how often a path was called (`GET /_sim/requests?path=`).
+public enum CalendlyStandIn {
+    public static func buildApplication(
+        seed: StandInSeed, host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "calendly-stand-in"),
+        onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let state = StandInState(seed: seed)
+        let router = Router()
+        router.add(middleware: FailureMiddleware(state: state))
+        router.post("/_sim/failures") { request, context -> HTTPResponse.Status in
+            let failures = try await request.decode(as: [InjectedFailure].self, context: context)
+            state.inject(failures)
+            return .noContent
+        }
+        router.get("/_sim/requests") { request, _ -> String in
+            String(state.requestCount(request.uri.queryParameters["path"].map(String.init) ?? ""))
+        }
+        router.get("/users/me") { request, _ -> Response in
+            let user = try authenticate(request, state)
+            return try json(["resource": user])
+        }
+        router.get("/event_types") { request, _ -> Response in
+            _ = try authenticate(request, state)
+            let query = request.uri.queryParameters
+            let all: [CalendlyEventType]
+            if let user = query["user"].map(String.init) {
+                all = seed.eventTypes.filter { $0.profile?.owner == user }
+            } else if let organization = query["organization"].map(String.init), organization == seed.organization {
+                all = seed.eventTypes
+            } else {
+                throw CalendlyProblem(.badRequest, "Invalid Argument", "user or organization is required")
+            }
+            let count = min(100, max(1, Int(query["count"].map(String.init) ?? "20") ?? 20))
+            let offset = Int(query["page_token"].map(String.init) ?? "0") ?? 0
+            let page = Array(all.dropFirst(offset).prefix(count))
+            let next = offset + count < all.count ? String(offset + count) : nil
+            return try json(CalendlyPage(
+                collection: page,
+                pagination: .init(count: page.count, nextPage: next.map { "\(request.uri.path)?page_token=\($0)" }, nextPageToken: next)))
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+
+    static func authenticate(_ request: Request, _ state: StandInState) throws -> CalendlyUser {
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer "), let user = state.user(token: String(header.dropFirst(7))) else {
+            throw CalendlyProblem(.unauthorized, "Unauthenticated", "The access token is invalid")
+        }
+        return user
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
+
+/// An error in Calendly's shape, `{title, message}`.
+struct CalendlyProblem: HTTPResponseError {
+    var status: HTTPResponse.Status
+    var title: String
+    var message: String
+    var headers: HTTPFields = [:]
+
+    init(_ status: HTTPResponse.Status, _ title: String, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.title = title
+        self.message = message
+        self.headers = headers
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try CalendlyStandIn.json(CalendlyErrorBody(title: title, message: message))
+        response.status = status
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+}
+
+/// Answers queued failures before the route runs.
+struct FailureMiddleware<Context: RequestContext>: RouterMiddleware {
+    let state: StandInState
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard !request.uri.path.hasPrefix("/_sim"), let failure = state.nextFailure(for: request.uri.path) else {
+            return try await next(request, context)
+        }
+        if let delay = failure.delayMilliseconds { try await Task.sleep(for: .milliseconds(delay)) }
+        var headers: HTTPFields = [:]
+        if let reset = failure.rateLimitReset { headers[HTTPField.Name("X-RateLimit-Reset")!] = String(reset) }
+        let status = HTTPResponse.Status(code: failure.status)
+        throw CalendlyProblem(status, status.code == 429 ? "Too Many Requests" : "Internal Server Error", "injected by the stand-in", headers: headers)
+    }
+}

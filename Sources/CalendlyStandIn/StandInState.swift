@@ -1,0 +1,84 @@
+import AvailClient
+import Foundation
+import Synchronization
+
+/// What the stand-in knows: users with their tokens, and event types, seeded from
+/// `fixtures/calendly-api/state.json`; plus failures queued by tests.
+public struct StandInSeed: Codable, Sendable {
+    public struct Account: Codable, Sendable {
+        public var token: String
+        public var user: CalendlyUser
+    }
+
+    public var organization: String
+    public var users: [Account]
+    public var eventTypes: [CalendlyEventType]
+
+    enum CodingKeys: String, CodingKey {
+        case organization, users
+        case eventTypes = "event_types"
+    }
+
+    public static func load(_ url: URL) throws -> StandInSeed {
+        try JSONDecoder().decode(StandInSeed.self, from: Data(contentsOf: url))
+    }
+}
+
+/// A failure the stand-in answers instead of the real thing, for the next `times` requests
+/// whose path starts with `path`.
+public struct InjectedFailure: Codable, Sendable {
+    public var path: String
+    public var status: Int
+    public var times: Int
+    /// Seconds, sent as `X-RateLimit-Reset` with a 429.
+    public var rateLimitReset: Int?
+    /// Answer only after this many milliseconds (a time-out, for a client with a short one).
+    public var delayMilliseconds: Int?
+
+    public init(path: String, status: Int, times: Int, rateLimitReset: Int? = nil, delayMilliseconds: Int? = nil) {
+        self.path = path
+        self.status = status
+        self.times = times
+        self.rateLimitReset = rateLimitReset
+        self.delayMilliseconds = delayMilliseconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, status, times
+        case rateLimitReset = "rate_limit_reset", delayMilliseconds = "delay_ms"
+    }
+}
+
+final class StandInState: Sendable {
+    let seed: StandInSeed
+    private let failures = Mutex<[InjectedFailure]>([])
+    private let requests = Mutex<[String: Int]>([:])
+
+    init(seed: StandInSeed) {
+        self.seed = seed
+    }
+
+    func user(token: String) -> CalendlyUser? {
+        seed.users.first { $0.token == token }?.user
+    }
+
+    func inject(_ new: [InjectedFailure]) {
+        failures.withLock { $0 += new }
+    }
+
+    /// Counts the request and takes the first failure queued for its path, if any.
+    func nextFailure(for path: String) -> InjectedFailure? {
+        requests.withLock { $0[path, default: 0] += 1 }
+        return failures.withLock { queue in
+            guard let index = queue.firstIndex(where: { path.hasPrefix($0.path) }) else { return nil }
+            let failure = queue[index]
+            queue[index].times -= 1
+            if queue[index].times <= 0 { queue.remove(at: index) }
+            return failure
+        }
+    }
+
+    func requestCount(_ path: String) -> Int {
+        requests.withLock { $0[path] ?? 0 }
+    }
+}

@@ -1,0 +1,158 @@
+import AvailClient
+import AvailCore
+import AvailServer
+import AvailTesting
+import CalendlyStandIn
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// Runs the Calendly stand-in on a free loopback port for `body`.
+func withCalendly(_ body: @Sendable (_ baseURL: String, _ control: any TestClientProtocol) async throws -> Void) async throws {
+    let seed = try StandInSeed.load(TestPaths.fixtures.appendingPathComponent("calendly-api/state.json"))
+    try await CalendlyStandIn.buildApplication(seed: seed).test(.live) { client in
+        try await body("http://127.0.0.1:\(client.port!)", client)
+    }
+}
+
+/// Queues failures in the stand-in.
+func inject(_ failures: String, _ control: any TestClientProtocol) async throws {
+    let response = try await control.execute(
+        uri: "/_sim/failures", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: failures))
+    #expect(response.status == .noContent)
+}
+
+func requestCount(_ path: String, _ control: any TestClientProtocol) async throws -> Int {
+    Int(String(buffer: try await control.execute(uri: "/_sim/requests?path=\(path)", method: .get).body)) ?? -1
+}
+
+@Suite struct CalendlyClientTests {
+    static let admin = "calendly-token-admin"
+
+    func client(_ baseURL: String, token: String = admin) -> CalendlyClient {
+        var client = CalendlyClient(baseURL: baseURL, token: token)
+        client.backoff = .milliseconds(10)
+        return client
+    }
+
+    @Test func followsPagination() async throws {
+        try await withCalendly { baseURL, control in
+            let me = try await client(baseURL).me()
+            #expect(me.name == "Marketplace Admin")
+            let types = try await client(baseURL).eventTypes(organization: me.currentOrganization, pageSize: 2)
+            #expect(types.count == 5)
+            #expect(Set(types.map(\.uri)).count == 5)
+            #expect(try await requestCount("/event_types", control) == 3)
+        }
+    }
+
+    @Test func waitsOutARateLimitAndRetriesServerErrors() async throws {
+        try await withCalendly { baseURL, control in
+            try await inject(#"[{"path":"/users/me","status":429,"times":1,"rate_limit_reset":1},{"path":"/users/me","status":503,"times":1}]"#, control)
+            let started = ContinuousClock.now
+            let me = try await client(baseURL).me()
+            #expect(me.slug == "marketplace-admin")
+            #expect(ContinuousClock.now - started >= .seconds(1))
+            #expect(try await requestCount("/users/me", control) == 3)
+        }
+    }
+
+    @Test func givesUpAfterItsAttempts() async throws {
+        try await withCalendly { baseURL, control in
+            try await inject(#"[{"path":"/users/me","status":500,"times":5}]"#, control)
+            await #expect(throws: CalendlyError.unavailable("HTTP 500")) { try await client(baseURL).me() }
+            #expect(try await requestCount("/users/me", control) == 3)
+        }
+    }
+
+    @Test func aSlowAnswerIsATimeOut() async throws {
+        try await withCalendly { baseURL, control in
+            try await inject(#"[{"path":"/users/me","status":500,"times":2,"delay_ms":800}]"#, control)
+            var slow = client(baseURL)
+            slow.timeout = .milliseconds(200)
+            slow.attempts = 2
+            await #expect(throws: CalendlyError.self) { try await slow.me() }
+        }
+    }
+
+    @Test func aWrongTokenIsUnauthorized() async throws {
+        try await withCalendly { baseURL, _ in
+            let error = await #expect(throws: CalendlyError.self) { try await client(baseURL, token: "nope").me() }
+            guard case .unauthorized = error else {
+                Issue.record("expected unauthorized, got \(String(describing: error))")
+                return
+            }
+        }
+    }
+}
+
+@Suite struct CalendlyConnectTests {
+    func configuration(_ baseURL: String) -> AvailServer.Configuration {
+        var configuration = AvailServer.Configuration.testing()
+        configuration.calendlyAPI = baseURL
+        configuration.calendlyToken = CalendlyClientTests.admin
+        return configuration
+    }
+
+    @Test func connectingResolvesTheEventType() async throws {
+        try await withCalendly { baseURL, _ in
+            try await withDaemon(configuration(baseURL)) { daemon in
+                try await daemon.createFixtureExperts(connecting: false)
+                let answer = try await daemon.call(.put, "/experts/grace/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/grace-hopper/compiler-workshop"}"#)
+                #expect(answer.status == .ok)
+                let config = answer.json["calendly_config"] as? [String: Any]
+                #expect(config?["event_type_uri"] as? String == "https://api.calendly.com/event_types/cc148c9e-f9b3-4494-b090-46d78e0acc63")
+                #expect(config?["user_uri"] as? String == "https://api.calendly.com/users/c44fbb8a-28b8-40b4-b9aa-e9d16159c8c1")
+                #expect(config?["event_type_name"] as? String == "Compiler Workshop")
+                #expect(config?["duration_minutes"] as? Int == 90)
+            }
+        }
+    }
+
+    @Test func theConnectedEventTypeClaimsItsAppointments() async throws {
+        try await withCalendly { baseURL, _ in
+            try await withDaemon(configuration(baseURL)) { daemon in
+                try await daemon.createFixtureExperts(connecting: false)
+                let last = try await daemon.sendFixtures()
+                // Alan connects Ada's 30-minute event type: an event type match beats Ada's email.
+                let connected = try await daemon.call(.put, "/experts/alan/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/ada-lovelace/30min"}"#)
+                #expect(connected.status == .ok)
+                let ada = try await daemon.call(.get, "/experts/ada/appointments?limit=1000&min_position=\(last)")
+                #expect((ada.json["appointments"] as? [[String: Any]])?.isEmpty == true)
+                let alan = try await daemon.call(.get, "/experts/alan/appointments?limit=1000")
+                #expect((alan.json["appointments"] as? [[String: Any]])?.count == 11 + 12)  // Ada's 11, and his own 12 by email
+            }
+        }
+    }
+
+    @Test func anUnknownLinkIs404AndChangesNothing() async throws {
+        try await withCalendly { baseURL, _ in
+            try await withDaemon(configuration(baseURL)) { daemon in
+                try await daemon.createFixtureExperts(connecting: false)
+                let before = try await daemon.allEvents().count
+                let answer = try await daemon.call(.put, "/experts/ada/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/ada-lovelace/2h-deep-dive"}"#)
+                #expect(answer.status == .notFound)
+                #expect(answer.problem?.code == "event_type_not_found")
+                #expect(try await daemon.allEvents().count == before)
+            }
+        }
+    }
+
+    @Test func anUpstreamFailureIs502AndChangesNothing() async throws {
+        try await withCalendly { baseURL, control in
+            try await withDaemon(configuration(baseURL)) { daemon in
+                try await daemon.createFixtureExperts(connecting: false)
+                try await inject(#"[{"path":"/event_types","status":500,"times":100}]"#, control)
+                let before = try await daemon.allEvents().count
+                let answer = try await daemon.call(.put, "/experts/ada/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/ada-lovelace/30min"}"#)
+                #expect(answer.status == .badGateway)
+                #expect(answer.problem?.code == "upstream_unavailable")
+                #expect(try await daemon.allEvents().count == before)
+                #expect(try await daemon.call(.get, "/experts/ada").json["integration_type"] as? String == "none")
+            }
+        }
+    }
+}
