@@ -78,6 +78,7 @@ let package = Package(
         .target(
             name: "CalendlyStandIn",
             dependencies: [
+                "AvailCore",
                 "AvailClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -22,7 +22,13 @@ public func buildApplication(
     metrics.logPosition(try await log.lastPosition())
     let readModels = ReadModels(database: database)
     let progress = ProjectionProgress()
-    let projector = Projector(log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger)
+    let calendlyClient = configuration.calendlyToken.map { CalendlyClient(baseURL: configuration.calendlyAPI, token: $0) }
+    let calendlyAvailability = calendlyClient.map {
+        CalendlyAvailability(client: $0, windowDays: configuration.calendlyWindowDays, ttl: configuration.calendlyCacheTTL)
+    }
+    let projector = Projector(log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger) {
+        calendlyAvailability?.invalidate($0)
+    }
     let writer = LogWriter(log: log, maximumBatchSize: configuration.maxBatchSize, logger: logger) { position, _ in
         metrics.logPosition(position)
         projector.logAdvanced()
@@ -40,14 +46,12 @@ public func buildApplication(
         deadLetters: deadLetters,
         metrics: metrics
     ).addRoutes(to: router)
-    AvailabilityController(readModels: readModels).addRoutes(to: router)
+    AvailabilityController(readModels: readModels, calendly: calendlyAvailability).addRoutes(to: router)
     OperationsController(database: database, writer: writer, projector: projector, metrics: metrics).addRoutes(to: router)
     // Access control beyond the admin token comes later; until then these are admin-only.
     let admin = router.group().add(middleware: AdminAuthMiddleware(adminToken: configuration.adminToken))
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: admin)
-    let resolver = configuration.calendlyToken.map {
-        EventTypeResolver(client: CalendlyClient(baseURL: configuration.calendlyAPI, token: $0))
-    }
+    let resolver = calendlyClient.map(EventTypeResolver.init(client:))
     ExpertController(readModels: readModels, commands: commands, resolver: resolver).addRoutes(to: admin)
     AppointmentController(readModels: readModels).addRoutes(to: admin)
     BookingController(log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock())

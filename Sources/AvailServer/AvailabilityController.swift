@@ -7,6 +7,8 @@ import Hummingbird
 /// integration. Public: slots carry no personal data.
 struct AvailabilityController: Sendable {
     let readModels: ReadModels
+    /// Present when a Calendly token is configured.
+    let calendly: CalendlyAvailability?
     /// The longest range one request may ask for (Calendly's own limit).
     static let maximumRange: Int64 = 31 * 86_400 * 1_000_000
 
@@ -34,9 +36,12 @@ struct AvailabilityController: Sendable {
                     end: Timestamp(microseconds: range.end.microseconds + margin)))
             slots = calculator.slots(in: range, now: .now(), busy: busy)
         case .calendly:
-            throw Problem(
-                .notImplemented, code: "not_implemented",
-                detail: "Calendly availability needs the Calendly API client, which is not built yet")
+            guard let calendly else {
+                throw Problem(
+                    .badGateway, code: "upstream_unavailable",
+                    detail: "no Calendly token is configured (--calendly-token), so Calendly cannot be asked")
+            }
+            slots = try await calendly.slots(for: expert, in: range)
         }
         // Written by hand: a month of 30-minute slots is ~1,500 objects, and JSONEncoder was
         // most of this endpoint's time.

@@ -17,6 +17,11 @@ public struct Configuration: Sendable {
     public var maxBatchSize: Int
     /// How long a command or a `min_position` read waits for the projector.
     public var projectionWaitTimeout: Duration
+    /// The longest range one `event_type_available_times` call asks for: 31 days, or 7 for
+    /// older Calendly accounts.
+    public var calendlyWindowDays: Int = 7
+    /// How long Calendly availability is served from cache (a delivery for the expert drops it).
+    public var calendlyCacheTTL: Duration = .seconds(30)
 
     public init(
         host: String = "127.0.0.1",

@@ -18,13 +18,16 @@ public final class Projector: Service, Sendable {
     private let batchSize: Int
     private let pollInterval: Duration
     private let wake = WakeSignal()
+    private let onApplied: @Sendable (_ touchedExperts: Set<String>) -> Void
     /// Started with the daemon's services, before the HTTP server; nil means running.
     private let health = Mutex<String?>(nil)
 
     public init(
         log: EventLog, readModels: ReadModels, progress: ProjectionProgress, metrics: AvailMetrics, logger: Logger,
-        batchSize: Int = 256, pollInterval: Duration = .seconds(1)
+        batchSize: Int = 256, pollInterval: Duration = .seconds(1),
+        onApplied: @escaping @Sendable (_ touchedExperts: Set<String>) -> Void = { _ in }
     ) {
+        self.onApplied = onApplied
         self.log = log
         self.readModels = readModels
         self.progress = progress
@@ -67,8 +70,9 @@ public final class Projector: Service, Sendable {
                 }
                 let started = ContinuousClock.now
                 switch try await readModels.apply(events.map(PreparedEvent.init), after: checkpoint, experts: experts) {
-                case .applied(let reached, let experts, let parked):
+                case .applied(let reached, let experts, let parked, let touched):
                     position = (reached, experts)
+                    if !touched.isEmpty { onApplied(touched) }
                     progress.publish(reached)
                     metrics.projectionPosition(reached)
                     metrics.projectionBatch(took: ContinuousClock.now - started, parked: parked)

@@ -1,4 +1,5 @@
 import AvailClient
+import AvailCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -8,7 +9,8 @@ import NIOCore
 /// A local HTTP server that speaks the part of Calendly's API v2 availd calls: the stand-in
 /// tests, the demo and benchmarks use instead of `api.calendly.com`.
 ///
-/// Served so far: `GET /users/me`, `GET /event_types` (by user or organization, paginated).
+/// Served so far: `GET /users/me`, `GET /event_types` (by user or organization, paginated),
+/// `GET /event_type_available_times` (the owner's working hours, Monday to Friday).
 /// Tests queue failures (`POST /_sim/failures`: 429 with `X-RateLimit-Reset`, 5xx, slow
 /// answers) and read how often a path was called (`GET /_sim/requests?path=`).
 public enum CalendlyStandIn {
@@ -49,6 +51,33 @@ public enum CalendlyStandIn {
             return try json(CalendlyPage(
                 collection: page,
                 pagination: .init(count: page.count, nextPage: next.map { "\(request.uri.path)?page_token=\($0)" }, nextPageToken: next)))
+        }
+        router.get("/event_type_available_times") { request, _ -> Response in
+            _ = try authenticate(request, state)
+            let query = request.uri.queryParameters
+            guard let uri = query["event_type"].map(String.init), let eventType = seed.eventTypes.first(where: { $0.uri == uri }) else {
+                throw CalendlyProblem(.notFound, "Resource Not Found", "The event type was not found")
+            }
+            guard let start = query["start_time"].flatMap({ Timestamp(rfc3339: String($0)) }),
+                let end = query["end_time"].flatMap({ Timestamp(rfc3339: String($0)) }), start < end
+            else { throw CalendlyProblem(.badRequest, "Invalid Argument", "start_time and end_time are required") }
+            guard start.microseconds >= Timestamp.now().microseconds - 60_000_000 else {
+                throw CalendlyProblem(.badRequest, "Invalid Argument", "start_time must be in the future")
+            }
+            guard end.microseconds - start.microseconds <= Int64(seed.availableTimesMaxDays) * 86_400_000_000 else {
+                throw CalendlyProblem(.badRequest, "Invalid Argument", "The supplied parameters are invalid: date range can be no greater than \(seed.availableTimesMaxDays) days")
+            }
+            let owner = seed.users.first { $0.user.uri == eventType.profile?.owner }?.user
+            let hours = WallInterval(seed.workingHours.from, seed.workingHours.to)!
+            let calculator = try SlotCalculator(schedule: NativeSchedule(
+                timezone: owner?.timezone ?? "UTC", durationMinutes: eventType.duration,
+                rules: [Weekday.monday, .tuesday, .wednesday, .thursday, .friday].map { ScheduleRule(.weekday($0), [hours]) }))
+            let slots = calculator.slots(in: TimeRange(start: start, end: end), now: .now(), busy: [])
+            return try json(CalendlyPage(
+                collection: slots.map {
+                    CalendlyAvailableTime(status: "available", inviteesRemaining: 1, startTime: "\($0.start)", schedulingURL: eventType.schedulingURL)
+                },
+                pagination: nil))
         }
         return Application(
             router: router,

@@ -1,4 +1,5 @@
 import AvailClient
+import AvailCore
 import Foundation
 import Synchronization
 
@@ -13,10 +14,20 @@ public struct StandInSeed: Codable, Sendable {
     public var organization: String
     public var users: [Account]
     public var eventTypes: [CalendlyEventType]
+    /// The longest range `event_type_available_times` accepts (31 days; 7 on older accounts).
+    public var availableTimesMaxDays: Int
+    /// Every owner's working hours, wall-clock in the owner's time zone, Monday to Friday.
+    public var workingHours: WallIntervalText
+
+    public struct WallIntervalText: Codable, Sendable {
+        public var from: String
+        public var to: String
+    }
 
     enum CodingKeys: String, CodingKey {
         case organization, users
-        case eventTypes = "event_types"
+        case eventTypes = "event_types", availableTimesMaxDays = "available_times_max_days"
+        case workingHours = "working_hours"
     }
 
     public static func load(_ url: URL) throws -> StandInSeed {

@@ -57,12 +57,12 @@ import Testing
         }
     }
 
-    @Test func calendlyAvailabilityIsNotServedYet() async throws {
+    @Test func calendlyAvailabilityWithoutATokenIsA502() async throws {
         try await withDaemon { daemon in
             try await daemon.createFixtureExperts()
             let answer = try await slots(daemon, day)
-            #expect(answer.status == .notImplemented)
-            #expect(answer.problem?.code == "not_implemented")
+            #expect(answer.status == .badGateway)
+            #expect(answer.problem?.code == "upstream_unavailable")
         }
     }
 

@@ -156,3 +156,59 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
         }
     }
 }
+
+@Suite struct CalendlyAvailabilityTests {
+    static var monday: LocalDate { AvailabilityOverHTTPTests.monday }
+    static var range: String { "start_time=\(monday)T00:00:00Z&end_time=\(monday.adding(days: 10))T00:00:00Z" }
+
+    func slots(_ daemon: Daemon) async throws -> (status: HTTPResponse.Status, starts: [String], problem: String?) {
+        let answer = try await daemon.call(.get, "/experts/grace/availability?\(Self.range)")
+        let slots = answer.json["slots"] as? [[String: Any]] ?? []
+        return (answer.status, slots.compactMap { $0["start_time"] as? String }, answer.problem?.code)
+    }
+
+    @Test func slotsComeFromCalendlyInWindowsAndAreCachedUntilADelivery() async throws {
+        try await withCalendly { baseURL, control in
+            try await withDaemon(CalendlyConnectTests().configuration(baseURL)) { daemon in
+                try await daemon.createFixtureExperts(connecting: false)
+                let connected = try await daemon.call(.put, "/experts/grace/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}"#)
+                #expect(connected.status == .ok)
+
+                let first = try await slots(daemon)
+                #expect(first.status == .ok)
+                // Eight weekdays in ten days from a Monday, eight one-hour slots each (09-17 New York).
+                #expect(first.starts.count == 64)
+                #expect(first.starts == first.starts.sorted())
+                // Ten days, asked as a 7-day and a 3-day window (the stand-in refuses more than 7).
+                #expect(try await requestCount("/event_type_available_times", control) == 2)
+
+                #expect(try await slots(daemon).starts == first.starts)
+                #expect(try await requestCount("/event_type_available_times", control) == 2)
+
+                // A delivery for Grace's event type drops her cached slots once it is projected.
+                let grace = Corpus.experts[1]
+                let builder = DeliveryBuilder(
+                    hostEmail: grace.email, hostName: grace.name,
+                    eventTypeUUID: String(grace.eventTypeURI.split(separator: "/").last!),
+                    userUUID: String(grace.userURI.split(separator: "/").last!))
+                let position = try await daemon.sender.send(builder.invitee(index: 1, seed: "cache")).json?["position"] as? Int ?? 0
+                _ = try await daemon.call(.get, "/experts/grace?min_position=\(position)")
+                _ = try await slots(daemon)
+                #expect(try await requestCount("/event_type_available_times", control) == 4)
+            }
+        }
+    }
+
+    @Test func anUpstreamFailureIsA502() async throws {
+        try await withCalendly { baseURL, control in
+            try await withDaemon(CalendlyConnectTests().configuration(baseURL)) { daemon in
+                try await daemon.createFixtureExperts(connecting: false)
+                _ = try await daemon.call(.put, "/experts/grace/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}"#)
+                try await inject(#"[{"path":"/event_type_available_times","status":502,"times":100}]"#, control)
+                let answer = try await slots(daemon)
+                #expect(answer.status == .badGateway)
+                #expect(answer.problem == "upstream_unavailable")
+            }
+        }
+    }
+}

@@ -23,7 +23,7 @@ import Testing
         while true {
             let events = try await log.events(after: checkpoint, limit: 1 + Int(random.next() % 17))
             if events.isEmpty { return }
-            guard case .applied(let position, let cache, _) = try await readModels.apply(
+            guard case .applied(let position, let cache, _, _) = try await readModels.apply(
                 events.map(PreparedEvent.init), after: checkpoint, experts: experts)
             else { Issue.record("unexpected stale checkpoint"); return }
             checkpoint = position
@@ -100,7 +100,7 @@ import Testing
         #expect(counts == [0, 0, 0])
         // Once the cause is gone, the same batch applies.
         try await log.database.writeWithoutTransaction { db in try db.execute(sql: "DROP TRIGGER temp.fail_fourth") }
-        guard case .applied(let position, _, _) = try await readModels.apply(
+        guard case .applied(let position, _, _, _) = try await readModels.apply(
             events.map(PreparedEvent.init), after: 0, experts: ExpertCache())
         else { Issue.record("stale"); return }
         #expect(position == 5)

@@ -50,6 +50,15 @@ public struct CalendlyClient: Sendable {
         throw .unexpected("event type pagination did not end")
     }
 
+    /// `GET /event_type_available_times` for one window (Calendly accepts at most 31 days,
+    /// 7 on older accounts: see `availableTimes(eventType:in:windowDays:)`).
+    public func availableTimes(eventType: String, start: String, end: String) async throws(CalendlyError) -> [CalendlyAvailableTime] {
+        try await get(
+            "/event_type_available_times", query: ["event_type": eventType, "start_time": start, "end_time": end],
+            as: CalendlyPage<CalendlyAvailableTime>.self
+        ).collection
+    }
+
     // MARK: Transport
 
     func get<Value: Decodable>(_ path: String, query: [String: String] = [:], as type: Value.Type) async throws(CalendlyError) -> Value {

@@ -100,3 +100,23 @@ public struct CalendlyErrorBody: Codable, Sendable {
         self.message = message
     }
 }
+
+/// One item of `GET /event_type_available_times`.
+public struct CalendlyAvailableTime: Codable, Sendable, Equatable {
+    public var status: String
+    public var inviteesRemaining: Int?
+    public var startTime: String
+    public var schedulingURL: String?
+
+    public init(status: String, inviteesRemaining: Int?, startTime: String, schedulingURL: String?) {
+        self.status = status
+        self.inviteesRemaining = inviteesRemaining
+        self.startTime = startTime
+        self.schedulingURL = schedulingURL
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status
+        case inviteesRemaining = "invitees_remaining", startTime = "start_time", schedulingURL = "scheduling_url"
+    }
+}

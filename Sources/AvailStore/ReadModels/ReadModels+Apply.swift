@@ -28,8 +28,9 @@ public struct PreparedEvent: Sendable {
 
 extension ReadModels {
     public enum BatchResult: Sendable {
-        /// Applied; the read models now include `position`.
-        case applied(position: Int64, experts: ExpertCache, parked: Int)
+        /// Applied; the read models now include `position`. `touched`: the experts whose
+        /// appointments changed (what availability caches drop).
+        case applied(position: Int64, experts: ExpertCache, parked: Int, touched: Set<String> = [])
         /// The checkpoint was not where the batch starts (a rebuild ran meanwhile): nothing was
         /// written; read the experts again and continue from `checkpoint`.
         case stale(checkpoint: Int64)
@@ -70,7 +71,8 @@ extension ReadModels {
                 }
                 try prepared.write(db)
                 try Self.setCheckpoint(last, db)
-                result = .applied(position: last, experts: prepared.experts, parked: prepared.parked.count)
+                result = .applied(
+                    position: last, experts: prepared.experts, parked: prepared.parked.count, touched: prepared.touchedExperts)
                 return .commit
             }
             return result
@@ -90,6 +92,15 @@ extension ReadModels {
         var matchKeys: MatchKeys
         var changedExpertIDs: Set<String>
         var parked: [ParkedEvent]
+
+        /// Experts whose appointments this batch writes, or who changed (and may gain or lose
+        /// appointments by re-matching).
+        var touchedExperts: Set<String> {
+            var experts = changedExpertIDs
+            for item in appointments { if let id = item.appointment.expertID { experts.insert(id) } }
+            for native in natives { if let id = native.expertID { experts.insert(id) } }
+            return experts
+        }
 
         func write(_ db: Database) throws {
             for expert in changedExperts { try expert.save(db) }
@@ -248,7 +259,7 @@ extension ReadModels {
             let events = try await log.events(after: checkpoint, limit: batchSize)
             if events.isEmpty { return checkpoint }
             switch try await apply(events.map(PreparedEvent.init), after: checkpoint, experts: experts) {
-            case .applied(let position, let cache, _):
+            case .applied(let position, let cache, _, _):
                 checkpoint = position
                 experts = cache
             case .stale(let found):
