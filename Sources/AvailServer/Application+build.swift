@@ -54,7 +54,8 @@ public func buildApplication(
     let resolver = calendlyClient.map(EventTypeResolver.init(client:))
     ExpertController(readModels: readModels, commands: commands, resolver: resolver).addRoutes(to: admin)
     AppointmentController(readModels: readModels).addRoutes(to: admin)
-    BookingController(log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock())
+    BookingController(
+        log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock(), calendly: calendlyClient)
         .addRoutes(to: admin)
 
     return Application(

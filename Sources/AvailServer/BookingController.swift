@@ -1,3 +1,4 @@
+import AvailClient
 import AvailCore
 import AvailStore
 import Foundation
@@ -15,6 +16,8 @@ struct BookingController: Sendable {
     let commands: Commands
     let progress: ProjectionProgress
     let locks: KeyedLock
+    /// Present when a Calendly token is configured.
+    let calendly: CalendlyClient?
 
     func addRoutes(to group: RouterGroup<some RequestContext>) {
         group.post("/experts/:id/appointments") { request, context in try await self.book(request, context: context) }
@@ -53,6 +56,10 @@ struct BookingController: Sendable {
         let start = try Self.time(body.startTime, field: "start_time")
         let invitee = try Self.invitee(body.invitee)
         let appointment = try await locks.withLock(id) {
+            try await self.catchUp()
+            if let expert = try await self.readModels.expert(id: id), expert.integrationType == .calendly {
+                return try await self.bookThroughCalendly(expert, start: start, invitee: invitee)
+            }
             let (expert, calculator) = try await self.nativeExpert(id)
             let end = Timestamp(microseconds: start.microseconds + Int64(calculator.schedule.durationMinutes) * 60_000_000)
             try await self.requireFree(start, calculator, expertID: expert.id)
@@ -69,6 +76,7 @@ struct BookingController: Sendable {
         let body = try await request.decodeJSON(RescheduleRequest.self)
         let start = try Self.time(body.startTime, field: "start_time")
         let moved = try await locks.withLock(existing.expertID ?? "") {
+            if existing.calendarType == "calendly" { return try await self.rescheduleThroughCalendly(existing.id, to: start) }
             let current = try await self.nativeScheduled(existing.id)
             let (expert, calculator) = try await self.nativeExpert(current.expertID ?? "")
             let end = Timestamp(microseconds: start.microseconds + Int64(calculator.schedule.durationMinutes) * 60_000_000)
@@ -87,6 +95,7 @@ struct BookingController: Sendable {
         let body = try await request.decodeJSON(CancelRequest.self)
         if let reason = body.reason, reason.count > 1000 { throw Problem.invalidField("reason", "must be at most 1000 characters") }
         let canceled = try await locks.withLock(existing.expertID ?? "") {
+            if existing.calendarType == "calendly" { return try await self.cancelThroughCalendly(existing.id, reason: body.reason) }
             let current = try await self.nativeScheduled(existing.id)
             try await self.commands.record(.canceled(AppointmentCanceled(appointmentID: current.id, reason: body.reason, at: .now())))
             return try await self.appointment(current.id)
@@ -147,8 +156,7 @@ struct BookingController: Sendable {
     }
 
     private static let calendlyNotYet = Problem(
-        .notImplemented, code: "not_implemented",
-        detail: "booking through Calendly needs the Calendly API client, which is not built yet")
+        .notImplemented, code: "not_implemented", detail: "this change is not possible for this appointment")
 
     private static func time(_ text: String, field: String) throws -> Timestamp {
         guard let time = Timestamp(rfc3339: text) else {

@@ -20,7 +20,8 @@ struct Commands: Sendable {
         try await record(stream: StreamName(category: "appointment", id: event.appointmentID), type: event.type, body: event.encoded())
     }
 
-    private func record(stream: StreamName, type: String, body: Data) async throws -> Int64 {
+    @discardableResult
+    func record(stream: StreamName, type: String, body: Data) async throws -> Int64 {
         let outcome: AppendOutcome
         do {
             outcome = try await writer.append(NewEvent(

@@ -5,12 +5,16 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 
 /// A local HTTP server that speaks the part of Calendly's API v2 availd calls: the stand-in
 /// tests, the demo and benchmarks use instead of `api.calendly.com`.
 ///
 /// Served so far: `GET /users/me`, `GET /event_types` (by user or organization, paginated),
-/// `GET /event_type_available_times` (the owner's working hours, Monday to Friday).
+/// `GET /event_type_available_times` (the owner's working hours, Monday to Friday, less what
+/// is booked), `POST /invitees`, `POST /scheduled_events/{uuid}/cancellation` and
+/// `GET /scheduled_events/{uuid}/invitees/{uuid}`. Bookings and cancellations are sent as
+/// signed webhooks to the target set with `POST /_sim/webhooks {url, signing_key}`.
 /// Tests queue failures (`POST /_sim/failures`: 429 with `X-RateLimit-Reset`, 5xx, slow
 /// answers) and read how often a path was called (`GET /_sim/requests?path=`).
 public enum CalendlyStandIn {
@@ -19,6 +23,7 @@ public enum CalendlyStandIn {
         onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let state = StandInState(seed: seed)
+        let bookings = StandInBookings()
         let router = Router()
         router.add(middleware: FailureMiddleware(state: state))
         router.post("/_sim/failures") { request, context -> HTTPResponse.Status in
@@ -72,18 +77,124 @@ public enum CalendlyStandIn {
             let calculator = try SlotCalculator(schedule: NativeSchedule(
                 timezone: owner?.timezone ?? "UTC", durationMinutes: eventType.duration,
                 rules: [Weekday.monday, .tuesday, .wednesday, .thursday, .friday].map { ScheduleRule(.weekday($0), [hours]) }))
-            let slots = calculator.slots(in: TimeRange(start: start, end: end), now: .now(), busy: [])
+            let slots = calculator.slots(in: TimeRange(start: start, end: end), now: .now(), busy: bookings.busy(eventType: uri))
             return try json(CalendlyPage(
                 collection: slots.map {
                     CalendlyAvailableTime(status: "available", inviteesRemaining: 1, startTime: "\($0.start)", schedulingURL: eventType.schedulingURL)
                 },
                 pagination: nil))
         }
+        router.post("/_sim/webhooks") { request, context -> HTTPResponse.Status in
+            bookings.target.withLock { $0 = nil }
+            let target = try await request.decode(as: WebhookTarget.self, context: context)
+            bookings.target.withLock { $0 = target }
+            return .noContent
+        }
+        router.post("/invitees") { request, context -> Response in
+            let host = try authenticate(request, state)
+            let booking = try await request.decode(as: BookingBody.self, context: context)
+            guard let eventType = seed.eventTypes.first(where: { $0.uri == booking.eventType }),
+                let owner = seed.users.first(where: { $0.user.uri == eventType.profile?.owner })?.user
+            else { throw CalendlyProblem(.badRequest, "Invalid Argument", "The event type was not found") }
+            guard let start = Timestamp(rfc3339: booking.startTime) else {
+                throw CalendlyProblem(.badRequest, "Invalid Argument", "start_time is invalid")
+            }
+            let hours = WallInterval(seed.workingHours.from, seed.workingHours.to)!
+            let calculator = try SlotCalculator(schedule: NativeSchedule(
+                timezone: owner.timezone ?? "UTC", durationMinutes: eventType.duration,
+                rules: [Weekday.monday, .tuesday, .wednesday, .thursday, .friday].map { ScheduleRule(.weekday($0), [hours]) }))
+            guard calculator.offers(start, now: .now(), busy: bookings.busy(eventType: eventType.uri)) else {
+                throw CalendlyProblem(.badRequest, "Invalid Argument", "The selected time is no longer available")
+            }
+            let now = Timestamp.now()
+            let eventUUID = UUID().uuidString.lowercased(), inviteeUUID = UUID().uuidString.lowercased()
+            let eventURI = "https://api.calendly.com/scheduled_events/\(eventUUID)"
+            let end = Timestamp(microseconds: start.microseconds + Int64(eventType.duration) * 60_000_000)
+            let invitee = StandInInvitee(
+                uri: "\(eventURI)/invitees/\(inviteeUUID)", email: booking.invitee.email, name: booking.invitee.name,
+                timezone: booking.invitee.timezone, status: "active", event: eventURI, createdAt: "\(now)", updatedAt: "\(now)",
+                rescheduled: false, oldInvitee: nil, newInvitee: nil,
+                cancelURL: "https://calendly.com/cancellations/\(inviteeUUID)", rescheduleURL: "https://calendly.com/reschedulings/\(inviteeUUID)",
+                cancellation: nil, noShow: nil,
+                scheduledEvent: .init(
+                    uri: eventURI, name: eventType.name, status: "active", startTime: "\(start)", endTime: "\(end)",
+                    eventType: eventType.uri,
+                    eventMemberships: [.init(user: owner.uri, userEmail: owner.email, userName: owner.name)],
+                    createdAt: "\(now)", updatedAt: "\(now)"))
+            bookings.add(invitee, eventUUID: eventUUID)
+            try await deliver("invitee.created", invitee, by: host, bookings: bookings, logger: logger)
+            var response = try json(["resource": invitee])
+            response.status = .created
+            return response
+        }
+        router.post("/scheduled_events/:event/cancellation") { request, context -> Response in
+            let host = try authenticate(request, state)
+            let body = try? await request.decode(as: CancellationBody.self, context: context)
+            let uuid = context.parameters.get("event") ?? ""
+            guard let invitee = bookings.cancel(eventUUID: uuid, reason: body?.reason, by: host.name, at: .now()) else {
+                throw CalendlyProblem(.forbidden, "Permission Denied", "The event is already canceled or does not exist")
+            }
+            try await deliver("invitee.canceled", invitee, by: host, bookings: bookings, logger: logger)
+            var response = try json(["resource": invitee.cancellation])
+            response.status = .created
+            return response
+        }
+        router.get("/scheduled_events/:event/invitees/:invitee") { request, context -> Response in
+            _ = try authenticate(request, state)
+            guard let invitee = bookings.invitee(eventUUID: context.parameters.get("event") ?? ""),
+                invitee.uri.hasSuffix("/" + (context.parameters.get("invitee") ?? "-"))
+            else { throw CalendlyProblem(.notFound, "Resource Not Found", "The invitee was not found") }
+            return try json(["resource": invitee])
+        }
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
+    }
+
+    struct BookingBody: Decodable {
+        var eventType: String
+        var startTime: String
+        var invitee: Person
+
+        struct Person: Decodable {
+            var email: String
+            var name: String
+            var timezone: String?
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case invitee
+            case eventType = "event_type", startTime = "start_time"
+        }
+    }
+
+    struct CancellationBody: Decodable {
+        var reason: String?
+    }
+
+    /// Sends a signed delivery to the configured webhook target, as Calendly does.
+    static func deliver(_ event: String, _ invitee: StandInInvitee, by host: CalendlyUser, bookings: StandInBookings, logger: Logger) async throws {
+        guard let target = bookings.target.withLock({ $0 }) else { return }
+        struct Envelope: Encodable {
+            var event: String
+            var createdAt: String
+            var createdBy: String
+            var payload: StandInInvitee
+
+            enum CodingKeys: String, CodingKey {
+                case event, payload
+                case createdAt = "created_at", createdBy = "created_by"
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = try encoder.encode(Envelope(event: event, createdAt: "\(Timestamp.now())", createdBy: host.uri, payload: invitee))
+        var base = target.url
+        if base.hasSuffix("/webhooks/calendly") { base.removeLast("/webhooks/calendly".count) }
+        let answer = try await WebhookSender(baseURL: base, signingKey: target.signingKey, timeout: .seconds(10)).send(body)
+        logger.debug("webhook delivered", metadata: ["webhook.event": "\(event)", "webhook.status": "\(answer.status)"])
     }
 
     static func authenticate(_ request: Request, _ state: StandInState) throws -> CalendlyUser {

@@ -1,6 +1,7 @@
 import AvailClient
 import AvailCore
 import AvailServer
+import AvailStore
 import AvailTesting
 import CalendlyStandIn
 import Foundation
@@ -210,5 +211,73 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
                 #expect(answer.problem == "upstream_unavailable")
             }
         }
+    }
+}
+
+@Suite struct CalendlyFlowTests {
+    /// Connect, availability, book, the webhook echo, reschedule, cancel: all through the
+    /// stand-in over HTTP, and the log alone rebuilds the same read models.
+    @Test func theWholeFlowAgainstTheStandIn() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let database = folder.path("flow.sqlite")
+        try await withCalendly { baseURL, control in
+            var configuration = CalendlyConnectTests().configuration(baseURL)
+            configuration.databasePath = database
+            try await withDaemon(configuration) { daemon in
+                let target = #"{"url":"\#(daemon.baseURL)","signing_key":"\#(daemon.configuration.signingKeys[0])"}"#
+                let hooked = try await control.execute(
+                    uri: "/_sim/webhooks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: target))
+                #expect(hooked.status == .noContent)
+                try await daemon.createFixtureExperts(connecting: false)
+                _ = try await daemon.call(.put, "/experts/grace/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}"#)
+
+                let range = CalendlyAvailabilityTests.range
+                let free = (try await daemon.call(.get, "/experts/grace/availability?\(range)").json["slots"] as? [[String: Any]] ?? [])
+                    .compactMap { $0["start_time"] as? String }
+                #expect(free.count == 64)
+                let invitee = #""invitee":{"name":"Kofi Mensah","email":"kofi@example.com","timezone":"Africa/Accra"}"#
+
+                let booked = try await daemon.call(.post, "/experts/grace/appointments", json: #"{"start_time":"\#(free[0])",\#(invitee)}"#)
+                #expect(booked.status == .created)
+                #expect(booked.json["calendar_type"] as? String == "calendly")
+                #expect(booked.json["expert_id"] as? String == "grace")
+                #expect(booked.json["start_time"] as? String == free[0])
+                let first = try #require(booked.json["id"] as? String)
+                let uri = try #require(booked.json["external_invitee_uri"] as? String)
+
+                // The stand-in delivered invitee.created as Calendly would: still one appointment.
+                let events = try await daemon.allEvents()
+                #expect(events.filter { $0.type == "invitee.created" && $0.source == "calendly" }.count == 1)
+                #expect(events.filter { $0.type == CalendlyBooking.bookedType }.count == 1)
+                let head = events.last!.position
+                let listed = try await daemon.call(.get, "/experts/grace/appointments?min_position=\(head)")
+                #expect((listed.json["appointments"] as? [[String: Any]])?.map { $0["external_invitee_uri"] as? String } == [uri])
+
+                let taken = try await daemon.call(.post, "/experts/grace/appointments", json: #"{"start_time":"\#(free[0])",\#(invitee)}"#)
+                #expect(taken.status == .conflict)
+                #expect(taken.problem?.code == "slot_unavailable")
+                let after = (try await daemon.call(.get, "/experts/grace/availability?\(range)").json["slots"] as? [[String: Any]] ?? [])
+                #expect(after.count == 63)
+
+                let moved = try await daemon.call(.patch, "/appointments/\(first)", json: #"{"start_time":"\#(free[5])"}"#)
+                #expect(moved.status == .ok)
+                let second = try #require(moved.json["id"] as? String)
+                #expect(moved.json["rescheduled_from"] as? String == first)
+                #expect(moved.json["start_time"] as? String == free[5])
+                let old = try await daemon.call(.get, "/appointments/\(first)")
+                #expect(old.json["status"] as? String == "rescheduled")
+                #expect(old.json["rescheduled_to"] as? String == second)
+
+                let canceled = try await daemon.call(.post, "/appointments/\(second)/cancel", json: #"{"reason":"Travel"}"#)
+                #expect(canceled.status == .ok)
+                #expect(canceled.json["status"] as? String == "canceled")
+                let again = try await daemon.call(.post, "/appointments/\(second)/cancel", json: "{}")
+                #expect(again.status == .conflict)
+                #expect(try await daemon.call(.get, "/experts/grace/availability?\(range)").json["slots"].map { ($0 as? [Any])?.count } == 64)
+            }
+        }
+        let comparison = try await ReadModels(database: try LogDatabase.open(path: database)).compareWithRebuild()
+        #expect(comparison.stored == comparison.rebuilt)
     }
 }

@@ -59,6 +59,50 @@ public struct CalendlyClient: Sendable {
         ).collection
     }
 
+    /// `POST /invitees`: books `start` on the event type. Returns the Invitee resource as
+    /// Calendly sent it (JSON). A slot that is taken or not offered is Calendly's 400:
+    /// `.refused(status: 400, …)`.
+    public func book(eventType: String, start: String, name: String, email: String, timezone: String?) async throws(CalendlyError) -> Data {
+        var invitee: [String: Any] = ["name": name, "email": email]
+        if let timezone { invitee["timezone"] = timezone }
+        let body = try Self.json(["event_type": eventType, "start_time": start, "invitee": invitee])
+        let (status, answer) = try await send(method: .POST, url: baseURL + "/invitees", body: body)
+        guard status == 201 || status == 200 else { throw Self.refusal(status, answer) }
+        return try Self.resource(answer)
+    }
+
+    /// `POST /scheduled_events/{uuid}/cancellation`. Calendly answers 403 for an event that is
+    /// past or already canceled: `.refused(status: 403, …)`.
+    public func cancel(scheduledEvent uuid: String, reason: String?) async throws(CalendlyError) {
+        let body = try Self.json(reason.map { ["reason": $0] } ?? [:])
+        let (status, answer) = try await send(method: .POST, url: baseURL + "/scheduled_events/\(uuid)/cancellation", body: body)
+        guard status == 201 || status == 200 else { throw Self.refusal(status, answer) }
+    }
+
+    /// One invitee (`GET /scheduled_events/{uuid}/invitees/{uuid}`), by its URI, as JSON.
+    public func invitee(uri: String) async throws(CalendlyError) -> Data {
+        let (status, answer) = try await send(method: .GET, url: baseURL + Self.path(of: uri), body: nil)
+        guard status == 200 else { throw Self.refusal(status, answer) }
+        return try Self.resource(answer)
+    }
+
+    static func json(_ object: [String: Any]) throws(CalendlyError) -> Data {
+        do {
+            return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        } catch {
+            throw .unexpected("could not encode a request: \(error)")
+        }
+    }
+
+    /// The `resource` of `{resource: …}`, re-serialised.
+    static func resource(_ answer: Data) throws(CalendlyError) -> Data {
+        guard let object = try? JSONSerialization.jsonObject(with: answer) as? [String: Any],
+            let resource = object["resource"] as? [String: Any],
+            let data = try? JSONSerialization.data(withJSONObject: resource, options: [.sortedKeys])
+        else { throw .unexpected("the answer has no resource object") }
+        return data
+    }
+
     // MARK: Transport
 
     func get<Value: Decodable>(_ path: String, query: [String: String] = [:], as type: Value.Type) async throws(CalendlyError) -> Value {

@@ -35,6 +35,10 @@ public enum ProjectionInput: Sendable {
         case (.calendly, "invitee.created"), (.calendly, "invitee.canceled"),
             (.calendly, "invitee_no_show.created"), (.calendly, "invitee_no_show.deleted"):
             self = try Self.invitee(event)
+        case (.api, CalendlyBooking.bookedType), (.api, CalendlyBooking.canceledType):
+            // What availd did through Calendly's API, recorded with the Invitee resource
+            // Calendly answered: the same facts its webhook will bring, under the same URI.
+            self = try Self.invitee(event)
         case (.api, _):
             do {
                 if let expert = try ExpertEvent.decode(type: event.event.type, body: event.event.body) {
@@ -58,9 +62,11 @@ public enum ProjectionInput: Sendable {
             throw ParkReason("payload does not decode: \(error)")
         }
         let payload = delivery.payload
+        // Calendly's own delivery wins over availd's record of the same moment.
+        let rank = event.event.source == .api ? -1 : (delivery.event == "invitee_no_show.deleted" ? 1 : 0)
         let version = FactVersion(
             at: delivery.createdAt.map { Timestamp(rfc3339: $0)?.description ?? $0 } ?? "",
-            rank: delivery.event == "invitee_no_show.deleted" ? 1 : 0,
+            rank: rank,
             key: event.event.dedupeKey.rawValue)
         switch delivery.event {
         case "invitee.created":

@@ -1,0 +1,139 @@
+import AvailClient
+import AvailCore
+import AvailStore
+import Foundation
+import Hummingbird
+
+/// The Calendly strategy's changes: made through Calendly's API, then recorded in the log with
+/// the Invitee resource Calendly answered, so the appointment is readable at once and the
+/// webhook Calendly sends afterwards lands on the same appointment (one per invitee URI).
+extension BookingController {
+    func bookThroughCalendly(_ expert: ExpertProfile, start: Timestamp, invitee: Appointment.Invitee, oldInvitee: String? = nil)
+        async throws -> Appointment
+    {
+        let (client, eventType) = try calendlyEventType(of: expert)
+        let resource: Data
+        do {
+            resource = try await client.book(
+                eventType: eventType, start: "\(start)", name: invitee.name ?? "", email: invitee.email ?? "", timezone: invitee.timezone)
+        } catch .refused(status: 400, let message) {
+            throw Problem(.conflict, code: "slot_unavailable", detail: "Calendly: \(message)")
+        } catch {
+            throw Self.upstream(error)
+        }
+        return try await recordBooking(resource, oldInvitee: oldInvitee)
+    }
+
+    func cancelThroughCalendly(_ id: String, reason: String?) async throws -> Appointment {
+        let appointment = try await calendlyScheduled(id)
+        let client = try calendlyClient()
+        try await cancelAtCalendly(appointment, reason: reason, client: client)
+        return try await recordCancellation(appointment, newInvitee: nil, client: client)
+    }
+
+    /// Calendly has no reschedule: book the new time, cancel the old, and record both linked
+    /// as a reschedule. If the cancel fails, the new booking is recorded on its own and the
+    /// answer says the old one still stands: nothing half-linked.
+    func rescheduleThroughCalendly(_ id: String, to start: Timestamp) async throws -> Appointment {
+        let old = try await calendlyScheduled(id)
+        guard let expertID = old.expertID, let expert = try await readModels.expert(id: expertID), expert.integrationType == .calendly
+        else {
+            throw Problem(.conflict, code: "no_integration", detail: "the appointment's expert is not connected to Calendly")
+        }
+        let (client, eventType) = try calendlyEventType(of: expert)
+        let resource: Data
+        do {
+            resource = try await client.book(
+                eventType: eventType, start: "\(start)", name: old.invitee.name ?? "", email: old.invitee.email ?? "",
+                timezone: old.invitee.timezone)
+        } catch .refused(status: 400, let message) {
+            throw Problem(.conflict, code: "slot_unavailable", detail: "Calendly: \(message)")
+        } catch {
+            throw Self.upstream(error)
+        }
+        guard let newURI = CalendlyBooking.inviteeURI(resource) else { throw Self.upstream(.unexpected("no invitee uri")) }
+        do {
+            try await cancelAtCalendly(old, reason: "Rescheduled", client: client)
+        } catch {
+            let booked = try await recordBooking(resource, oldInvitee: nil)
+            throw Problem(
+                .badGateway, code: "upstream_unavailable",
+                detail: "the new time is booked (appointment \(booked.id)) but Calendly did not cancel the old one: \(error)")
+        }
+        let new = try await recordBooking(resource, oldInvitee: old.externalInviteeURI)
+        _ = try await recordCancellation(old, newInvitee: newURI, client: client)
+        return try await readModels.appointment(id: new.id) ?? new
+    }
+
+    // MARK: Steps
+
+    private func recordBooking(_ resource: Data, oldInvitee: String?) async throws -> Appointment {
+        guard let uri = CalendlyBooking.inviteeURI(resource) else { throw Self.upstream(.unexpected("no invitee uri")) }
+        try await commands.record(
+            stream: StreamName(category: "invitee", id: String(uri.split(separator: "/").last ?? "")),
+            type: CalendlyBooking.bookedType,
+            body: try CalendlyBooking.body(event: "invitee.created", invitee: resource, at: .now(), oldInvitee: oldInvitee))
+        guard let appointment = try await readModels.appointment(id: Appointment.id(inviteeURI: uri)) else {
+            throw Problem.notFound("the booked appointment was not projected")
+        }
+        return appointment
+    }
+
+    private func cancelAtCalendly(_ appointment: Appointment, reason: String?, client: CalendlyClient) async throws {
+        guard let event = appointment.externalCalendarEventID else { throw Self.upstream(.unexpected("no scheduled event")) }
+        do {
+            try await client.cancel(scheduledEvent: event, reason: reason)
+        } catch .refused(status: 403, let message) {
+            throw Problem(.conflict, code: "not_scheduled", detail: "Calendly: \(message)")
+        } catch {
+            throw Self.upstream(error)
+        }
+    }
+
+    private func recordCancellation(_ appointment: Appointment, newInvitee: String?, client: CalendlyClient) async throws -> Appointment {
+        guard let uri = appointment.externalInviteeURI else { throw Self.upstream(.unexpected("no invitee uri")) }
+        let resource: Data
+        do {
+            resource = try await client.invitee(uri: uri)
+        } catch {
+            // Canceled at Calendly; its webhook will tell the log.
+            throw Problem(
+                .badGateway, code: "upstream_unavailable",
+                detail: "canceled at Calendly, but the canceled invitee could not be read back (\(error)); the webhook will record it")
+        }
+        try await commands.record(
+            stream: StreamName(category: "invitee", id: String(uri.split(separator: "/").last ?? "")),
+            type: CalendlyBooking.canceledType,
+            body: try CalendlyBooking.body(event: "invitee.canceled", invitee: resource, at: .now(), newInvitee: newInvitee))
+        return try await readModels.appointment(id: appointment.id) ?? appointment
+    }
+
+    private func calendlyScheduled(_ id: String) async throws -> Appointment {
+        guard let appointment = try await readModels.appointment(id: id) else { throw Problem.notFound("no appointment \(id)") }
+        guard appointment.status == .scheduled else {
+            throw Problem(.conflict, code: "not_scheduled", detail: "appointment \(id) is \(appointment.status.rawValue)")
+        }
+        return appointment
+    }
+
+    private func calendlyClient() throws -> CalendlyClient {
+        guard let calendly else {
+            throw Problem(.badGateway, code: "upstream_unavailable", detail: "no Calendly token is configured (--calendly-token)")
+        }
+        return calendly
+    }
+
+    private func calendlyEventType(of expert: ExpertProfile) throws -> (CalendlyClient, String) {
+        let client = try calendlyClient()
+        guard let eventType = expert.calendlyConfig?.eventTypeURI else {
+            throw Problem(
+                .conflict, code: "event_type_unresolved",
+                detail: "expert \(expert.id)'s Calendly link was not resolved to an event type; connect it again")
+        }
+        return (client, eventType)
+    }
+
+    static func upstream(_ error: CalendlyError) -> Problem {
+        Problem(.badGateway, code: "upstream_unavailable", detail: "\(error)")
+    }
+}
