@@ -1,20 +1,63 @@
 #!/usr/bin/env bash
-# `make run`: build availd, load the demo deliveries into ./var, and serve them.
+# `make run`: build availd, load the demo deliveries into ./var, start the Calendly stand-in
+# beside availd, create the three fixture experts connected to their Calendly event types,
+# and serve. Everything stays on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 database="${AVAILD_DATABASE:-./var/availd.sqlite}"
+port="${AVAILD_PORT:-8080}"
+calendly_port="${CALENDLY_STAND_IN_PORT:-8081}"
 mkdir -p "$(dirname "$database")"
 bin="$(swift build --show-bin-path)"
+url="http://127.0.0.1:$port"
+calendly="http://127.0.0.1:$calendly_port"
+output="$(dirname "$database")/availd.out"
 
 echo "== loading the demo deliveries from fixtures/deliveries into $database"
 "$bin/availd" replay fixtures/deliveries --database "$database"
 
+echo "== starting the Calendly stand-in on $calendly (seed: fixtures/calendly-api/state.json)"
+"$bin/availd-sim" calendly --port "$calendly_port" 2>/dev/null &
+stand_in=$!
+daemon=""
+trap 'kill $stand_in ${daemon:+$daemon} 2>/dev/null || true' EXIT
+trap 'exit 0' INT TERM
+
+echo "== starting availd"
+"$bin/availd" serve --database "$database" --port "$port" \
+    --calendly-api "$calendly" --calendly-token "${AVAILD_CALENDLY_TOKEN:-calendly-token-admin}" > "$output" &
+daemon=$!
+for _ in $(seq 100); do grep -q "listening on" "$output" 2>/dev/null && break; sleep 0.1; done
+cat "$output"
+
+key="${AVAILD_SIGNING_KEYS:-$(cat "$database.signing-key")}"
+key="${key%%,*}"
+token="${AVAILD_ADMIN_TOKEN:-$(cat "$database.admin-token")}"
+# The stand-in sends its bookings and cancellations to availd as signed webhooks.
+curl -sf -X POST "$calendly/_sim/webhooks" -H "Content-Type: application/json" \
+    -d "{\"url\":\"$url\",\"signing_key\":\"$key\"}"
+for expert in "ada|Ada Lovelace|ada.lovelace@experts.example|Europe/London|ada-lovelace/30min" \
+              "grace|Grace Hopper|grace.hopper@experts.example|America/New_York|grace-hopper/60min" \
+              "alan|Alan Turing|alan.turing@experts.example|Europe/Berlin|alan-turing/45min"; do
+    IFS='|' read -r id name email zone link <<< "$expert"
+    curl -sf -X PUT "$url/experts/$id" -H "Authorization: Bearer $token" -H "Content-Type: application/json" \
+        -d "{\"name\":\"$name\",\"email\":\"$email\",\"timezone\":\"$zone\"}" > /dev/null
+    curl -sf -X PUT "$url/experts/$id/integration" -H "Authorization: Bearer $token" -H "Content-Type: application/json" \
+        -d "{\"type\":\"calendly\",\"event_link\":\"https://calendly.com/$link\"}" > /dev/null
+done
+
 cat <<TEXT
-== starting availd; the signing key and admin token below are kept beside the database.
-   Send it a signed delivery from another terminal:
-     $bin/availd replay fixtures/deliveries/01-bookings --to http://127.0.0.1:\${AVAILD_PORT:-8080} --signing-key KEY
-   Read the log:
-     curl -H "Authorization: Bearer TOKEN" http://127.0.0.1:\${AVAILD_PORT:-8080}/events
+== ready: experts ada, grace and alan are connected to their Calendly event types.
+   Their appointments:  curl -H "Authorization: Bearer $token" $url/experts/ada/appointments
+   Free slots:          curl "$url/experts/grace/availability?start_time=$(date -u -d '+1 day' +%Y-%m-%dT00:00:00Z)&end_time=$(date -u -d '+8 days' +%Y-%m-%dT00:00:00Z)"
+   Book one:            curl -X POST -H "Authorization: Bearer $token" -H "Content-Type: application/json" \\
+                          $url/experts/grace/appointments -d '{"start_time":"<a slot>","invitee":{"name":"You","email":"you@example.com"}}'
+   Send Calendly deliveries yourself:
+                        $bin/availd replay fixtures/deliveries/01-bookings --to $url --signing-key $key
+   Stop with Ctrl-C.
 TEXT
-exec "$bin/availd" serve --database "$database"
+tail -n 0 -f "$output" &
+follower=$!
+trap 'kill $stand_in $daemon $follower 2>/dev/null || true' EXIT
+wait "$daemon"
