@@ -281,3 +281,24 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
         #expect(comparison.stored == comparison.rebuilt)
     }
 }
+
+@Suite struct CalendlyBookingFailureTests {
+    @Test func aFailedBookingIsA502AndRecordsNothing() async throws {
+        try await withCalendly { baseURL, control in
+            try await withDaemon(CalendlyConnectTests().configuration(baseURL)) { daemon in
+                try await daemon.createFixtureExperts(connecting: false)
+                _ = try await daemon.call(.put, "/experts/grace/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}"#)
+                let slot = (try await daemon.call(.get, "/experts/grace/availability?\(CalendlyAvailabilityTests.range)").json["slots"]
+                    as? [[String: Any]])?.first?["start_time"] as? String ?? ""
+                try await inject(#"[{"path":"/invitees","status":500,"times":1}]"#, control)
+                let before = try await daemon.allEvents().count
+                let answer = try await daemon.call(.post, "/experts/grace/appointments", json: #"{"start_time":"\#(slot)","invitee":{"name":"K","email":"k@example.com"}}"#)
+                #expect(answer.status == .badGateway)
+                #expect(answer.problem?.code == "upstream_unavailable")
+                #expect(try await daemon.allEvents().count == before)
+                // A booking is not sent twice: it may have happened at Calendly.
+                #expect(try await requestCount("/invitees", control) == 1)
+            }
+        }
+    }
+}

@@ -6,9 +6,11 @@ import NIOHTTP1
 /// Calendly API v2 over HTTP (AsyncHTTPClient), for the parts availd uses.
 ///
 /// URIs in Calendly's answers (`https://api.calendly.com/users/…`) are identifiers: they are
-/// called on `baseURL` by their path, so a stand-in on loopback answers them. 5xx answers and
-/// time-outs are retried a bounded number of times with back-off; a 429 waits for
-/// `X-RateLimit-Reset` (up to `maximumRateLimitWait`); then the call fails with
+/// called on `baseURL` by their path, so a stand-in on loopback answers them. Reads (GET) that
+/// meet a 5xx or a time-out are retried a bounded number of times with back-off; a 429 waits
+/// for `X-RateLimit-Reset` (up to `maximumRateLimitWait`) and is retried for any method, since
+/// Calendly did nothing. A booking or a cancellation that timed out or met a 5xx is *not* sent
+/// again: it may have happened, and its webhook will say so. Then the call fails with
 /// `CalendlyError.unavailable`.
 public struct CalendlyClient: Sendable {
     public let baseURL: String
@@ -66,7 +68,7 @@ public struct CalendlyClient: Sendable {
         var invitee: [String: Any] = ["name": name, "email": email]
         if let timezone { invitee["timezone"] = timezone }
         let body = try Self.json(["event_type": eventType, "start_time": start, "invitee": invitee])
-        let (status, answer) = try await send(method: .POST, url: baseURL + "/invitees", body: body)
+        let (status, answer) = try await send(method: .POST, url: baseURL + "/invitees", body: body, idempotent: false)
         guard status == 201 || status == 200 else { throw Self.refusal(status, answer) }
         return try Self.resource(answer)
     }
@@ -75,7 +77,8 @@ public struct CalendlyClient: Sendable {
     /// past or already canceled: `.refused(status: 403, …)`.
     public func cancel(scheduledEvent uuid: String, reason: String?) async throws(CalendlyError) {
         let body = try Self.json(reason.map { ["reason": $0] } ?? [:])
-        let (status, answer) = try await send(method: .POST, url: baseURL + "/scheduled_events/\(uuid)/cancellation", body: body)
+        let (status, answer) = try await send(
+            method: .POST, url: baseURL + "/scheduled_events/\(uuid)/cancellation", body: body, idempotent: false)
         guard status == 201 || status == 200 else { throw Self.refusal(status, answer) }
     }
 
@@ -120,8 +123,8 @@ public struct CalendlyClient: Sendable {
         }
     }
 
-    /// The request, retried on 5xx, time-outs and 429 as described above.
-    func send(method: HTTPMethod, url: String, body: Data?) async throws(CalendlyError) -> (Int, Data) {
+    /// The request, retried as described above.
+    func send(method: HTTPMethod, url: String, body: Data?, idempotent: Bool = true) async throws(CalendlyError) -> (Int, Data) {
         var lastProblem = "no attempt"
         for attempt in 0..<max(1, attempts) {
             if attempt > 0 {
@@ -147,11 +150,15 @@ public struct CalendlyClient: Sendable {
                     try? await Task.sleep(for: wait)
                 case 500...599:
                     lastProblem = "HTTP \(status)"
+                    if !idempotent { throw CalendlyError.unavailable(lastProblem) }
                 default:
                     return (status, bytes)
                 }
+            } catch let error as CalendlyError {
+                throw error
             } catch {
                 lastProblem = "\(error)"
+                if !idempotent { throw .unavailable(lastProblem) }
             }
         }
         throw .unavailable(lastProblem)
