@@ -24,6 +24,7 @@ public enum CalendlyStandIn {
     ) -> some ApplicationProtocol {
         let state = StandInState(seed: seed)
         let bookings = StandInBookings()
+        let dispatcher = WebhookDispatcher(logger: logger)
         let router = Router()
         router.add(middleware: FailureMiddleware(state: state))
         router.post("/_sim/failures") { request, context -> HTTPResponse.Status in
@@ -85,10 +86,11 @@ public enum CalendlyStandIn {
                 pagination: nil))
         }
         router.post("/_sim/webhooks") { request, context -> HTTPResponse.Status in
-            bookings.target.withLock { $0 = nil }
-            let target = try await request.decode(as: WebhookTarget.self, context: context)
-            bookings.target.withLock { $0 = target }
+            dispatcher.configure(try await request.decode(as: WebhookDispatcher.Settings.self, context: context))
             return .noContent
+        }
+        router.get("/_sim/webhooks/outstanding") { _, _ -> String in
+            String(dispatcher.outstanding)
         }
         router.post("/invitees") { request, context -> Response in
             let host = try authenticate(request, state)
@@ -122,7 +124,7 @@ public enum CalendlyStandIn {
                     eventMemberships: [.init(user: owner.uri, userEmail: owner.email, userName: owner.name)],
                     createdAt: "\(now)", updatedAt: "\(now)"))
             bookings.add(invitee, eventUUID: eventUUID)
-            try await deliver("invitee.created", invitee, by: host, bookings: bookings, logger: logger)
+            await dispatcher.deliver(try envelope("invitee.created", invitee, by: host))
             var response = try json(["resource": invitee])
             response.status = .created
             return response
@@ -134,7 +136,7 @@ public enum CalendlyStandIn {
             guard let invitee = bookings.cancel(eventUUID: uuid, reason: body?.reason, by: host.name, at: .now()) else {
                 throw CalendlyProblem(.forbidden, "Permission Denied", "The event is already canceled or does not exist")
             }
-            try await deliver("invitee.canceled", invitee, by: host, bookings: bookings, logger: logger)
+            await dispatcher.deliver(try envelope("invitee.canceled", invitee, by: host))
             var response = try json(["resource": invitee.cancellation])
             response.status = .created
             return response
@@ -149,6 +151,7 @@ public enum CalendlyStandIn {
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            services: [dispatcher],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }
@@ -174,9 +177,8 @@ public enum CalendlyStandIn {
         var reason: String?
     }
 
-    /// Sends a signed delivery to the configured webhook target, as Calendly does.
-    static func deliver(_ event: String, _ invitee: StandInInvitee, by host: CalendlyUser, bookings: StandInBookings, logger: Logger) async throws {
-        guard let target = bookings.target.withLock({ $0 }) else { return }
+    /// A delivery body as Calendly sends it.
+    static func envelope(_ event: String, _ invitee: StandInInvitee, by host: CalendlyUser) throws -> Data {
         struct Envelope: Encodable {
             var event: String
             var createdAt: String
@@ -190,11 +192,7 @@ public enum CalendlyStandIn {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(Envelope(event: event, createdAt: "\(Timestamp.now())", createdBy: host.uri, payload: invitee))
-        var base = target.url
-        if base.hasSuffix("/webhooks/calendly") { base.removeLast("/webhooks/calendly".count) }
-        let answer = try await WebhookSender(baseURL: base, signingKey: target.signingKey, timeout: .seconds(10)).send(body)
-        logger.debug("webhook delivered", metadata: ["webhook.event": "\(event)", "webhook.status": "\(answer.status)"])
+        return try encoder.encode(Envelope(event: event, createdAt: "\(Timestamp.now())", createdBy: host.uri, payload: invitee))
     }
 
     static func authenticate(_ request: Request, _ state: StandInState) throws -> CalendlyUser {

@@ -91,21 +91,9 @@ struct StandInInvitee: Codable, Sendable {
     }
 }
 
-/// Where the stand-in sends webhooks, like a Calendly subscription.
-struct WebhookTarget: Codable, Sendable {
-    var url: String
-    var signingKey: String
-
-    enum CodingKeys: String, CodingKey {
-        case url
-        case signingKey = "signing_key"
-    }
-}
-
 final class StandInBookings: Sendable {
     /// By scheduled-event UUID.
     private let invitees = Mutex<[String: StandInInvitee]>([:])
-    let target = Mutex<WebhookTarget?>(nil)
 
     func add(_ invitee: StandInInvitee, eventUUID: String) {
         invitees.withLock { $0[eventUUID] = invitee }

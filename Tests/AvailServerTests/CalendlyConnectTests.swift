@@ -302,3 +302,45 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
         }
     }
 }
+
+@Suite struct CalendlyWebhookOrderTests {
+    /// The stand-in delays every webhook at random (so a reschedule's two halves come in either
+    /// order) and sends some twice; the end state is the same as in order, once each.
+    @Test(arguments: [UInt64(1), 2, 3])
+    func delayedAndRepeatedWebhooksConverge(round: UInt64) async throws {
+        try await withCalendly { baseURL, control in
+            try await withDaemon(CalendlyConnectTests().configuration(baseURL)) { daemon in
+                let settings = #"{"url":"\#(daemon.baseURL)","signing_key":"\#(daemon.configuration.signingKeys[0])","max_delay_ms":150,"duplicate_every":2}"#
+                _ = try await control.execute(
+                    uri: "/_sim/webhooks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: settings))
+                try await daemon.createFixtureExperts(connecting: false)
+                _ = try await daemon.call(.put, "/experts/grace/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}"#)
+                let free = (try await daemon.call(.get, "/experts/grace/availability?\(CalendlyAvailabilityTests.range)").json["slots"]
+                    as? [[String: Any]] ?? []).compactMap { $0["start_time"] as? String }
+                let booked = try await daemon.call(.post, "/experts/grace/appointments", json: #"{"start_time":"\#(free[Int(round)])","invitee":{"name":"K","email":"k@example.com"}}"#)
+                let first = try #require(booked.json["id"] as? String)
+                let moved = try await daemon.call(.patch, "/appointments/\(first)", json: #"{"start_time":"\#(free[10 + Int(round)])"}"#)
+                let second = try #require(moved.json["id"] as? String)
+                #expect(try await daemon.call(.post, "/appointments/\(second)/cancel", json: "{}").status == .ok)
+
+                // Wait for the stand-in to have sent everything (each send answered: 2xx).
+                var waited = 0
+                while String(buffer: try await control.execute(uri: "/_sim/webhooks/outstanding", method: .get).body) != "0", waited < 200 {
+                    try await Task.sleep(for: .milliseconds(20))
+                    waited += 1
+                }
+                let events = try await daemon.allEvents()
+                #expect(events.filter { $0.source == "calendly" }.count == 4)
+                let head = events.last!.position
+                let old = try await daemon.call(.get, "/appointments/\(first)?min_position=\(head)")
+                #expect(old.json["status"] as? String == "rescheduled")
+                #expect(old.json["rescheduled_to"] as? String == second)
+                let new = try await daemon.call(.get, "/appointments/\(second)")
+                #expect(new.json["status"] as? String == "canceled")
+                #expect(new.json["rescheduled_from"] as? String == first)
+                let metrics = String(decoding: try await daemon.call(.get, "/metrics").body, as: UTF8.self)
+                #expect(metrics.contains(#"availd_webhook_deliveries_total{outcome="duplicate"} 2"#))
+            }
+        }
+    }
+}
