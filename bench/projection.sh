@@ -4,7 +4,8 @@
 #     deliveries of about 2 KB, in memory and into the SQLite read models;
 #  2. one page of GET /experts/ada/appointments for an expert with about 10,000 appointments;
 #  3. projection lag (2xx to readable) under the ingest load of bench/ingest.sh;
-#  4. native availability over 31 days for an expert with 500 booked appointments.
+#  4. native availability over 31 days for an expert with 500 booked appointments;
+#  5. Calendly availability over 31 days served from availd's cache.
 # Writes bench/results/projection-<time>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,4 +89,23 @@ range="start_time=${start_day}T00:00:00Z&end_time=$(date -u -d "$start_day + 31 
 "$bin/availd-sim" probe --url "$url" --count 5000 --concurrency 8 --path "/experts/nina/availability?$range" \
     | grep -E "throughput|latency" | sed 's/^/  (concurrency 8)/' >> "$out"
 stop
+
+echo -e "\n## 5. Calendly availability served from availd's cache (Calendly stand-in on loopback)" >> "$out"
+"$bin/availd-sim" calendly --port 0 > "$work/calendly.out" 2>/dev/null &
+stand_in=$!
+for _ in $(seq 100); do grep -q "listening on" "$work/calendly.out" && break; sleep 0.1; done
+calendly="$(sed -n 's/^calendly stand-in listening on //p' "$work/calendly.out")"
+"$bin/availd" serve --database "$work/calendly.sqlite" --port 0 --signing-key bench-key --admin-token bench \
+    --calendly-api "$calendly" --calendly-token calendly-token-admin > "$work/stdout" 2> "$work/stderr" &
+daemon=$!
+for _ in $(seq 300); do grep -q "listening on" "$work/stdout" && break; sleep 0.1; done
+url="$(sed -n 's/^availd listening on //p' "$work/stdout")"
+curl -sf -X PUT "$url/experts/grace" "${auth[@]}" -d '{"name":"Grace Hopper","email":"grace.hopper@experts.example","timezone":"America/New_York"}' > /dev/null
+curl -sf -X PUT "$url/experts/grace/integration" "${auth[@]}" -d '{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}' > /dev/null
+range="start_time=${start_day}T00:00:00Z&end_time=$(date -u -d "$start_day + 31 days" +%Y-%m-%d)T00:00:00Z"
+"$bin/availd-sim" probe --url "$url" --count 300 --path "/experts/grace/availability?$range" > /dev/null
+"$bin/availd-sim" probe --url "$url" --count 3000 --path "/experts/grace/availability?$range" >> "$out"
+echo "# calls that reached the stand-in: $(curl -s "$calendly/_sim/requests?path=/event_type_available_times") (5 windows of at most 7 days, once per 30 s cache lifetime)" >> "$out"
+stop
+kill "$stand_in"
 cat "$out"
