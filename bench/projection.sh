@@ -96,7 +96,7 @@ stand_in=$!
 for _ in $(seq 100); do grep -q "listening on" "$work/calendly.out" && break; sleep 0.1; done
 calendly="$(sed -n 's/^calendly stand-in listening on //p' "$work/calendly.out")"
 "$bin/availd" serve --database "$work/calendly.sqlite" --port 0 --signing-key bench-key --admin-token bench \
-    --calendly-api "$calendly" --calendly-token calendly-token-admin > "$work/stdout" 2> "$work/stderr" &
+    --calendly-api "$calendly" --calendly-token calendly-token-admin --calendly-window-days 7 > "$work/stdout" 2> "$work/stderr" &
 daemon=$!
 for _ in $(seq 300); do grep -q "listening on" "$work/stdout" && break; sleep 0.1; done
 url="$(sed -n 's/^availd listening on //p' "$work/stdout")"

@@ -26,7 +26,8 @@ trap 'exit 0' INT TERM
 
 echo "== starting availd"
 "$bin/availd" serve --database "$database" --port "$port" \
-    --calendly-api "$calendly" --calendly-token "${AVAILD_CALENDLY_TOKEN:-calendly-token-admin}" > "$output" &
+    --calendly-api "$calendly" --calendly-token "${AVAILD_CALENDLY_TOKEN:-calendly-token-admin}" \
+    --calendly-window-days 7 > "$output" &
 daemon=$!
 for _ in $(seq 100); do grep -q "listening on" "$output" 2>/dev/null && break; sleep 0.1; done
 cat "$output"

@@ -19,7 +19,7 @@ public struct Configuration: Sendable {
     public var projectionWaitTimeout: Duration
     /// The longest range one `event_type_available_times` call asks for: 31 days, or 7 for
     /// older Calendly accounts.
-    public var calendlyWindowDays: Int = 7
+    public var calendlyWindowDays: Int = 31
     /// How long Calendly availability is served from cache (a delivery for the expert drops it).
     public var calendlyCacheTTL: Duration = .seconds(30)
 
@@ -75,6 +75,7 @@ public struct Configuration: Sendable {
         if signatureTolerance < 0 { throw .invalid("the signature tolerance must not be negative") }
         if maxBodyBytes < 1 { throw .invalid("the body limit must be at least 1 byte") }
         if maxBatchSize < 1 { throw .invalid("the batch size must be at least 1") }
+        if !(1...31).contains(calendlyWindowDays) { throw .invalid("the Calendly window must be 1 to 31 days") }
     }
 }
 

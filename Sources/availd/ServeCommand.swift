@@ -34,6 +34,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("calendly-token"), help: "Calendly API token [AVAILD_CALENDLY_TOKEN].")
     var calendlyToken: String?
 
+    @Option(
+        name: .customLong("calendly-window-days"),
+        help: "Longest range one Calendly availability call asks for: 31, or 7 for older accounts [AVAILD_CALENDLY_WINDOW_DAYS, default 31].")
+    var calendlyWindowDays: Int?
+
     func run() async throws {
         let logger = Log.bootstrap()
         // A file-size limit (ulimit -f) must fail the write, which answers 503, not kill the
@@ -57,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
             say("availd admin token: \(generated)")
         }
 
-        let configuration = AvailServer.Configuration(
+        var configuration = AvailServer.Configuration(
             host: host ?? Environment.value("AVAILD_HOST") ?? "127.0.0.1",
             port: try port ?? Environment.parse("AVAILD_PORT", as: Int.self, Int.init) ?? 8080,
             databasePath: databasePath,
@@ -68,6 +73,8 @@ struct ServeCommand: AsyncParsableCommand {
             calendlyAPI: calendlyAPI ?? Environment.value("AVAILD_CALENDLY_API") ?? "https://api.calendly.com",
             calendlyToken: calendlyToken ?? Environment.value("AVAILD_CALENDLY_TOKEN")
         )
+        configuration.calendlyWindowDays =
+            try calendlyWindowDays ?? Environment.parse("AVAILD_CALENDLY_WINDOW_DAYS", as: Int.self, Int.init) ?? 31
         let app = try await buildApplication(configuration: configuration, logger: logger) { host, port in
             say("availd listening on http://\(host):\(port)")
         }

@@ -95,6 +95,8 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
         var configuration = AvailServer.Configuration.testing()
         configuration.calendlyAPI = baseURL
         configuration.calendlyToken = CalendlyClientTests.admin
+        // The stand-in behaves like an older account: at most 7 days per availability call.
+        configuration.calendlyWindowDays = 7
         return configuration
     }
 
