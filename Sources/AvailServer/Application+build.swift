@@ -46,7 +46,11 @@ public func buildApplication(
         deadLetters: deadLetters,
         metrics: metrics
     ).addRoutes(to: router)
-    AvailabilityController(readModels: readModels, calendly: calendlyAvailability).addRoutes(to: router)
+    let service = AvailabilityService(
+        none: NoIntegrationStrategy(),
+        native: NativeStrategy(readModels: readModels, commands: commands),
+        calendly: CalendlyStrategy(calendly: calendlyClient, availability: calendlyAvailability, readModels: readModels, commands: commands))
+    AvailabilityController(readModels: readModels, service: service).addRoutes(to: router)
     OperationsController(database: database, writer: writer, projector: projector, metrics: metrics).addRoutes(to: router)
     // Access control beyond the admin token comes later; until then these are admin-only.
     let admin = router.group().add(middleware: AdminAuthMiddleware(adminToken: configuration.adminToken))
@@ -55,7 +59,7 @@ public func buildApplication(
     ExpertController(readModels: readModels, commands: commands, resolver: resolver).addRoutes(to: admin)
     AppointmentController(readModels: readModels).addRoutes(to: admin)
     BookingController(
-        log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock(), calendly: calendlyClient)
+        log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock(), service: service)
         .addRoutes(to: admin)
 
     return Application(

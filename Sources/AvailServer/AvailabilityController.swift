@@ -7,8 +7,7 @@ import Hummingbird
 /// integration. Public: slots carry no personal data.
 struct AvailabilityController: Sendable {
     let readModels: ReadModels
-    /// Present when a Calendly token is configured.
-    let calendly: CalendlyAvailability?
+    let service: AvailabilityService
     /// The longest range one request may ask for (Calendly's own limit).
     static let maximumRange: Int64 = 31 * 86_400 * 1_000_000
 
@@ -20,29 +19,7 @@ struct AvailabilityController: Sendable {
         let id = try ExpertID.validate(context.parameters.get("id") ?? "")
         let range = try Self.range(request.uri.queryParameters, now: .now())
         guard let expert = try await readModels.expert(id: id) else { throw Problem.notFound("no expert \(id)") }
-        let slots: [TimeRange]
-        switch expert.integrationType {
-        case .none:
-            slots = []
-        case .native:
-            guard let schedule = expert.nativeSchedule else { throw Problem.notFound("expert \(id) has no schedule") }
-            let calculator = try SlotCalculator(schedule: schedule)
-            // Appointments that could touch a slot in the range, buffers included.
-            let margin = Int64(schedule.bufferBeforeMinutes + schedule.bufferAfterMinutes + schedule.durationMinutes) * 60_000_000
-            let busy = try await readModels.busyTimes(
-                expertID: id,
-                overlapping: TimeRange(
-                    start: Timestamp(microseconds: range.start.microseconds - margin),
-                    end: Timestamp(microseconds: range.end.microseconds + margin)))
-            slots = calculator.slots(in: range, now: .now(), busy: busy)
-        case .calendly:
-            guard let calendly else {
-                throw Problem(
-                    .badGateway, code: "upstream_unavailable",
-                    detail: "no Calendly token is configured (--calendly-token), so Calendly cannot be asked")
-            }
-            slots = try await calendly.slots(for: expert, in: range)
-        }
+        let slots = try await service.strategy(for: expert.integrationType).slots(for: expert, in: range)
         // Written by hand: a month of 30-minute slots is ~1,500 objects, and JSONEncoder was
         // most of this endpoint's time.
         var bytes = Array(#"{"expert_id":"#.utf8)

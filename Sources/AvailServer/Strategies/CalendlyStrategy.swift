@@ -4,13 +4,23 @@ import AvailStore
 import Foundation
 import Hummingbird
 
-/// The Calendly strategy's changes: made through Calendly's API, then recorded in the log with
+/// The Calendly strategy: availability from Calendly's available times (cached, see
+/// `CalendlyAvailability`); changes made through Calendly's API, then recorded in the log with
 /// the Invitee resource Calendly answered, so the appointment is readable at once and the
 /// webhook Calendly sends afterwards lands on the same appointment (one per invitee URI).
-extension BookingController {
-    func bookThroughCalendly(_ expert: ExpertProfile, start: Timestamp, invitee: Appointment.Invitee, oldInvitee: String? = nil)
-        async throws -> Appointment
-    {
+struct CalendlyStrategy: AvailabilityStrategy {
+    /// Nil without a Calendly token: every call then answers 502.
+    let calendly: CalendlyClient?
+    let availability: CalendlyAvailability?
+    let readModels: ReadModels
+    let commands: Commands
+
+    func slots(for expert: ExpertProfile, in range: TimeRange) async throws -> [TimeRange] {
+        guard let availability else { throw Self.notConfigured }
+        return try await availability.slots(for: expert, in: range)
+    }
+
+    func book(for expert: ExpertProfile, at start: Timestamp, invitee: Appointment.Invitee) async throws -> Appointment {
         let (client, eventType) = try calendlyEventType(of: expert)
         let resource: Data
         do {
@@ -21,11 +31,11 @@ extension BookingController {
         } catch {
             throw Self.upstream(error)
         }
-        return try await recordBooking(resource, oldInvitee: oldInvitee)
+        return try await recordBooking(resource, oldInvitee: nil)
     }
 
-    func cancelThroughCalendly(_ id: String, reason: String?) async throws -> Appointment {
-        let appointment = try await calendlyScheduled(id)
+    func cancel(_ appointment: Appointment, of expert: ExpertProfile?, reason: String?) async throws -> Appointment {
+        let appointment = try scheduled(appointment)
         let client = try calendlyClient()
         try await cancelAtCalendly(appointment, reason: reason, client: client)
         return try await recordCancellation(appointment, newInvitee: nil, client: client)
@@ -34,10 +44,9 @@ extension BookingController {
     /// Calendly has no reschedule: book the new time, cancel the old, and record both linked
     /// as a reschedule. If the cancel fails, the new booking is recorded on its own and the
     /// answer says the old one still stands: nothing half-linked.
-    func rescheduleThroughCalendly(_ id: String, to start: Timestamp) async throws -> Appointment {
-        let old = try await calendlyScheduled(id)
-        guard let expertID = old.expertID, let expert = try await readModels.expert(id: expertID), expert.integrationType == .calendly
-        else {
+    func reschedule(_ appointment: Appointment, of expert: ExpertProfile?, to start: Timestamp) async throws -> Appointment {
+        let old = try scheduled(appointment)
+        guard let expert, expert.integrationType == .calendly else {
             throw Problem(.conflict, code: "no_integration", detail: "the appointment's expert is not connected to Calendly")
         }
         let (client, eventType) = try calendlyEventType(of: expert)
@@ -108,8 +117,8 @@ extension BookingController {
         return try await readModels.appointment(id: appointment.id) ?? appointment
     }
 
-    private func calendlyScheduled(_ id: String) async throws -> Appointment {
-        guard let appointment = try await readModels.appointment(id: id) else { throw Problem.notFound("no appointment \(id)") }
+    private func scheduled(_ appointment: Appointment) throws -> Appointment {
+        let id = appointment.id
         guard appointment.status == .scheduled else {
             throw Problem(.conflict, code: "not_scheduled", detail: "appointment \(id) is \(appointment.status.rawValue)")
         }
@@ -117,11 +126,12 @@ extension BookingController {
     }
 
     private func calendlyClient() throws -> CalendlyClient {
-        guard let calendly else {
-            throw Problem(.badGateway, code: "upstream_unavailable", detail: "no Calendly token is configured (--calendly-token)")
-        }
+        guard let calendly else { throw Self.notConfigured }
         return calendly
     }
+
+    static let notConfigured = Problem(
+        .badGateway, code: "upstream_unavailable", detail: "no Calendly token is configured (--calendly-token), so Calendly cannot be asked")
 
     private func calendlyEventType(of expert: ExpertProfile) throws -> (CalendlyClient, String) {
         let client = try calendlyClient()
