@@ -24,6 +24,7 @@ public enum CalendlyStandIn {
     ) -> some ApplicationProtocol {
         let state = StandInState(seed: seed)
         let bookings = StandInBookings()
+        for existing in seed.bookings ?? [] { seedBooking(existing, seed: seed, into: bookings) }
         let dispatcher = WebhookDispatcher(logger: logger)
         let router = Router()
         router.add(middleware: FailureMiddleware(state: state))
@@ -175,6 +176,40 @@ public enum CalendlyStandIn {
 
     struct CancellationBody: Decodable {
         var reason: String?
+    }
+
+    /// Adds a seeded booking, in the same shape as one made through `POST /invitees`.
+    static func seedBooking(_ existing: StandInSeed.ExistingBooking, seed: StandInSeed, into bookings: StandInBookings) {
+        guard let eventType = seed.eventTypes.first(where: { $0.uri == existing.eventType }),
+            let owner = seed.users.first(where: { $0.user.uri == eventType.profile?.owner })?.user,
+            let start = relativeTime(existing.startTime)
+        else { return }
+        let now = Timestamp.now()
+        let eventUUID = UUID().uuidString.lowercased(), inviteeUUID = UUID().uuidString.lowercased()
+        let eventURI = "https://api.calendly.com/scheduled_events/\(eventUUID)"
+        let end = Timestamp(microseconds: start.microseconds + Int64(eventType.duration) * 60_000_000)
+        bookings.add(
+            StandInInvitee(
+                uri: "\(eventURI)/invitees/\(inviteeUUID)", email: existing.email, name: existing.name, timezone: nil,
+                status: "active", event: eventURI, createdAt: "\(now)", updatedAt: "\(now)", rescheduled: false, oldInvitee: nil,
+                newInvitee: nil, cancelURL: "https://calendly.com/cancellations/\(inviteeUUID)",
+                rescheduleURL: "https://calendly.com/reschedulings/\(inviteeUUID)", cancellation: nil, noShow: nil,
+                scheduledEvent: .init(
+                    uri: eventURI, name: eventType.name, status: "active", startTime: "\(start)", endTime: "\(end)",
+                    eventType: eventType.uri, eventMemberships: [.init(user: owner.uri, userEmail: owner.email, userName: owner.name)],
+                    createdAt: "\(now)", updatedAt: "\(now)")),
+            eventUUID: eventUUID)
+    }
+
+    /// RFC 3339, or `+Nd HH:MM` in UTC from today.
+    static func relativeTime(_ text: String) -> Timestamp? {
+        if let time = Timestamp(rfc3339: text) { return time }
+        let parts = text.split(separator: " ")
+        guard parts.count == 2, parts[0].hasPrefix("+"), parts[0].hasSuffix("d"), let days = Int(parts[0].dropFirst().dropLast()),
+            let minutes = WallInterval("00:00", String(parts[1]))?.to
+        else { return nil }
+        let today = Timestamp.now().unixSeconds / 86_400
+        return Timestamp(microseconds: ((today + Int64(days)) * 86_400 + Int64(minutes) * 60) * 1_000_000)
     }
 
     /// A delivery body as Calendly sends it.

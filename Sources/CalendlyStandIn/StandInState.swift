@@ -18,6 +18,21 @@ public struct StandInSeed: Codable, Sendable {
     public var availableTimesMaxDays: Int
     /// Every owner's working hours, wall-clock in the owner's time zone, Monday to Friday.
     public var workingHours: WallIntervalText
+    /// Bookings that exist before anything happens (no webhooks are sent for them).
+    public var bookings: [ExistingBooking]?
+
+    public struct ExistingBooking: Codable, Sendable {
+        public var eventType: String
+        /// RFC 3339, or `+Nd HH:MM` (N days from today, UTC) so a seed never goes stale.
+        public var startTime: String
+        public var name: String
+        public var email: String
+
+        enum CodingKeys: String, CodingKey {
+            case name, email
+            case eventType = "event_type", startTime = "start_time"
+        }
+    }
 
     public struct WallIntervalText: Codable, Sendable {
         public var from: String
@@ -27,7 +42,7 @@ public struct StandInSeed: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case organization, users
         case eventTypes = "event_types", availableTimesMaxDays = "available_times_max_days"
-        case workingHours = "working_hours"
+        case workingHours = "working_hours", bookings
     }
 
     public static func load(_ url: URL) throws -> StandInSeed {

@@ -79,6 +79,30 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
         }
     }
 
+    @Test func seededBookingsAreNotOffered() async throws {
+        // The seed books Alan's 45-minute event type at 10:00 UTC fourteen days from today.
+        try await withCalendly { baseURL, _ in
+            let alan = "https://api.calendly.com/event_types/5d4ed380-efef-4018-8c1a-30056a95a9d5"
+            let today = Timestamp.now().unixSeconds / 86_400
+            func day(_ offset: Int64) -> (String, String) {
+                ("\(Timestamp(microseconds: (today + offset) * 86_400_000_000))", "\(Timestamp(microseconds: (today + offset + 1) * 86_400_000_000))")
+            }
+            let (bookedStart, bookedEnd) = day(14)
+            let (freeStart, freeEnd) = day(21)
+            let booked = try await client(baseURL).availableTimes(eventType: alan, start: bookedStart, end: bookedEnd).map(\.startTime)
+            let free = try await client(baseURL).availableTimes(eventType: alan, start: freeStart, end: freeEnd)
+            let seeded = TimeRange(
+                start: Timestamp(microseconds: ((today + 14) * 86_400 + 36_000) * 1_000_000),
+                end: Timestamp(microseconds: ((today + 14) * 86_400 + 38_700) * 1_000_000))
+            for start in booked {
+                let begin = Timestamp(rfc3339: start)!
+                #expect(!TimeRange(start: begin, end: Timestamp(microseconds: begin.microseconds + 2_700_000_000)).overlaps(seeded))
+            }
+            // Same weekday a week later, nothing booked: two more slots (none on a weekend).
+            #expect(booked.count == (free.isEmpty ? 0 : free.count - 2))
+        }
+    }
+
     @Test func aWrongTokenIsUnauthorized() async throws {
         try await withCalendly { baseURL, _ in
             let error = await #expect(throws: CalendlyError.self) { try await client(baseURL, token: "nope").me() }
