@@ -74,12 +74,7 @@ public enum CalendlyStandIn {
             guard end.microseconds - start.microseconds <= Int64(seed.availableTimesMaxDays) * 86_400_000_000 else {
                 throw CalendlyProblem(.badRequest, "Invalid Argument", "The supplied parameters are invalid: date range can be no greater than \(seed.availableTimesMaxDays) days")
             }
-            let owner = seed.users.first { $0.user.uri == eventType.profile?.owner }?.user
-            let hours = WallInterval(seed.workingHours.from, seed.workingHours.to)!
-            let calculator = try SlotCalculator(schedule: NativeSchedule(
-                timezone: owner?.timezone ?? "UTC", durationMinutes: eventType.duration,
-                rules: [Weekday.monday, .tuesday, .wednesday, .thursday, .friday].map { ScheduleRule(.weekday($0), [hours]) }))
-            let slots = calculator.slots(in: TimeRange(start: start, end: end), now: .now(), busy: bookings.busy(eventType: uri))
+            let slots = try calculator(eventType, seed).slots(in: TimeRange(start: start, end: end), now: .now(), busy: bookings.busy(eventType: uri))
             return try json(CalendlyPage(
                 collection: slots.map {
                     CalendlyAvailableTime(status: "available", inviteesRemaining: 1, startTime: "\($0.start)", schedulingURL: eventType.schedulingURL)
@@ -102,29 +97,12 @@ public enum CalendlyStandIn {
             guard let start = Timestamp(rfc3339: booking.startTime) else {
                 throw CalendlyProblem(.badRequest, "Invalid Argument", "start_time is invalid")
             }
-            let hours = WallInterval(seed.workingHours.from, seed.workingHours.to)!
-            let calculator = try SlotCalculator(schedule: NativeSchedule(
-                timezone: owner.timezone ?? "UTC", durationMinutes: eventType.duration,
-                rules: [Weekday.monday, .tuesday, .wednesday, .thursday, .friday].map { ScheduleRule(.weekday($0), [hours]) }))
-            guard calculator.offers(start, now: .now(), busy: bookings.busy(eventType: eventType.uri)) else {
+            guard try calculator(eventType, seed).offers(start, now: .now(), busy: bookings.busy(eventType: eventType.uri)) else {
                 throw CalendlyProblem(.badRequest, "Invalid Argument", "The selected time is no longer available")
             }
-            let now = Timestamp.now()
-            let eventUUID = UUID().uuidString.lowercased(), inviteeUUID = UUID().uuidString.lowercased()
-            let eventURI = "https://api.calendly.com/scheduled_events/\(eventUUID)"
-            let end = Timestamp(microseconds: start.microseconds + Int64(eventType.duration) * 60_000_000)
-            let invitee = StandInInvitee(
-                uri: "\(eventURI)/invitees/\(inviteeUUID)", email: booking.invitee.email, name: booking.invitee.name,
-                timezone: booking.invitee.timezone, status: "active", event: eventURI, createdAt: "\(now)", updatedAt: "\(now)",
-                rescheduled: false, oldInvitee: nil, newInvitee: nil,
-                cancelURL: "https://calendly.com/cancellations/\(inviteeUUID)", rescheduleURL: "https://calendly.com/reschedulings/\(inviteeUUID)",
-                cancellation: nil, noShow: nil,
-                scheduledEvent: .init(
-                    uri: eventURI, name: eventType.name, status: "active", startTime: "\(start)", endTime: "\(end)",
-                    eventType: eventType.uri,
-                    eventMemberships: [.init(user: owner.uri, userEmail: owner.email, userName: owner.name)],
-                    createdAt: "\(now)", updatedAt: "\(now)"))
-            bookings.add(invitee, eventUUID: eventUUID)
+            let invitee = bookings.book(
+                eventType, owner: owner, start: start, name: booking.invitee.name, email: booking.invitee.email,
+                timezone: booking.invitee.timezone)
             await dispatcher.deliver(try envelope("invitee.created", invitee, by: host))
             var response = try json(["resource": invitee])
             response.status = .created
@@ -184,21 +162,16 @@ public enum CalendlyStandIn {
             let owner = seed.users.first(where: { $0.user.uri == eventType.profile?.owner })?.user,
             let start = relativeTime(existing.startTime)
         else { return }
-        let now = Timestamp.now()
-        let eventUUID = UUID().uuidString.lowercased(), inviteeUUID = UUID().uuidString.lowercased()
-        let eventURI = "https://api.calendly.com/scheduled_events/\(eventUUID)"
-        let end = Timestamp(microseconds: start.microseconds + Int64(eventType.duration) * 60_000_000)
-        bookings.add(
-            StandInInvitee(
-                uri: "\(eventURI)/invitees/\(inviteeUUID)", email: existing.email, name: existing.name, timezone: nil,
-                status: "active", event: eventURI, createdAt: "\(now)", updatedAt: "\(now)", rescheduled: false, oldInvitee: nil,
-                newInvitee: nil, cancelURL: "https://calendly.com/cancellations/\(inviteeUUID)",
-                rescheduleURL: "https://calendly.com/reschedulings/\(inviteeUUID)", cancellation: nil, noShow: nil,
-                scheduledEvent: .init(
-                    uri: eventURI, name: eventType.name, status: "active", startTime: "\(start)", endTime: "\(end)",
-                    eventType: eventType.uri, eventMemberships: [.init(user: owner.uri, userEmail: owner.email, userName: owner.name)],
-                    createdAt: "\(now)", updatedAt: "\(now)")),
-            eventUUID: eventUUID)
+        _ = bookings.book(eventType, owner: owner, start: start, name: existing.name, email: existing.email, timezone: nil)
+    }
+
+    /// The owner's working hours, Monday to Friday, in the owner's time zone.
+    static func calculator(_ eventType: CalendlyEventType, _ seed: StandInSeed) throws -> SlotCalculator {
+        let owner = seed.users.first { $0.user.uri == eventType.profile?.owner }?.user
+        let hours = WallInterval(seed.workingHours.from, seed.workingHours.to)!
+        return try SlotCalculator(schedule: NativeSchedule(
+            timezone: owner?.timezone ?? "UTC", durationMinutes: eventType.duration,
+            rules: [Weekday.monday, .tuesday, .wednesday, .thursday, .friday].map { ScheduleRule(.weekday($0), [hours]) }))
     }
 
     /// RFC 3339, or `+Nd HH:MM` in UTC from today.

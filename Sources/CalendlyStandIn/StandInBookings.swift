@@ -95,8 +95,25 @@ final class StandInBookings: Sendable {
     /// By scheduled-event UUID.
     private let invitees = Mutex<[String: StandInInvitee]>([:])
 
-    func add(_ invitee: StandInInvitee, eventUUID: String) {
+    /// A new scheduled event of `eventType` with one invitee, as `POST /invitees` makes it.
+    func book(_ eventType: CalendlyEventType, owner: CalendlyUser, start: Timestamp, name: String, email: String, timezone: String?)
+        -> StandInInvitee
+    {
+        let now = Timestamp.now()
+        let eventUUID = UUID().uuidString.lowercased(), inviteeUUID = UUID().uuidString.lowercased()
+        let eventURI = "https://api.calendly.com/scheduled_events/\(eventUUID)"
+        let end = Timestamp(microseconds: start.microseconds + Int64(eventType.duration) * 60_000_000)
+        let invitee = StandInInvitee(
+            uri: "\(eventURI)/invitees/\(inviteeUUID)", email: email, name: name, timezone: timezone, status: "active",
+            event: eventURI, createdAt: "\(now)", updatedAt: "\(now)", rescheduled: false, oldInvitee: nil, newInvitee: nil,
+            cancelURL: "https://calendly.com/cancellations/\(inviteeUUID)", rescheduleURL: "https://calendly.com/reschedulings/\(inviteeUUID)",
+            cancellation: nil, noShow: nil,
+            scheduledEvent: .init(
+                uri: eventURI, name: eventType.name, status: "active", startTime: "\(start)", endTime: "\(end)",
+                eventType: eventType.uri, eventMemberships: [.init(user: owner.uri, userEmail: owner.email, userName: owner.name)],
+                createdAt: "\(now)", updatedAt: "\(now)"))
         invitees.withLock { $0[eventUUID] = invitee }
+        return invitee
     }
 
     func invitee(eventUUID: String) -> StandInInvitee? {
