@@ -309,6 +309,30 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
 }
 
 @Suite struct CalendlyBookingFailureTests {
+    @Test func aRescheduleWhoseCancelFailsKeepsBothAndSaysSo() async throws {
+        try await withCalendly { baseURL, control in
+            try await withDaemon(CalendlyConnectTests().configuration(baseURL)) { daemon in
+                try await daemon.createFixtureExperts(connecting: false)
+                _ = try await daemon.call(.put, "/experts/grace/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}"#)
+                let free = (try await daemon.call(.get, "/experts/grace/availability?\(CalendlyAvailabilityTests.range)").json["slots"]
+                    as? [[String: Any]] ?? []).compactMap { $0["start_time"] as? String }
+                let booked = try await daemon.call(.post, "/experts/grace/appointments", json: #"{"start_time":"\#(free[0])","invitee":{"name":"K","email":"k@example.com"}}"#)
+                let first = try #require(booked.json["id"] as? String)
+                try await inject(#"[{"path":"/scheduled_events/","status":500,"times":1}]"#, control)
+                let moved = try await daemon.call(.patch, "/appointments/\(first)", json: #"{"start_time":"\#(free[3])"}"#)
+                #expect(moved.status == .badGateway)
+                #expect(moved.problem?.code == "upstream_unavailable")
+                #expect(moved.problem?.detail.contains("did not cancel the old one") == true)
+                // Both stand, unlinked: the old one is still scheduled, the new one too.
+                let old = try await daemon.call(.get, "/appointments/\(first)")
+                #expect(old.json["status"] as? String == "scheduled")
+                #expect(old.json["rescheduled_to"] is NSNull)
+                let listed = try await daemon.call(.get, "/experts/grace/appointments?status=scheduled")
+                #expect((listed.json["appointments"] as? [[String: Any]])?.count == 2)
+            }
+        }
+    }
+
     @Test func aFailedBookingIsA502AndRecordsNothing() async throws {
         try await withCalendly { baseURL, control in
             try await withDaemon(CalendlyConnectTests().configuration(baseURL)) { daemon in
