@@ -16,6 +16,12 @@ public struct StreamName: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(category)-\(id)" }
 
+    /// `invitee-<uuid>` of an invitee URI (`…/scheduled_events/<e>/invitees/<uuid>`).
+    public init?(inviteeURI: String) {
+        guard let id = Self.inviteeSegment(inviteeURI) else { return nil }
+        self.init(category: "invitee", id: id)
+    }
+
     /// The stream of a Calendly delivery.
     ///
     /// Everything about one invitee (created, canceled, no-shows in either form) shares the

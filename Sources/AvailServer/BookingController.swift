@@ -66,9 +66,7 @@ struct BookingController: Sendable {
         let body = try await request.decodeJSON(RescheduleRequest.self)
         let start = try Self.time(body.startTime, field: "start_time")
         let moved = try await locks.withLock(existing.expertID ?? "") {
-            try await self.catchUp()
-            let current = try await self.appointment(existing.id)
-            let expert = try await current.expertID.asyncMap { try await self.readModels.expert(id: $0) } ?? nil
+            let (current, expert) = try await self.current(existing.id)
             return try await self.service.strategy(for: current).reschedule(current, of: expert, to: start)
         }
         return .json(bytes: moved.canonicalJSON())
@@ -79,9 +77,7 @@ struct BookingController: Sendable {
         let body = try await request.decodeJSON(CancelRequest.self)
         if let reason = body.reason, reason.count > 1000 { throw Problem.invalidField("reason", "must be at most 1000 characters") }
         let canceled = try await locks.withLock(existing.expertID ?? "") {
-            try await self.catchUp()
-            let current = try await self.appointment(existing.id)
-            let expert = try await current.expertID.asyncMap { try await self.readModels.expert(id: $0) } ?? nil
+            let (current, expert) = try await self.current(existing.id)
             return try await self.service.strategy(for: current).cancel(current, of: expert, reason: body.reason)
         }
         return .json(bytes: canceled.canonicalJSON())
@@ -91,6 +87,15 @@ struct BookingController: Sendable {
     private func catchUp() async throws {
         let head = try await log.lastPosition()
         guard await progress.wait(for: head, timeout: commands.waitTimeout) else { throw Problem.projectionLag(head) }
+    }
+
+    /// The appointment and its expert as they stand once the read models caught up (under the
+    /// expert's lock, so no other change of that expert's is in between).
+    private func current(_ id: String) async throws -> (Appointment, ExpertProfile?) {
+        try await catchUp()
+        let appointment = try await appointment(id)
+        guard let expertID = appointment.expertID else { return (appointment, nil) }
+        return (appointment, try await readModels.expert(id: expertID))
     }
 
     private func expert(_ id: String) async throws -> ExpertProfile {
@@ -122,9 +127,3 @@ struct BookingController: Sendable {
     }
 }
 
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
-    }
-}

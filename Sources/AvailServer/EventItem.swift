@@ -25,6 +25,6 @@ public struct EventItem: Codable, Sendable, Equatable {
 
     /// One line of `availd export`: sorted keys, no trailing newline.
     public func jsonLine() throws -> Data {
-        try JSONEncoder.availd.encode(self)
+        try JSONEncoder.canonical().encode(self)
     }
 }

@@ -1,3 +1,4 @@
+import AvailCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -28,7 +29,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
             detail: detail,
             code: code
         )
-        let data = try JSONEncoder.availd.encode(body)
+        let data = try JSONEncoder.canonical().encode(body)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -61,15 +62,6 @@ extension Problem {
     }
 }
 
-extension JSONEncoder {
-    /// Sorted keys and unescaped slashes: stable output that reads well.
-    static var availd: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-}
-
 extension Response {
     /// A JSON response of bytes already encoded.
     static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
@@ -78,7 +70,7 @@ extension Response {
 
     /// A JSON response of `value`.
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JSONEncoder.availd.encode(value)
+        let data = try JSONEncoder.canonical().encode(value)
         return Response(
             status: status,
             headers: [.contentType: "application/json"],

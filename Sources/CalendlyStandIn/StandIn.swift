@@ -198,8 +198,7 @@ public enum CalendlyStandIn {
                 case createdAt = "created_at", createdBy = "created_by"
             }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.canonical()
         return try encoder.encode(Envelope(event: event, createdAt: "\(Timestamp.now())", createdBy: host.uri, payload: invitee))
     }
 
@@ -212,8 +211,7 @@ public enum CalendlyStandIn {
     }
 
     static func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.canonical()
         return Response(
             status: .ok, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))

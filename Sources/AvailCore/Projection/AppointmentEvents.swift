@@ -24,8 +24,7 @@ public enum AppointmentEvent: Sendable, Equatable {
     }
 
     public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.canonical()
         // Strings and timestamps always encode.
         switch self {
         case .booked(let event): return try! encoder.encode(event)

@@ -87,8 +87,7 @@ extension Optional {
     }
 
     private static func canonical(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.canonical()
         return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
     }
 }

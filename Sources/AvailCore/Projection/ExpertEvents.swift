@@ -29,8 +29,7 @@ public enum ExpertEvent: Sendable, Equatable {
 
     /// The body as stored.
     public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.canonical()
         // Encoding plain strings and numbers cannot fail.
         switch self {
         case .updated(let event): return try! encoder.encode(event)

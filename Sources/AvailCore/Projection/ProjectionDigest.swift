@@ -13,8 +13,7 @@ public struct ProjectionDigest {
     private enum Section { case none, experts, appointments }
 
     public init() {
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder = JSONEncoder.canonical()
     }
 
     /// Experts must come first, in id order.

@@ -79,7 +79,7 @@ struct CalendlyStrategy: AvailabilityStrategy {
     private func recordBooking(_ resource: Data, oldInvitee: String?) async throws -> Appointment {
         guard let uri = CalendlyBooking.inviteeURI(resource) else { throw Self.upstream(.unexpected("no invitee uri")) }
         try await commands.record(
-            stream: StreamName(category: "invitee", id: String(uri.split(separator: "/").last ?? "")),
+            stream: StreamName(inviteeURI: uri) ?? StreamName(category: "invitee", id: uri),
             type: CalendlyBooking.bookedType,
             body: try CalendlyBooking.body(event: "invitee.created", invitee: resource, at: .now(), oldInvitee: oldInvitee))
         guard let appointment = try await readModels.appointment(id: Appointment.id(inviteeURI: uri)) else {
@@ -111,7 +111,7 @@ struct CalendlyStrategy: AvailabilityStrategy {
                 detail: "canceled at Calendly, but the canceled invitee could not be read back (\(error)); the webhook will record it")
         }
         try await commands.record(
-            stream: StreamName(category: "invitee", id: String(uri.split(separator: "/").last ?? "")),
+            stream: StreamName(inviteeURI: uri) ?? StreamName(category: "invitee", id: uri),
             type: CalendlyBooking.canceledType,
             body: try CalendlyBooking.body(event: "invitee.canceled", invitee: resource, at: .now(), newInvitee: newInvitee))
         return try await readModels.appointment(id: appointment.id) ?? appointment

@@ -90,13 +90,12 @@ extension ReadModels {
         var appointments: [(appointment: Appointment, snapshot: InviteeSnapshot, previousHosts: [String], facts: Data)]
         var natives: [Appointment]
         var matchKeys: MatchKeys
-        var changedExpertIDs: Set<String>
         var parked: [ParkedEvent]
 
         /// Experts whose appointments this batch writes, or who changed (and may gain or lose
         /// appointments by re-matching).
         var touchedExperts: Set<String> {
-            var experts = changedExpertIDs
+            var experts = Set(changedExperts.map(\.id))
             for item in appointments { if let id = item.appointment.expertID { experts.insert(id) } }
             for native in natives { if let id = native.expertID { experts.insert(id) } }
             return experts
@@ -104,10 +103,7 @@ extension ReadModels {
 
         func write(_ db: Database) throws {
             for expert in changedExperts { try expert.save(db) }
-            for (uri, json) in facts {
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO invitee_facts (invitee_uri, facts) VALUES (?, ?)")
-                    .execute(arguments: [uri, json])
-            }
+            for (uri, json) in facts { try AppointmentFacts.save(uri: uri, json: json, db) }
             for uri in described {
                 try db.cachedStatement(sql: "DELETE FROM invitee_facts WHERE invitee_uri = ?").execute(arguments: [uri])
             }
@@ -121,7 +117,7 @@ extension ReadModels {
             }
             if !matchKeys.isEmpty {
                 try ReadModels.reassign(
-                    matching: matchKeys, experts: changedExpertIDs, skipping: Set(appointments.map(\.appointment.id)),
+                    matching: matchKeys, experts: Set(changedExperts.map(\.id)), skipping: Set(appointments.map(\.appointment.id)),
                     experts.directory, db)
             }
             for event in parked { try ReadModels.park(event, db) }
@@ -161,22 +157,26 @@ extension ReadModels {
         }
         return PreparedBatch(
             experts: cache, changedExperts: changes.experts.sorted().map { state.experts[$0]! }, facts: facts,
-            described: described, appointments: appointments, natives: changes.natives.sorted().map { state.natives[$0]! }, matchKeys: changes.matchKeys, changedExpertIDs: changes.experts, parked: parked)
+            described: described, appointments: appointments, natives: changes.natives.sorted().map { state.natives[$0]! },
+            matchKeys: changes.matchKeys, parked: parked)
+    }
+
+    /// Rows of `sql` (whose `%` stands for a list of placeholders) for `keys`, in chunks that
+    /// stay under SQLite's limit on bound parameters.
+    static func rows(_ sql: String, _ keys: some Collection<String>, _ db: Database) throws -> [Row] {
+        try Array(keys).chunked(500).flatMap { chunk in
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            return try Row.fetchAll(db, sql: sql.replacingOccurrences(of: "%", with: marks), arguments: StatementArguments(chunk))
+        }
     }
 
     /// The native appointments with these ids.
     static func natives(_ ids: Set<String>, _ db: Database) throws -> [String: Appointment] {
         var natives: [String: Appointment] = [:]
         let decoder = JSONDecoder()
-        for chunk in Array(ids).chunked(500) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            for row in try Row.fetchAll(
-                db, sql: "SELECT facts FROM appointments WHERE calendar_type = 'native' AND id IN (\(marks))",
-                arguments: StatementArguments(chunk))
-            {
-                let appointment = try decoder.decode(Appointment.self, from: row["facts"] as Data)
-                natives[appointment.id] = appointment
-            }
+        for row in try rows("SELECT facts FROM appointments WHERE calendar_type = 'native' AND id IN (%)", ids, db) {
+            let appointment = try decoder.decode(Appointment.self, from: row["facts"] as Data)
+            natives[appointment.id] = appointment
         }
         return natives
     }
@@ -186,12 +186,9 @@ extension ReadModels {
     static func facts(for uris: Set<String>, _ db: Database) throws -> [String: AppointmentFacts] {
         var facts: [String: AppointmentFacts] = [:]
         func load(_ sql: String, _ keys: [String]) throws {
-            for chunk in keys.chunked(500) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                for row in try Row.fetchAll(db, sql: sql.replacingOccurrences(of: "%", with: marks), arguments: StatementArguments(chunk)) {
-                    let item = try AppointmentFacts(canonicalJSON: row["facts"] as Data)
-                    facts[item.inviteeURI] = item
-                }
+            for row in try rows(sql, keys, db) {
+                let item = try AppointmentFacts(canonicalJSON: row["facts"] as Data)
+                facts[item.inviteeURI] = item
             }
         }
         try load(
@@ -208,30 +205,21 @@ extension ReadModels {
     ) throws {
         var candidates = Set<String>()
         func collect(_ sql: String, _ values: some Collection<String>) throws {
-            for chunk in Array(values).chunked(500) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                candidates.formUnion(try String.fetchAll(db, sql: sql.replacingOccurrences(of: "%", with: marks), arguments: StatementArguments(chunk)))
-            }
+            candidates.formUnion(try rows(sql, values, db).map { $0[0] as String })
         }
         // Native appointments belong to the expert they were booked with, whatever changes.
         try collect("SELECT id FROM appointments WHERE calendar_type = 'calendly' AND expert_id IN (%)", experts)
         try collect("SELECT id FROM appointments WHERE event_type_uri IN (%)", keys.eventTypeURIs)
         try collect("SELECT appointment_id FROM appointment_hosts WHERE email IN (%)", keys.emails)
         candidates.subtract(written)
-        for chunk in Array(candidates).chunked(500) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT id, expert_id, event_type_uri, host_emails FROM appointments WHERE id IN (\(marks))",
-                arguments: StatementArguments(chunk))
-            for row in rows {
-                let hosts: String = row["host_emails"]
-                let expert = directory.expert(
-                    eventTypeURI: row["event_type_uri"],
-                    hostEmails: hosts.isEmpty ? [] : hosts.split(separator: "\n").map(String.init))
-                if expert != row["expert_id"] {
-                    try db.cachedStatement(sql: "UPDATE appointments SET expert_id = ? WHERE id = ?")
-                        .execute(arguments: [expert, row["id"] as String])
-                }
+        for row in try rows("SELECT id, expert_id, event_type_uri, host_emails FROM appointments WHERE id IN (%)", candidates, db) {
+            let hosts: String = row["host_emails"]
+            let expert = directory.expert(
+                eventTypeURI: row["event_type_uri"],
+                hostEmails: hosts.isEmpty ? [] : hosts.split(separator: "\n").map(String.init))
+            if expert != row["expert_id"] {
+                try db.cachedStatement(sql: "UPDATE appointments SET expert_id = ? WHERE id = ?")
+                    .execute(arguments: [expert, row["id"] as String])
             }
         }
     }

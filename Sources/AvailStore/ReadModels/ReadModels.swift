@@ -43,8 +43,7 @@ public struct ReadModels: Sendable {
 /// JSON for the columns that hold a document; sorted keys so equal values are equal bytes.
 enum ColumnJSON {
     static func encode(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.canonical()
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 

@@ -88,8 +88,13 @@ extension Appointment {
 }
 
 extension AppointmentFacts {
+    /// Facts of an invitee not described yet (a described one keeps them in its appointment).
     func save(_ db: Database) throws {
+        try Self.save(uri: inviteeURI, json: Data(canonicalJSON()), db)
+    }
+
+    static func save(uri: String, json: Data, _ db: Database) throws {
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO invitee_facts (invitee_uri, facts) VALUES (?, ?)")
-            .execute(arguments: [inviteeURI, Data(canonicalJSON())])
+            .execute(arguments: [uri, json])
     }
 }
