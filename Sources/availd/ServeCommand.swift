@@ -40,7 +40,6 @@ struct ServeCommand: AsyncParsableCommand {
     var calendlyWindowDays: Int?
 
     func run() async throws {
-        let logger = Log.bootstrap()
         // A file-size limit (ulimit -f) must fail the write, which answers 503, not kill the
         // daemon with SIGXFSZ mid-request.
         signal(SIGXFSZ, SIG_IGN)
@@ -62,6 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
             say("availd admin token: \(generated)")
         }
 
+        let calendlyToken = calendlyToken ?? Environment.value("AVAILD_CALENDLY_TOKEN")
+        let logger = Log.bootstrap(secrets: keys + [token, calendlyToken].compactMap { $0 })
+
         var configuration = AvailServer.Configuration(
             host: host ?? Environment.value("AVAILD_HOST") ?? "127.0.0.1",
             port: try port ?? Environment.parse("AVAILD_PORT", as: Int.self, Int.init) ?? 8080,
@@ -71,7 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
             maxBodyBytes: try maxBodyBytes ?? Environment.parse("AVAILD_MAX_BODY_BYTES", as: Int.self, Int.init) ?? 1_048_576,
             adminToken: token ?? "",
             calendlyAPI: calendlyAPI ?? Environment.value("AVAILD_CALENDLY_API") ?? "https://api.calendly.com",
-            calendlyToken: calendlyToken ?? Environment.value("AVAILD_CALENDLY_TOKEN")
+            calendlyToken: calendlyToken
         )
         configuration.calendlyWindowDays =
             try calendlyWindowDays ?? Environment.parse("AVAILD_CALENDLY_WINDOW_DAYS", as: Int.self, Int.init) ?? 31
