@@ -37,6 +37,8 @@ public func buildApplication(
 
     let router = Router(context: AvailRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: LoadSheddingMiddleware(limit: configuration.limits.maxInFlightRequests,
+                                                  retryAfterSeconds: configuration.limits.retryAfterSeconds))
     router.add(middleware: LogPositionMiddleware(progress: progress, waitTimeout: configuration.projectionWaitTimeout))
     router.add(middleware: ProblemMiddleware())
     WebhookController(
@@ -70,6 +72,7 @@ public func buildApplication(
 
     return Application(
         router: router,
+        server: .guarded(limits: configuration.limits, logPosition: { progress.position }),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: [writer, projector],
         onServerRunning: { channel in
