@@ -22,6 +22,7 @@ test: deps
 	python3 fixtures/check.py > /dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
+	scripts/browser-test.sh
 
 ## Ingest and projection figures of a release build; written under bench/results/.
 bench: release
@@ -29,4 +30,4 @@ bench: release
 	bench/projection.sh
 
 clean:
-	rm -rf .build var bench/results
+	rm -rf .build .build-browser var bench/results

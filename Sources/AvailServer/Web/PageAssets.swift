@@ -53,6 +53,11 @@ enum PageAssets {
           main { padding: .5rem; }
           .card { padding: .75rem; }
           .override { grid-template-columns: 1fr 1fr; }
+          .hours thead { display: none; }
+          .hours tr { display: grid; grid-template-columns: 1fr 1fr; gap: .25rem .5rem; padding: .4rem 0; border-bottom: 1px solid var(--line); }
+          .hours th { grid-column: 1 / -1; }
+          .hours th, .hours td { border: 0; padding: 0; }
+          input, select { min-width: 0; }
           .appointments thead { display: none; }
           .appointments tr { display: block; border-bottom: 1px solid var(--line); padding: .4rem 0; }
           .appointments td { display: block; border: 0; padding: .1rem 0; }

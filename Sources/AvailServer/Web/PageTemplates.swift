@@ -60,8 +60,8 @@ enum PageTemplates {
             <h2 id="integration-heading">How clients book you</h2>
             <fieldset class="choices">
               <legend>Integration</legend>
-              <label><input type="radio" name="integration" value="calendly" {{#isCalendly}}checked{{/isCalendly}}> Connect my Calendly account</label>
-              <label><input type="radio" name="integration" value="native" {{#isNative}}checked{{/isNative}}> Use my own schedule</label>
+              <label><input type="radio" name="integration" value="calendly" {{#showCalendly}}checked{{/showCalendly}}> Connect my Calendly account</label>
+              <label><input type="radio" name="integration" value="native" {{#showNative}}checked{{/showNative}}> Use my own schedule</label>
             </fieldset>
             <p class="status" id="integration-status">Now: <strong>{{integrationLabel}}</strong></p>
 
@@ -128,15 +128,15 @@ enum PageTemplates {
           </section>
 
           <section class="card" aria-labelledby="slots-heading">
-            <h2 id="slots-heading">Next available slots</h2>
+            <h2 id="slots-heading">Next available slots <span class="muted">({{slotsZone}})</span></h2>
             {{#slotsError}}<p class="muted">{{slotsError}}</p>{{/slotsError}}
             <ul class="slots">{{#slots}}<li>{{.}}</li>{{/slots}}</ul>
             {{^slots}}{{^slotsError}}<p class="muted">No free slot in the next 7 days.</p>{{/slotsError}}{{/slots}}
           </section>
 
           <section class="card" aria-labelledby="appointments-heading">
-            <h2 id="appointments-heading">Upcoming appointments <span id="live" class="muted" aria-live="polite"></span></h2>
-            <div id="appointments">{{> appointments}}</div>
+            <h2 id="appointments-heading">Upcoming appointments <span class="muted">({{expert.timezone}})</span> <span id="live" class="muted" aria-live="polite"></span></h2>
+            <div id="appointments">{{#upcoming}}{{> appointments}}{{/upcoming}}</div>
           </section>
         </main>
         <template id="override-template">
@@ -154,8 +154,8 @@ enum PageTemplates {
         """
 
     static let appointments = """
-        {{#appointments.isEmpty}}<p class="muted" id="no-appointments">Nothing booked yet.</p>{{/appointments.isEmpty}}
-        {{^appointments.isEmpty}}
+        {{^hasAppointments}}<p class="muted" id="no-appointments">Nothing booked yet.</p>{{/hasAppointments}}
+        {{#hasAppointments}}
         <table class="appointments">
           <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Status</th></tr></thead>
           <tbody>
@@ -168,6 +168,6 @@ enum PageTemplates {
           {{/appointments}}
           </tbody>
         </table>
-        {{/appointments.isEmpty}}
+        {{/hasAppointments}}
         """
 }

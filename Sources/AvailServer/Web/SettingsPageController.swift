@@ -124,8 +124,6 @@ struct SettingsPageController: Sendable {
         var title = "Availability settings"
         var expert: ExpertProfile
         var csrf: String
-        var isCalendly: Bool
-        var isNative: Bool
         var showCalendly: Bool
         var showNative: Bool
         var integrationLabel: String
@@ -134,8 +132,9 @@ struct SettingsPageController: Sendable {
         var native: NativeView
         var zones: [Zone]
         var slots: [String]
+        var slotsZone: String
         var slotsError: String?
-        var appointments: [AppointmentRow]
+        var upcoming: AppointmentsView
     }
 
     struct CalendlyView {
@@ -181,8 +180,15 @@ struct SettingsPageController: Sendable {
         var movedTo: String?
     }
 
+    /// Mustache sees stored properties only, so the emptiness is stored too.
     struct AppointmentsView {
-        var appointments: [AppointmentRow]
+        let appointments: [AppointmentRow]
+        let hasAppointments: Bool
+
+        init(appointments: [AppointmentRow]) {
+            self.appointments = appointments
+            self.hasAppointments = !appointments.isEmpty
+        }
     }
 
     func settingsView(_ expert: ExpertProfile, csrf: String) async throws -> SettingsView {
@@ -195,15 +201,14 @@ struct SettingsPageController: Sendable {
         } : nil
         return SettingsView(
             expert: expert, csrf: csrf,
-            isCalendly: expert.integrationType == .calendly, isNative: expert.integrationType == .native,
             showCalendly: expert.integrationType != .native, showNative: expert.integrationType == .native,
             integrationLabel: Self.label(expert.integrationType),
             calendly: calendly,
             eventLinkValue: expert.integrationType == .calendly ? expert.calendlyConfig?.eventLink ?? "" : "",
             native: Self.nativeView(expert.nativeSchedule),
             zones: NativeSchedule.knownZones.sorted().map { Zone(name: $0, selected: $0 == (expert.nativeSchedule?.timezone ?? expert.timezone)) },
-            slots: slots, slotsError: slotsError,
-            appointments: try await appointmentsView(expert).appointments)
+            slots: slots, slotsZone: zone.identifier, slotsError: slotsError,
+            upcoming: try await appointmentsView(expert))
     }
 
     func appointmentsView(_ expert: ExpertProfile) async throws -> AppointmentsView {
