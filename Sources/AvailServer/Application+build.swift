@@ -61,6 +61,8 @@ public func buildApplication(
     BookingController(
         log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock(), service: service)
         .addRoutes(to: admin)
+    // Last: it wraps only the router's not-found answer, and needs every route to tell a 405.
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
 
     return Application(
         router: router,
