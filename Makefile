@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: run test build release bench deps clean
+.PHONY: run test build release bench deps clean openapi
 
 deps:
 	@scripts/dependencies.sh
@@ -17,11 +17,17 @@ release: deps
 run: build
 	@scripts/run.sh
 
-## Every test: unit, HTTP over loopback, and the real executables (crash, disk full, replay).
+## Every test: unit, HTTP over loopback, the real executables (crash, disk full, replay), and
+## schemathesis against a live daemon described by openapi.yaml.
 test: deps
 	python3 fixtures/check.py > /dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
+	scripts/schemathesis.sh
+
+## Embed openapi.yaml into the daemon (Sources/AvailServer/OpenAPIDocument.swift) after editing it.
+openapi:
+	scripts/embed-openapi.sh
 
 ## Ingest and projection figures of a release build; written under bench/results/.
 bench: release
@@ -29,4 +35,4 @@ bench: release
 	bench/projection.sh
 
 clean:
-	rm -rf .build var bench/results
+	rm -rf .build .build-schemathesis var bench/results
