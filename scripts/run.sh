@@ -48,9 +48,14 @@ for expert in "ada|Ada Lovelace|ada.lovelace@experts.example|Europe/London|ada-l
         -d "{\"type\":\"calendly\",\"event_link\":\"https://calendly.com/$link\"}" > /dev/null
 done
 
+# An expert token for Ada: it reaches Ada and her appointments only.
+ada_token="$("$bin/availd" token issue --expert ada --label "make run" --database "$database" | sed -n 's/^token //p')"
+
 cat <<TEXT
 == ready: experts ada, grace and alan are connected to their Calendly event types.
-   Their appointments:  curl -H "Authorization: Bearer $token" $url/experts/ada/appointments
+   Ada's expert token:  $ada_token
+   Her appointments:    curl -H "Authorization: Bearer $ada_token" $url/experts/ada/appointments
+   Anyone's (admin):    curl -H "Authorization: Bearer $token" $url/experts/grace/appointments
    Free slots:          curl "$url/experts/grace/availability?start_time=$(date -u -d '+1 day' +%Y-%m-%dT00:00:00Z)&end_time=$(date -u -d '+8 days' +%Y-%m-%dT00:00:00Z)"
    Book one:            curl -X POST -H "Authorization: Bearer $token" -H "Content-Type: application/json" \\
                           $url/experts/grace/appointments -d '{"start_time":"<a slot>","invitee":{"name":"You","email":"you@example.com"}}'

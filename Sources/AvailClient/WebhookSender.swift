@@ -10,6 +10,14 @@ public struct WebhookSender: Sendable {
     public struct Answer: Sendable {
         public var status: Int
         public var body: Data
+        /// Header values by name as sent (the first of repeated ones).
+        public var headers: [String: String] = [:]
+
+        public init(status: Int, body: Data, headers: [String: String] = [:]) {
+            self.status = status
+            self.body = body
+            self.headers = headers
+        }
 
         /// The `code` of a problem answer.
         public var problemCode: String? {
@@ -50,6 +58,7 @@ public struct WebhookSender: Sendable {
         request.body = .bytes(ByteBuffer(bytes: body))
         let response = try await client.execute(request, timeout: .init(timeout))
         let answer = try await response.body.collect(upTo: 1 << 22)
-        return Answer(status: Int(response.status.code), body: Data(answer.readableBytesView))
+        let headers = Dictionary(response.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        return Answer(status: Int(response.status.code), body: Data(answer.readableBytesView), headers: headers)
     }
 }

@@ -51,25 +51,3 @@ extension Parameters {
         return value
     }
 }
-
-/// Admin only: the admin token as a Bearer token, compared in constant time.
-struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
-    let adminToken: String
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let token = request.bearerToken, Secret.constantTimeEquals(token, adminToken) else {
-            throw Problem.unauthorized()
-        }
-        return try await next(request, context)
-    }
-}
-
-extension Request {
-    var bearerToken: String? {
-        guard let value = headers[.authorization] else { return nil }
-        let parts = value.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
-    }
-}

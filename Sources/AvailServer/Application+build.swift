@@ -35,7 +35,10 @@ public func buildApplication(
     }
     let commands = Commands(writer: writer, progress: progress, waitTimeout: configuration.projectionWaitTimeout)
 
-    let router = Router()
+    let router = Router(context: AvailRequestContext.self)
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: LoadSheddingMiddleware(limit: configuration.limits.maxInFlightRequests,
+                                                  retryAfterSeconds: configuration.limits.retryAfterSeconds))
     router.add(middleware: LogPositionMiddleware(progress: progress, waitTimeout: configuration.projectionWaitTimeout))
     router.add(middleware: ProblemMiddleware())
     WebhookController(
@@ -52,20 +55,26 @@ public func buildApplication(
         calendly: CalendlyStrategy(calendly: calendlyClient, availability: calendlyAvailability, readModels: readModels, commands: commands))
     AvailabilityController(readModels: readModels, service: service).addRoutes(to: router)
     OperationsController(database: database, writer: writer, projector: projector, metrics: metrics).addRoutes(to: router)
-    // Access control beyond the admin token comes later; until then these are admin-only.
-    let admin = router.group().add(middleware: AdminAuthMiddleware(adminToken: configuration.adminToken))
-    AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: admin)
+    // Everything else needs a bearer token: the admin's, or an expert's for that expert only
+    // (each handler checks the resource against the principal).
+    let tokens = ExpertTokens(database: database)
+    let authenticated = router.group()
+        .add(middleware: AuthenticationMiddleware(adminToken: configuration.adminToken, tokens: tokens))
+    let adminOnly = authenticated.group().add(middleware: AdminOnlyMiddleware())
+    AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: adminOnly)
+    TokenController(tokens: tokens, readModels: readModels).addRoutes(to: authenticated)
     let resolver = calendlyClient.map(EventTypeResolver.init(client:))
-    ExpertController(readModels: readModels, commands: commands, resolver: resolver).addRoutes(to: admin)
-    AppointmentController(readModels: readModels).addRoutes(to: admin)
+    ExpertController(readModels: readModels, commands: commands, resolver: resolver).addRoutes(to: authenticated)
+    AppointmentController(readModels: readModels).addRoutes(to: authenticated)
     BookingController(
         log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock(), service: service)
-        .addRoutes(to: admin)
+        .addRoutes(to: authenticated)
     // Last: it wraps only the router's not-found answer, and needs every route to tell a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
 
     return Application(
         router: router,
+        server: .guarded(limits: configuration.limits, logPosition: { progress.position }),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: [writer, projector],
         onServerRunning: { channel in

@@ -7,19 +7,21 @@ import Hummingbird
 struct AppointmentController: Sendable {
     let readModels: ReadModels
 
-    func addRoutes(to group: RouterGroup<some RequestContext>) {
+    func addRoutes(to group: RouterGroup<AvailRequestContext>) {
         group.get("/experts/:id/appointments") { request, context in try await self.list(request, context: context) }
         group.get("/appointments/:id") { _, context -> Response in
             let id = context.parameters.get("id") ?? ""
             guard let appointment = try await self.readModels.appointment(id: id) else {
                 throw Problem.notFound("no appointment \(id)")
             }
+            try context.principal.requireAccess(to: appointment)
             return Response.json(bytes: appointment.canonicalJSON())
         }
     }
 
-    func list(_ request: Request, context: some RequestContext) async throws -> Response {
+    func list(_ request: Request, context: AvailRequestContext) async throws -> Response {
         let id = try ExpertID.validate(context.parameters.get("id") ?? "")
+        try context.principal.requireAccess(toExpert: id)
         let parameters = request.uri.queryParameters
         var query = AppointmentQuery(expertID: id)
         if let status = parameters["status"] {

@@ -17,7 +17,7 @@ struct BookingController: Sendable {
     let locks: KeyedLock
     let service: AvailabilityService
 
-    func addRoutes(to group: RouterGroup<some RequestContext>) {
+    func addRoutes(to group: RouterGroup<AvailRequestContext>) {
         group.post("/experts/:id/appointments") { request, context in try await self.book(request, context: context) }
         group.patch("/appointments/:id") { request, context in try await self.reschedule(request, context: context) }
         group.post("/appointments/:id/cancel") { request, context in try await self.cancel(request, context: context) }
@@ -48,8 +48,9 @@ struct BookingController: Sendable {
         var reason: String?
     }
 
-    func book(_ request: Request, context: some RequestContext) async throws -> Response {
+    func book(_ request: Request, context: AvailRequestContext) async throws -> Response {
         let id = try ExpertID.validate(context.parameters.get("id") ?? "")
+        try context.principal.requireAccess(toExpert: id)
         let body = try await request.decodeJSON(BookingRequest.self)
         let start = try Self.time(body.startTime, field: "start_time")
         let invitee = try Self.invitee(body.invitee)
@@ -61,8 +62,9 @@ struct BookingController: Sendable {
         return .json(bytes: appointment.canonicalJSON(), status: .created)
     }
 
-    func reschedule(_ request: Request, context: some RequestContext) async throws -> Response {
+    func reschedule(_ request: Request, context: AvailRequestContext) async throws -> Response {
         let existing = try await appointment(context.parameters.get("id") ?? "")
+        try context.principal.requireAccess(to: existing)
         let body = try await request.decodeJSON(RescheduleRequest.self)
         let start = try Self.time(body.startTime, field: "start_time")
         let moved = try await locks.withLock(existing.expertID ?? "") {
@@ -72,8 +74,9 @@ struct BookingController: Sendable {
         return .json(bytes: moved.canonicalJSON())
     }
 
-    func cancel(_ request: Request, context: some RequestContext) async throws -> Response {
+    func cancel(_ request: Request, context: AvailRequestContext) async throws -> Response {
         let existing = try await appointment(context.parameters.get("id") ?? "")
+        try context.principal.requireAccess(to: existing)
         let body = try await request.decodeJSON(CancelRequest.self)
         if let reason = body.reason { _ = try TextField.text(reason, field: "reason", maximum: 1000) }
         let canceled = try await locks.withLock(existing.expertID ?? "") {

@@ -22,6 +22,8 @@ public struct Configuration: Sendable {
     public var calendlyWindowDays: Int = 31
     /// How long Calendly availability is served from cache (a delivery for the expert drops it).
     public var calendlyCacheTTL: Duration = .seconds(30)
+    /// Connections, requests in flight, header size, time-outs.
+    public var limits = ServerLimits()
 
     public init(
         host: String = "127.0.0.1",
@@ -71,6 +73,9 @@ public struct Configuration: Sendable {
             throw .invalid("at least one non-empty signing key is required")
         }
         if adminToken.isEmpty { throw .invalid("the admin token must not be empty") }
+        if limits.maxConnections < 1 || limits.maxInFlightRequests < 1 { throw .invalid("connection and request bounds must be at least 1") }
+        if limits.maxHeaderBytes < 1024 { throw .invalid("the header limit must be at least 1024 bytes") }
+        if limits.idleTimeout <= .zero || limits.requestTimeout <= .zero { throw .invalid("time-outs must be positive") }
         if !(0...65535).contains(port) { throw .invalid("port \(port) is out of range") }
         if signatureTolerance < 0 { throw .invalid("the signature tolerance must not be negative") }
         if maxBodyBytes < 1 { throw .invalid("the body limit must be at least 1 byte") }

@@ -13,7 +13,7 @@ struct ExpertController: Sendable {
     /// Present when a Calendly token is configured: links are then resolved to event types.
     let resolver: EventTypeResolver?
 
-    func addRoutes(to group: RouterGroup<some RequestContext>) {
+    func addRoutes(to group: RouterGroup<AvailRequestContext>) {
         group.put("/experts/:id") { request, context in try await self.put(request, context: context) }
         group.get("/experts/:id") { _, context -> Response in try Response.json(ExpertView(expert: try await self.expert(context))) }
         group.put("/experts/:id/integration") { request, context in try await self.connect(request, context: context) }
@@ -37,8 +37,9 @@ struct ExpertController: Sendable {
         }
     }
 
-    func put(_ request: Request, context: some RequestContext) async throws -> Response {
+    func put(_ request: Request, context: AvailRequestContext) async throws -> Response {
         let id = try ExpertID.validate(context.parameters.get("id") ?? "")
+        try context.principal.requireAccess(toExpert: id)
         let body = try await request.decodeJSON(ProfileRequest.self)
         let name = try TextField.line(body.name, field: "name", maximum: 200)
         let email = try TextField.email(body.email, field: "email")
@@ -49,7 +50,7 @@ struct ExpertController: Sendable {
         return try .json(ExpertView(expert: try await expert(id)))
     }
 
-    func connect(_ request: Request, context: some RequestContext) async throws -> Response {
+    func connect(_ request: Request, context: AvailRequestContext) async throws -> Response {
         let existing = try await expert(context)
         let body = try await request.decodeJSON(IntegrationRequest.self)
         switch body.type {
@@ -94,14 +95,17 @@ struct ExpertController: Sendable {
         return try .json(ExpertView(expert: try await expert(existing.id)))
     }
 
-    func disconnect(_ context: some RequestContext) async throws -> Response {
+    func disconnect(_ context: AvailRequestContext) async throws -> Response {
         let existing = try await expert(context)
         try await commands.record(.disconnected(IntegrationDisconnected(expertID: existing.id, at: .now())))
         return try .json(ExpertView(expert: try await expert(existing.id)))
     }
 
-    private func expert(_ context: some RequestContext) async throws -> ExpertProfile {
-        try await expert(try ExpertID.validate(context.parameters.get("id") ?? ""))
+    /// The expert the path names, once the principal may see it.
+    private func expert(_ context: AvailRequestContext) async throws -> ExpertProfile {
+        let id = try ExpertID.validate(context.parameters.get("id") ?? "")
+        try context.principal.requireAccess(toExpert: id)
+        return try await expert(id)
     }
 
     private func expert(_ id: String) async throws -> ExpertProfile {

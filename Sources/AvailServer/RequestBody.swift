@@ -5,12 +5,19 @@ extension Request {
     /// The body as JSON of `type`, at most `limit` bytes. Every failure is a 400 (or 413)
     /// problem naming what is wrong.
     func decodeJSON<Value: Decodable>(_ type: Value.Type, limit: Int = 65_536) async throws -> Value {
-        let buffer: ByteBuffer
+        let buffer = try await collectBody(upTo: limit)
+        return try Self.decode(type, from: buffer)
+    }
+
+    private func collectBody(upTo limit: Int) async throws -> ByteBuffer {
         do {
-            buffer = try await body.collect(upTo: limit)
+            return try await body.collect(upTo: limit)
         } catch {
             throw Problem(.contentTooLarge, code: "payload_too_large", detail: "the body is larger than \(limit) bytes")
         }
+    }
+
+    private static func decode<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
         do {
             return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
@@ -18,6 +25,13 @@ extension Request {
         } catch {
             throw Problem(.badRequest, code: "invalid_json", detail: "the body is not valid JSON")
         }
+    }
+
+    /// As `decodeJSON`, but an empty body is `nil`: for requests whose every field is optional.
+    func decodeOptionalJSON<Value: Decodable>(_ type: Value.Type, limit: Int = 65_536) async throws -> Value? {
+        let buffer = try await collectBody(upTo: limit)
+        if buffer.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) { return nil }
+        return try Self.decode(type, from: buffer)
     }
 }
 

@@ -124,6 +124,21 @@ enum Migrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v3-expert-tokens") { db in
+            // Access, not domain state: kept beside the log, not in it, so `export` and the
+            // projections never carry a credential. Only the secret's SHA-256 is stored.
+            try db.execute(sql: """
+                CREATE TABLE expert_tokens (
+                    id          TEXT PRIMARY KEY,
+                    expert_id   TEXT NOT NULL,
+                    label       TEXT,
+                    secret_hash BLOB NOT NULL CHECK (length(secret_hash) = 32),
+                    created_at  TEXT NOT NULL,
+                    revoked_at  TEXT
+                ) STRICT;
+                CREATE INDEX expert_tokens_by_expert ON expert_tokens (expert_id, created_at, id);
+                """)
+        }
         return migrator
     }
 }

@@ -17,6 +17,10 @@ public final class AvaildProcess: Sendable {
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     /// Output of a command that ran to completion.

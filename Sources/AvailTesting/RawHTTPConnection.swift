@@ -97,6 +97,27 @@ public final class RawHTTPConnection: @unchecked Sendable {
         return received
     }
 
+    /// Reads until the server closes the connection (true) or `timeout` seconds pass without it
+    /// (false); with everything that arrived meanwhile.
+    public func readUntilClosed(timeout: Double) async -> (bytes: Data, closed: Bool) {
+        await onQueue { self.readUntilClosedNow(timeout: timeout) }
+    }
+
+    private func readUntilClosedNow(timeout: Double) -> (bytes: Data, closed: Bool) {
+        let deadline = Date().addingTimeInterval(timeout)
+        var received = Data()
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while Date() < deadline {
+            var descriptors = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let remaining = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
+            guard poll(&descriptors, 1, remaining) > 0 else { continue }
+            let count = recv(descriptor, &chunk, chunk.count, 0)
+            if count <= 0 { return (received, true) }
+            received.append(contentsOf: chunk[0..<count])
+        }
+        return (received, false)
+    }
+
     /// A response whose head is complete and whose Content-Length bytes have arrived.
     private static func isComplete(_ text: String) -> Bool {
         guard let headEnd = text.range(of: "\r\n\r\n") else { return false }

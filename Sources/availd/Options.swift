@@ -1,4 +1,5 @@
 import ArgumentParser
+import AvailServer
 import Foundation
 import Logging
 
@@ -38,8 +39,11 @@ struct DatabaseOptions: ParsableArguments {
 /// One logger for the process, to standard error; standard output carries only the lines
 /// CONTRACT.md promises. `AVAILD_LOG_LEVEL` (trace…critical, default info) sets the level.
 enum Log {
-    static func bootstrap(label: String = "availd") -> Logger {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+    /// Every line goes through a `RedactingLogHandler`: `secrets`, expert tokens, bearer
+    /// credentials and emails never reach the log.
+    static func bootstrap(label: String = "availd", secrets: [String] = []) -> Logger {
+        let redactor = Redactor(secrets: secrets)
+        LoggingSystem.bootstrap { RedactingLogHandler(StreamLogHandler.standardError(label: $0), redactor: redactor) }
         var logger = Logger(label: label)
         logger.logLevel = Environment.value("AVAILD_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
         return logger

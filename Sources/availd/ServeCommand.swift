@@ -39,8 +39,22 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Longest range one Calendly availability call asks for: 31, or 7 for older accounts [AVAILD_CALENDLY_WINDOW_DAYS, default 31].")
     var calendlyWindowDays: Int?
 
+    @Option(name: .customLong("max-connections"), help: "Open connections at once; past it 503 [AVAILD_MAX_CONNECTIONS, default 1024].")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("max-in-flight"), help: "Requests answered at once; past it 503 [AVAILD_MAX_IN_FLIGHT, default 256].")
+    var maxInFlight: Int?
+
+    @Option(name: .customLong("max-header-bytes"), help: "Largest request line and headers; past it 431 [AVAILD_MAX_HEADER_BYTES, default 16384].")
+    var maxHeaderBytes: Int?
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may sit between requests [AVAILD_IDLE_TIMEOUT, default 60].")
+    var idleTimeout: Double?
+
+    @Option(name: .customLong("request-timeout"), help: "Seconds from a request's first byte to its last; past it 408 [AVAILD_REQUEST_TIMEOUT, default 30].")
+    var requestTimeout: Double?
+
     func run() async throws {
-        let logger = Log.bootstrap()
         // A file-size limit (ulimit -f) must fail the write, which answers 503, not kill the
         // daemon with SIGXFSZ mid-request.
         signal(SIGXFSZ, SIG_IGN)
@@ -62,6 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
             say("availd admin token: \(generated)")
         }
 
+        let calendlyToken = calendlyToken ?? Environment.value("AVAILD_CALENDLY_TOKEN")
+        let logger = Log.bootstrap(secrets: keys + [token, calendlyToken].compactMap { $0 })
+
         var configuration = AvailServer.Configuration(
             host: host ?? Environment.value("AVAILD_HOST") ?? "127.0.0.1",
             port: try port ?? Environment.parse("AVAILD_PORT", as: Int.self, Int.init) ?? 8080,
@@ -71,15 +88,30 @@ struct ServeCommand: AsyncParsableCommand {
             maxBodyBytes: try maxBodyBytes ?? Environment.parse("AVAILD_MAX_BODY_BYTES", as: Int.self, Int.init) ?? 1_048_576,
             adminToken: token ?? "",
             calendlyAPI: calendlyAPI ?? Environment.value("AVAILD_CALENDLY_API") ?? "https://api.calendly.com",
-            calendlyToken: calendlyToken ?? Environment.value("AVAILD_CALENDLY_TOKEN")
+            calendlyToken: calendlyToken
         )
         configuration.calendlyWindowDays =
             try calendlyWindowDays ?? Environment.parse("AVAILD_CALENDLY_WINDOW_DAYS", as: Int.self, Int.init) ?? 31
+        configuration.limits = try limits()
         let app = try await buildApplication(configuration: configuration, logger: logger) { host, port in
             say("availd listening on http://\(host):\(port)")
         }
         try await app.runService()
         logger.info("availd stopped")
+    }
+
+    private func limits() throws -> ServerLimits {
+        var limits = ServerLimits()
+        limits.maxConnections = try maxConnections ?? Environment.parse("AVAILD_MAX_CONNECTIONS", as: Int.self, Int.init) ?? limits.maxConnections
+        limits.maxInFlightRequests = try maxInFlight ?? Environment.parse("AVAILD_MAX_IN_FLIGHT", as: Int.self, Int.init) ?? limits.maxInFlightRequests
+        limits.maxHeaderBytes = try maxHeaderBytes ?? Environment.parse("AVAILD_MAX_HEADER_BYTES", as: Int.self, Int.init) ?? limits.maxHeaderBytes
+        if let seconds = try idleTimeout ?? Environment.parse("AVAILD_IDLE_TIMEOUT", as: Double.self, Double.init) {
+            limits.idleTimeout = .milliseconds(Int64(seconds * 1000))
+        }
+        if let seconds = try requestTimeout ?? Environment.parse("AVAILD_REQUEST_TIMEOUT", as: Double.self, Double.init) {
+            limits.requestTimeout = .milliseconds(Int64(seconds * 1000))
+        }
+        return limits
     }
 
     /// A generated secret kept beside the database; with `:memory:` there is nowhere to keep it.

@@ -40,11 +40,14 @@ func serveArguments(_ database: String) -> [String] {
     ["--database", database, "--signing-key", signingKey, "--admin-token", adminToken]
 }
 
-/// Any request as admin; the status and the body as JSON.
-func adminRequest(_ method: String, _ path: String, json: String? = nil, port: Int) async throws -> (status: Int, json: [String: Any]) {
+/// Any request, as admin unless another `bearer` token (or none) is given; the status and the
+/// body as JSON.
+func adminRequest(
+    _ method: String, _ path: String, json: String? = nil, bearer: String? = adminToken, port: Int
+) async throws -> (status: Int, json: [String: Any]) {
     var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
     request.method = HTTPMethod(rawValue: method)
-    request.headers.add(name: "Authorization", value: "Bearer \(adminToken)")
+    if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
     if let json {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: json))

@@ -1,0 +1,195 @@
+import AvailServer
+import AvailTesting
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// The limits of `ServerLimits`, each against a real socket: what a hostile or broken client
+/// gets, and that the daemon goes on answering everyone else.
+@Suite struct ServerLimitsTests {
+    static func configuration(_ change: (inout ServerLimits) -> Void) -> AvailServer.Configuration {
+        var configuration = AvailServer.Configuration.testing()
+        change(&configuration.limits)
+        return configuration
+    }
+
+    /// The status, headers (lowercased names) and body of one raw response.
+    struct RawAnswer {
+        var status: Int
+        var headers: [String: String]
+        var body: Data
+
+        init?(_ bytes: Data) {
+            guard let split = bytes.range(of: Data("\r\n\r\n".utf8)),
+                  let head = String(data: bytes[..<split.lowerBound], encoding: .utf8)
+            else { return nil }
+            let lines = head.components(separatedBy: "\r\n")
+            guard let status = lines.first?.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+            self.status = status
+            self.headers = Dictionary(lines.dropFirst().compactMap { line in
+                line.firstIndex(of: ":").map { (line[..<$0].lowercased(), line[line.index(after: $0)...].trimmingCharacters(in: .whitespaces)) }
+            }, uniquingKeysWith: { $1 })
+            self.body = bytes[split.upperBound...]
+        }
+
+        var code: String? {
+            (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["code"] as? String
+        }
+    }
+
+    @Test func headersOverTheLimitGet431AndTheConnectionCloses() async throws {
+        try await withDaemon(Self.configuration { $0.maxHeaderBytes = 4096 }) { daemon in
+            let small = try RawHTTPConnection(port: daemon.port)
+            await small.send("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Pad: \(String(repeating: "a", count: 3000))\r\n\r\n")
+            #expect(RawAnswer(await small.receive())?.status == 200)
+
+            let large = try RawHTTPConnection(port: daemon.port)
+            await large.send("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Pad: \(String(repeating: "a", count: 8000))\r\n\r\n")
+            let (bytes, closed) = await large.readUntilClosed(timeout: 5)
+            let answer = try #require(RawAnswer(bytes))
+            #expect(answer.status == 431)
+            #expect(answer.code == "headers_too_large")
+            #expect(answer.headers["content-type"] == "application/problem+json")
+            #expect(answer.headers["log-position"] != nil)
+            #expect(closed)
+        }
+    }
+
+    @Test func aClientTricklingItsHeadersGets408() async throws {
+        try await withDaemon(Self.configuration { $0.requestTimeout = .seconds(1); $0.idleTimeout = .seconds(10) }) { daemon in
+            let slow = try RawHTTPConnection(port: daemon.port)
+            let start = ContinuousClock.now
+            await slow.send("GET /healthz HTTP/1.1\r\n")
+            // One byte every 100 ms, as long as the server takes them, for at most 5 s.
+            while ContinuousClock.now - start < .seconds(5), !slow.hasDataToRead {
+                guard await slow.send("X") else { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let (bytes, closed) = await slow.readUntilClosed(timeout: 5)
+            let elapsed = ContinuousClock.now - start
+            let answer = try #require(RawAnswer(bytes))
+            #expect(answer.status == 408)
+            #expect(answer.code == "request_timeout")
+            #expect(closed)
+            #expect(elapsed < .seconds(4), "held for \(elapsed)")
+            // Everyone else is still answered.
+            #expect(try await daemon.client.execute(uri: "/healthz", method: .get).status == .ok)
+        }
+    }
+
+    @Test func aClientTricklingItsBodyGets408() async throws {
+        try await withDaemon(Self.configuration { $0.requestTimeout = .seconds(1) }) { daemon in
+            let slow = try RawHTTPConnection(port: daemon.port)
+            let start = ContinuousClock.now
+            await slow.send("POST /webhooks/calendly HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+            while ContinuousClock.now - start < .seconds(5), !slow.hasDataToRead {
+                guard await slow.send(" ") else { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let (bytes, closed) = await slow.readUntilClosed(timeout: 5)
+            #expect(closed)
+            #expect(ContinuousClock.now - start < .seconds(4))
+            // Either the 408, or (had the handler already answered) the connection simply ends.
+            if let answer = RawAnswer(bytes) {
+                #expect(answer.status == 408)
+                #expect(answer.code == "request_timeout")
+            }
+            #expect(try await daemon.allEvents().isEmpty)
+        }
+    }
+
+    @Test func anIdleConnectionIsClosedQuietly() async throws {
+        try await withDaemon(Self.configuration { $0.idleTimeout = .milliseconds(500) }) { daemon in
+            let silent = try RawHTTPConnection(port: daemon.port)
+            let (nothing, closed) = await silent.readUntilClosed(timeout: 5)
+            #expect(closed)
+            #expect(nothing.isEmpty)
+
+            // After an answered request, the keep-alive connection idles out too.
+            let used = try RawHTTPConnection(port: daemon.port)
+            await used.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(RawAnswer(await used.receive())?.status == 200)
+            let start = ContinuousClock.now
+            let (rest, closedAfter) = await used.readUntilClosed(timeout: 5)
+            #expect(closedAfter && rest.isEmpty)
+            #expect(ContinuousClock.now - start >= .milliseconds(400))
+        }
+    }
+
+    @Test func pastTheConnectionBoundANewConnectionGets503() async throws {
+        try await withDaemon(Self.configuration { $0.maxConnections = 4; $0.retryAfterSeconds = 2 }) { daemon in
+            // Open connections until one is refused: the bound holds at 4 (the test client's own
+            // connection, when it has one open, takes a place too).
+            var held: [RawHTTPConnection] = []
+            var refusal: (answer: RawAnswer?, connection: RawHTTPConnection)?
+            while refusal == nil, held.count < 10 {
+                let connection = try RawHTTPConnection(port: daemon.port)
+                await connection.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                let answer = RawAnswer(await connection.receive())
+                if answer?.status == 200 { held.append(connection) } else { refusal = (answer, connection) }
+            }
+            #expect((3...4).contains(held.count))
+            let (refused, connection) = try #require(refusal)
+            let answer = try #require(refused)
+            let (_, closed) = await connection.readUntilClosed(timeout: 5)
+            #expect(answer.status == 503)
+            #expect(answer.code == "overloaded")
+            #expect(answer.headers["retry-after"] == "2")
+            #expect(closed)
+
+            // A connection closed makes room again.
+            held.removeFirst()
+            var answered = false
+            for _ in 0..<50 where !answered {
+                let again = try RawHTTPConnection(port: daemon.port)
+                await again.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                answered = RawAnswer(await again.receive())?.status == 200
+                if !answered { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(answered)
+            _ = held
+        }
+    }
+
+    @Test func pastTheInFlightBoundARequestGets503ButHealthAnswers() async throws {
+        try await withDaemon(Self.configuration { $0.maxInFlightRequests = 2; $0.requestTimeout = .seconds(20) }) { daemon in
+            // Two deliveries whose bodies never finish: two requests in flight.
+            var stuck: [RawHTTPConnection] = []
+            for _ in 0..<2 {
+                let connection = try RawHTTPConnection(port: daemon.port)
+                await connection.send("POST /webhooks/calendly HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{")
+                stuck.append(connection)
+            }
+            var refused: ProblemDocument?
+            for _ in 0..<50 where refused == nil {
+                let answer = try await daemon.call(.get, "/experts/ada")
+                if answer.status == .serviceUnavailable {
+                    refused = answer.problem
+                    #expect(answer.headers[.retryAfter] == "1")
+                } else {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            #expect(refused?.code == "overloaded")
+            #expect(try await daemon.client.execute(uri: "/healthz", method: .get).status == .ok)
+            // Once one finishes, requests are answered again.
+            await stuck[0].send(String(repeating: " ", count: 99))
+            _ = await stuck[0].receive()
+            #expect(try await daemon.call(.get, "/experts/ada").status == .notFound)
+        }
+    }
+
+    @Test(arguments: ["GARBAGE\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n"])
+    func aMalformedRequestGetsAProblem(request: String) async throws {
+        try await withDaemon { daemon in
+            let connection = try RawHTTPConnection(port: daemon.port)
+            await connection.send(request)
+            let (bytes, closed) = await connection.readUntilClosed(timeout: 5)
+            let answer = try #require(RawAnswer(bytes))
+            #expect(answer.status == 400)
+            #expect(answer.code == "malformed_request")
+            #expect(closed)
+        }
+    }
+}
