@@ -37,9 +37,10 @@ public func buildApplication(
 
     let router = Router(context: AvailRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
+    // Outside the load shedding, so its 503 carries Log-Position like every other answer.
+    router.add(middleware: LogPositionMiddleware(progress: progress, waitTimeout: configuration.projectionWaitTimeout))
     router.add(middleware: LoadSheddingMiddleware(limit: configuration.limits.maxInFlightRequests,
                                                   retryAfterSeconds: configuration.limits.retryAfterSeconds))
-    router.add(middleware: LogPositionMiddleware(progress: progress, waitTimeout: configuration.projectionWaitTimeout))
     router.add(middleware: ProblemMiddleware())
     WebhookController(
         signingKeys: configuration.signingKeys,
