@@ -48,23 +48,27 @@ info:
     | `not_found` | 404 | no such resource (or not the token's expert's), or no such route |
     | `event_type_not_found` | 404 | no Calendly event type has that scheduling link |
     | `method_not_allowed` | 405 | the path exists, the method does not |
-    | `request_timeout` | 408 | the request was not received in time |
+    | `request_timeout` | 408 | the request was not received within 30 s; the connection is closed |
     | `no_integration` | 409 | the expert has no integration that can do this |
     | `slot_unavailable` | 409 | the start is not a free slot (taken, outside the schedule, off its grid, too soon) |
     | `not_scheduled` | 409 | the appointment is already canceled or rescheduled |
     | `event_type_unresolved` | 409 | the expert's Calendly link was stored without being resolved (no token then); connect again |
     | `payload_too_large` | 413 | the body is over the limit (webhook: `--max-body-bytes`; JSON bodies: 64 KiB) |
-    | `too_many_requests` | 429 | too many requests; retry after `Retry-After` seconds |
-    | `headers_too_large` | 431 | the request's header section is too large |
+    | `malformed_request` | 400 | not well-formed HTTP/1.1; the connection is closed |
+    | `headers_too_large` | 431 | the request line and headers are over 16 KiB; the connection is closed |
     | `internal_error` | 500 | a bug; logged |
     | `upstream_unavailable` | 502 | Calendly failed, timed out, or no Calendly token is configured |
     | `unavailable` | 503 | the log cannot be written now (disk full, I/O error, shutting down); nothing was changed |
-    | `overloaded` | 503 | availd is at its limit of requests in flight; retry after `Retry-After` seconds |
+    | `overloaded` | 503 | availd is at its limit of connections or of requests in flight; retry after `Retry-After` seconds |
     | `projection_lag` | 504 | the read models did not reach the awaited log position in time; retry |
 
-    405, 408, 429, 431, 500 and 503 `overloaded` may answer any request and are not repeated in
-    every operation; the shared responses `MethodNotAllowed`, `RequestTimeout`, `TooManyRequests`,
-    `HeadersTooLarge` and `Overloaded` describe them. A 405 carries `Allow`.
+    **Limits.** availd sheds load with 503 `overloaded` and `Retry-After` (it does not answer 429):
+    past its bound on open connections (any request, health checks included) or on requests in
+    flight (all but `/healthz`, `/readyz` and `/metrics`). 400 `malformed_request`, 405, 408,
+    431 and 500 may answer any request and are not repeated in every operation; the shared
+    responses `MalformedRequest`, `MethodNotAllowed` (with `Allow`), `RequestTimeout`,
+    `HeadersTooLarge` and `Overloaded` describe them. The limits' own answers carry `Log-Position`
+    too, and close the connection.
   license:
     name: Proprietary
     identifier: LicenseRef-Proprietary
@@ -553,6 +557,7 @@ paths:
           description: The new token, with its secret.
           headers:
             Log-Position: {$ref: '#/components/headers/Log-Position'}
+            Cache-Control: {required: true, schema: {const: no-store}}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/IssuedToken'}
@@ -602,7 +607,7 @@ paths:
       tags: [experts]
       operationId: revokeExpertToken
       summary: Revoke an expert token
-      description: Admin, or that expert's token. The token stops working at once.
+      description: Admin, or that expert's token. The token stops working at once. 404 when there is no such valid token (a malformed `token_id` included).
       x-problem-codes: [invalid_parameter, unauthorized, not_found, unavailable, overloaded]
       responses:
         '204':
@@ -756,7 +761,7 @@ paths:
       operationId: healthz
       summary: Liveness
       security: []
-      x-problem-codes: []
+      x-problem-codes: [overloaded]
       responses:
         '200':
           description: The process serves.
@@ -770,6 +775,7 @@ paths:
                 required: [status]
                 properties:
                   status: {const: ok}
+        '503': {$ref: '#/components/responses/Overloaded'}
 
   /readyz:
     get:
@@ -781,7 +787,7 @@ paths:
         last batch committed, and the database grants its write lock. Not ready is a status
         report, not a refusal: 503 with the same JSON shape, naming the failing check.
       security: []
-      x-problem-codes: []
+      x-problem-codes: [overloaded]
       responses:
         '200':
           description: Ready.
@@ -791,12 +797,17 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/Readiness'}
         '503':
-          description: Not ready; `checks` says which check fails and why.
+          description: Not ready (JSON, `checks` says which check fails and why), or, as a problem, `overloaded` at the bound on connections.
           headers:
             Log-Position: {$ref: '#/components/headers/Log-Position'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Readiness'}
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [overloaded]}
 
   /metrics:
     get:
@@ -808,7 +819,7 @@ paths:
         `availd_log_position`, `availd_append_duration_seconds`, `availd_projection_position`,
         `availd_projection_parked_total`, `availd_projection_batch_duration_seconds`.
       security: []
-      x-problem-codes: []
+      x-problem-codes: [overloaded]
       responses:
         '200':
           description: The metrics.
@@ -817,6 +828,7 @@ paths:
           content:
             text/plain:
               schema: {type: string}
+        '503': {$ref: '#/components/responses/Overloaded'}
 
   /openapi.yaml:
     get:
@@ -824,7 +836,7 @@ paths:
       operationId: openAPIDocument
       summary: This document
       security: []
-      x-problem-codes: []
+      x-problem-codes: [overloaded]
       responses:
         '200':
           description: The OpenAPI 3.1 description of availd, as YAML.
@@ -837,6 +849,7 @@ paths:
                 required: [openapi, info, paths, components]
                 properties:
                   openapi: {const: 3.1.0}
+        '503': {$ref: '#/components/responses/Overloaded'}
 
 components:
   securitySchemes:
@@ -953,7 +966,9 @@ components:
             properties:
               code: {enum: [method_not_allowed]}
     RequestTimeout:
-      description: "`request_timeout`: the request was not received in time."
+      description: "`request_timeout`: the request was not received in time; the connection is closed."
+      headers:
+        Log-Position: {$ref: '#/components/headers/Log-Position'}
       content:
         application/problem+json:
           schema:
@@ -970,19 +985,20 @@ components:
             allOf: [{$ref: '#/components/schemas/Problem'}]
             properties:
               code: {enum: [payload_too_large]}
-    TooManyRequests:
-      description: "`too_many_requests`: retry after `Retry-After` seconds."
+    MalformedRequest:
+      description: "`malformed_request`: not well-formed HTTP/1.1; the connection is closed."
       headers:
         Log-Position: {$ref: '#/components/headers/Log-Position'}
-        Retry-After: {$ref: '#/components/headers/Retry-After'}
       content:
         application/problem+json:
           schema:
             allOf: [{$ref: '#/components/schemas/Problem'}]
             properties:
-              code: {enum: [too_many_requests]}
+              code: {enum: [malformed_request]}
     HeadersTooLarge:
-      description: "`headers_too_large`: the request's header section is too large."
+      description: "`headers_too_large`: the request line and headers are over the limit; the connection is closed."
+      headers:
+        Log-Position: {$ref: '#/components/headers/Log-Position'}
       content:
         application/problem+json:
           schema:
@@ -1000,7 +1016,7 @@ components:
             properties:
               code: {enum: [upstream_unavailable]}
     Unavailable:
-      description: "`unavailable`: the log cannot be written now (nothing was changed); `overloaded`: too many requests in flight. Retry after `Retry-After` seconds."
+      description: "`unavailable`: the log cannot be written now (nothing was changed); `overloaded`: too many connections or requests in flight. Retry after `Retry-After` seconds."
       headers:
         Log-Position: {$ref: '#/components/headers/Log-Position'}
         Retry-After: {$ref: '#/components/headers/Retry-After'}
@@ -1011,7 +1027,7 @@ components:
             properties:
               code: {enum: [unavailable, overloaded]}
     Overloaded:
-      description: "`overloaded`: too many requests in flight; retry after `Retry-After` seconds."
+      description: "`overloaded`: too many connections or requests in flight; retry after `Retry-After` seconds."
       headers:
         Log-Position: {$ref: '#/components/headers/Log-Position'}
         Retry-After: {$ref: '#/components/headers/Retry-After'}
@@ -1070,7 +1086,8 @@ components:
       examples: [Europe/Berlin]
     TokenID:
       type: string
-      pattern: '^tok_[0-9a-z]{26}$'
+      pattern: '^tok_[a-z2-7]{26}$'
+      description: "`tok_` and 26 lowercase base32 characters: names a token, is not secret."
 
     Acknowledgement:
       type: object
@@ -1432,7 +1449,10 @@ components:
         expert_id: {$ref: '#/components/schemas/ExpertIDString'}
         label: {type: ['string', 'null']}
         created_at: {$ref: '#/components/schemas/Timestamp'}
-        token: {type: string, pattern: '^availd_', description: The secret; shown only here.}
+        token:
+          type: string
+          pattern: '^availd_[a-z2-7]{26}_[A-Za-z0-9_-]{43}$'
+          description: "`availd_<id>_<secret>`, to send as `Authorization: Bearer …`; shown only here."
 
     TokenList:
       type: object
