@@ -17,12 +17,13 @@ release: deps
 run: build
 	@scripts/run.sh
 
-## Every test: unit, HTTP over loopback, the real executables (crash, disk full, replay), and
-## schemathesis against a live daemon described by openapi.yaml.
+## Every test: unit, HTTP over loopback, the real executables (crash, disk full, replay), the
+## settings page in a headless browser, and schemathesis against a live daemon and openapi.yaml.
 test: deps
 	python3 fixtures/check.py > /dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
+	scripts/browser-test.sh
 	scripts/schemathesis.sh
 
 ## Embed openapi.yaml into the daemon (Sources/AvailServer/OpenAPIDocument.swift) after editing it.
@@ -35,4 +36,4 @@ bench: release
 	bench/projection.sh
 
 clean:
-	rm -rf .build .build-schemathesis var bench/results
+	rm -rf .build .build-browser .build-schemathesis var bench/results

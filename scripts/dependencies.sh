@@ -4,7 +4,7 @@
 set -euo pipefail
 
 missing=()
-for package in libsqlite3-dev libcurl4-openssl-dev sqlite3 curl python3 python3-venv; do
+for package in libsqlite3-dev libcurl4-openssl-dev sqlite3 curl python3 python3-venv chromium chromium-driver; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 

@@ -53,6 +53,7 @@ ada_token="$("$bin/availd" token issue --expert ada --label "make run" --databas
 
 cat <<TEXT
 == ready: experts ada, grace and alan are connected to their Calendly event types.
+   Ada's page:          $url/experts/ada/availability-settings   (sign in with her token)
    Ada's expert token:  $ada_token
    Her appointments:    curl -H "Authorization: Bearer $ada_token" $url/experts/ada/appointments
    Anyone's (admin):    curl -H "Authorization: Bearer $token" $url/experts/grace/appointments

@@ -65,7 +65,15 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.principal = try await principal(for: request.bearerToken)
+        if let bearer = request.bearerToken {
+            context.principal = try await principal(for: bearer)
+        } else if let session = request.cookies[WebSession.sessionCookie]?.value, !session.isEmpty {
+            // The settings page's own calls: signed in by cookie, so a change needs the CSRF token.
+            if !request.method.isSafe { try WebSession.checkCSRF(request, presented: request.headers[WebSession.csrfHeader]) }
+            context.principal = try await principal(for: session)
+        } else {
+            throw Problem.unauthorized()
+        }
         return try await next(request, context)
     }
 

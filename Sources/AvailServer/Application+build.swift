@@ -26,8 +26,11 @@ public func buildApplication(
     let calendlyAvailability = calendlyClient.map {
         CalendlyAvailability(client: $0, windowDays: configuration.calendlyWindowDays, ttl: configuration.calendlyCacheTTL)
     }
+    let feed = ExpertChangeFeed()
     let projector = Projector(log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger) {
-        calendlyAvailability?.invalidate($0)
+        touched, position in
+        calendlyAvailability?.invalidate(touched)
+        feed.publish(touched, position: position)
     }
     let writer = LogWriter(log: log, maximumBatchSize: configuration.maxBatchSize, logger: logger) { position, _ in
         metrics.logPosition(position)
@@ -59,8 +62,8 @@ public func buildApplication(
     // Everything else needs a bearer token: the admin's, or an expert's for that expert only
     // (each handler checks the resource against the principal).
     let tokens = ExpertTokens(database: database)
-    let authenticated = router.group()
-        .add(middleware: AuthenticationMiddleware(adminToken: configuration.adminToken, tokens: tokens))
+    let authentication = AuthenticationMiddleware(adminToken: configuration.adminToken, tokens: tokens)
+    let authenticated = router.group().add(middleware: authentication)
     let adminOnly = authenticated.group().add(middleware: AdminOnlyMiddleware())
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: adminOnly)
     TokenController(tokens: tokens, readModels: readModels).addRoutes(to: authenticated)
@@ -70,6 +73,10 @@ public func buildApplication(
     BookingController(
         log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock(), service: service)
         .addRoutes(to: authenticated)
+    // The expert's own page: signs in by cookie and answers with HTML, so it handles its own
+    // access rather than going through the bearer-token group.
+    SettingsPageController(readModels: readModels, service: service, authentication: authentication, feed: feed)
+        .addRoutes(to: router)
     // Last: it wraps only the router's not-found answer, and needs every route to tell a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
 

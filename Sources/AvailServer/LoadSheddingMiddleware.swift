@@ -3,7 +3,8 @@ import Synchronization
 
 /// Past `limit` requests in flight, answers 503 `overloaded` with `Retry-After` at once rather
 /// than queueing without end. Health, readiness and metrics are always answered: they are
-/// how an operator sees the overload.
+/// how an operator sees the overload; so are the settings page's event streams, which last as
+/// long as the page is open.
 struct LoadSheddingMiddleware<Context: RequestContext>: RouterMiddleware {
     let limit: Int
     let retryAfterSeconds: Int
@@ -14,14 +15,16 @@ struct LoadSheddingMiddleware<Context: RequestContext>: RouterMiddleware {
         self.retryAfterSeconds = retryAfterSeconds
     }
 
+    static var exempt: Set<String> { ["/healthz", "/readyz", "/metrics"] }
+
     final class InFlight: Sendable {
         let count = Atomic<Int>(0)
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        switch request.uri.path {
-        case "/healthz", "/readyz", "/metrics": return try await next(request, context)
-        default: break
+        // Event streams stay open as long as their page: the connection bound limits them.
+        if Self.exempt.contains(request.uri.path) || request.uri.path.hasSuffix("/availability-settings/stream") {
+            return try await next(request, context)
         }
         defer { inFlight.count.wrappingSubtract(1, ordering: .relaxed) }
         guard inFlight.count.wrappingAdd(1, ordering: .relaxed).newValue <= limit else {

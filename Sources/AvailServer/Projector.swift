@@ -18,14 +18,14 @@ public final class Projector: Service, Sendable {
     private let batchSize: Int
     private let pollInterval: Duration
     private let wake = WakeSignal()
-    private let onApplied: @Sendable (_ touchedExperts: Set<String>) -> Void
+    private let onApplied: @Sendable (_ touchedExperts: Set<String>, _ position: Int64) -> Void
     /// Started with the daemon's services, before the HTTP server; nil means running.
     private let health = Mutex<String?>(nil)
 
     public init(
         log: EventLog, readModels: ReadModels, progress: ProjectionProgress, metrics: AvailMetrics, logger: Logger,
         batchSize: Int = 256, pollInterval: Duration = .seconds(1),
-        onApplied: @escaping @Sendable (_ touchedExperts: Set<String>) -> Void = { _ in }
+        onApplied: @escaping @Sendable (_ touchedExperts: Set<String>, _ position: Int64) -> Void = { _, _ in }
     ) {
         self.onApplied = onApplied
         self.log = log
@@ -72,7 +72,8 @@ public final class Projector: Service, Sendable {
                 switch try await readModels.apply(events.map(PreparedEvent.init), after: checkpoint, experts: experts) {
                 case .applied(let reached, let experts, let parked, let touched):
                     position = (reached, experts)
-                    if !touched.isEmpty { onApplied(touched) }
+                    // Before publishing: whoever sees `reached` must not find a stale cache.
+                    if !touched.isEmpty { onApplied(touched, reached) }
                     progress.publish(reached)
                     metrics.projectionPosition(reached)
                     metrics.projectionBatch(took: ContinuousClock.now - started, parked: parked)

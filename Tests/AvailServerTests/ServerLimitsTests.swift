@@ -122,16 +122,17 @@ import Testing
             // Open connections until one is refused: the bound holds at 4 (the test client's own
             // connection, when it has one open, takes a place too).
             var held: [RawHTTPConnection] = []
-            var refusal: (bytes: Data, closed: Bool)?
+            var refusal: (answer: RawAnswer?, connection: RawHTTPConnection)?
             while refusal == nil, held.count < 10 {
                 let connection = try RawHTTPConnection(port: daemon.port)
                 await connection.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-                let (bytes, closed) = await connection.readUntilClosed(timeout: 0.5)
-                if RawAnswer(bytes)?.status == 200, !closed { held.append(connection) } else { refusal = (bytes, closed) }
+                let answer = RawAnswer(await connection.receive())
+                if answer?.status == 200 { held.append(connection) } else { refusal = (answer, connection) }
             }
             #expect((3...4).contains(held.count))
-            let (bytes, closed) = try #require(refusal)
-            let answer = try #require(RawAnswer(bytes))
+            let (refused, connection) = try #require(refusal)
+            let answer = try #require(refused)
+            let (_, closed) = await connection.readUntilClosed(timeout: 5)
             #expect(answer.status == 503)
             #expect(answer.code == "overloaded")
             #expect(answer.headers["retry-after"] == "2")

@@ -1,0 +1,332 @@
+import AvailCore
+import AvailStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+import NIOCore
+import ServiceLifecycle
+
+/// The expert's Availability Management page, `/experts/{id}/availability-settings`: rendered
+/// here, signed in with the expert's token (kept in a cookie), changed through the JSON API by a
+/// little script, kept live by a Server-Sent Events stream the projector feeds.
+struct SettingsPageController: Sendable {
+    let readModels: ReadModels
+    let service: AvailabilityService
+    let authentication: AuthenticationMiddleware
+    let feed: ExpertChangeFeed
+
+    func addRoutes(to router: Router<AvailRequestContext>) {
+        router.get("/experts/:id/availability-settings") { request, context in try await self.page(request, context: context) }
+        router.post("/experts/:id/availability-settings/sign-in") { request, context in try await self.signIn(request, context: context) }
+        router.post("/experts/:id/availability-settings/sign-out") { request, context in try await self.signOut(request, context: context) }
+        router.get("/experts/:id/availability-settings/appointments") { request, context in
+            let (expert, _) = try await self.signedIn(request, context: context)
+            return Self.html(PageTemplates.library.render(try await self.appointmentsView(expert), withTemplate: "appointments") ?? "")
+        }
+        router.get("/experts/:id/availability-settings/stream") { request, context in try await self.stream(request, context: context) }
+        router.get("/assets/settings.css") { _, _ in Self.asset(PageAssets.css, type: "text/css; charset=utf-8") }
+        router.get("/assets/settings.js") { _, _ in Self.asset(PageAssets.script, type: "text/javascript; charset=utf-8") }
+    }
+
+    // MARK: Routes
+
+    func page(_ request: Request, context: AvailRequestContext) async throws -> Response {
+        let id = try ExpertID.validate(context.parameters.get("id") ?? "")
+        let (csrf, csrfCookie) = WebSession.csrfToken(of: request)
+        var response: Response
+        if let principal = try await sessionPrincipal(request), principal.mayAccess(expert: id),
+           let expert = try await readModels.expert(id: id) {
+            response = Self.html(PageTemplates.library.render(try await settingsView(expert, csrf: csrf), withTemplate: "settings") ?? "")
+        } else {
+            response = Self.html(PageTemplates.library.render(SignInView(expertID: id, csrf: csrf, error: nil), withTemplate: "sign-in") ?? "")
+        }
+        if let csrfCookie { response.setCookie(csrfCookie) }
+        return response
+    }
+
+    struct SignInForm: Decodable {
+        var token: String
+        var csrfToken: String?
+
+        enum CodingKeys: String, CodingKey {
+            case token
+            case csrfToken = "csrf_token"
+        }
+    }
+
+    func signIn(_ request: Request, context: AvailRequestContext) async throws -> Response {
+        let id = try ExpertID.validate(context.parameters.get("id") ?? "")
+        let form = try await Self.form(SignInForm.self, from: request)
+        try WebSession.checkCSRF(request, presented: form.csrfToken)
+        let token = form.token.trimmingCharacters(in: .whitespacesAndNewlines)
+        let principal = try? await authentication.principal(for: token.isEmpty ? nil : token)
+        guard let principal, principal.mayAccess(expert: id), try await readModels.expert(id: id) != nil else {
+            let (csrf, _) = WebSession.csrfToken(of: request)
+            let view = SignInView(expertID: id, csrf: csrf, error: "That token does not sign in to \(id). Check it and try again.")
+            return Self.html(PageTemplates.library.render(view, withTemplate: "sign-in") ?? "", status: .unauthorized)
+        }
+        var response = Self.redirect(to: "/experts/\(id)/availability-settings")
+        response.setCookie(WebSession.signIn(token))
+        return response
+    }
+
+    struct SignOutForm: Decodable {
+        var csrfToken: String?
+        enum CodingKeys: String, CodingKey { case csrfToken = "csrf_token" }
+    }
+
+    func signOut(_ request: Request, context: AvailRequestContext) async throws -> Response {
+        let id = try ExpertID.validate(context.parameters.get("id") ?? "")
+        let form = try await Self.form(SignOutForm.self, from: request)
+        try WebSession.checkCSRF(request, presented: form.csrfToken)
+        var response = Self.redirect(to: "/experts/\(id)/availability-settings")
+        response.setCookie(WebSession.signOut)
+        return response
+    }
+
+    /// `text/event-stream`: `event: changed` whenever the projector applied a change of this
+    /// expert's (data: the log position), a comment every 15 s otherwise. Ends when the page
+    /// goes or the daemon stops.
+    func stream(_ request: Request, context: AvailRequestContext) async throws -> Response {
+        let (expert, _) = try await signedIn(request, context: context)
+        let changes = feed.changes(of: expert.id)
+        let feed = self.feed
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-store", .init("X-Accel-Buffering")!: "no"],
+            body: ResponseBody { writer in
+                try await withGracefulShutdownHandler {
+                    try await writer.write(ByteBuffer(string: "retry: 2000\n: connected\n\n"))
+                    for await news in changes {
+                        switch news {
+                        case .changed(let position): try await writer.write(ByteBuffer(string: "event: changed\ndata: \(position)\n\n"))
+                        case .heartbeat: try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                        }
+                    }
+                    try await writer.finish(nil)
+                } onGracefulShutdown: {
+                    feed.finish()
+                }
+            })
+    }
+
+    // MARK: Views
+
+    struct SignInView {
+        var expertID: String
+        var csrf: String
+        var error: String?
+        var title = "Sign in"
+    }
+
+    struct SettingsView {
+        var title = "Availability settings"
+        var expert: ExpertProfile
+        var csrf: String
+        var showCalendly: Bool
+        var showNative: Bool
+        var integrationLabel: String
+        var calendly: CalendlyView?
+        var eventLinkValue: String
+        var native: NativeView
+        var zones: [Zone]
+        var slots: [String]
+        var slotsZone: String
+        var slotsError: String?
+        var upcoming: AppointmentsView
+    }
+
+    struct CalendlyView {
+        var name: String
+        var duration: Int?
+        var link: String
+        var connectedAt: String
+    }
+
+    struct NativeView {
+        var duration: Int
+        var weekdays: [WeekdayRow]
+        var overrides: [OverrideRow]
+    }
+
+    struct WeekdayRow {
+        var key: String
+        var label: String
+        var enabled: Bool
+        var from: String
+        var to: String
+    }
+
+    struct OverrideRow {
+        var date: String
+        var from: String
+        var to: String
+        var off: Bool
+    }
+
+    struct Zone {
+        var name: String
+        var selected: Bool
+    }
+
+    struct AppointmentRow {
+        var id: String
+        var when: String
+        var invitee: String
+        var status: String
+        var statusLabel: String
+        var noShow: Bool
+        var movedTo: String?
+    }
+
+    /// Mustache sees stored properties only, so the emptiness is stored too.
+    struct AppointmentsView {
+        let appointments: [AppointmentRow]
+        let hasAppointments: Bool
+
+        init(appointments: [AppointmentRow]) {
+            self.appointments = appointments
+            self.hasAppointments = !appointments.isEmpty
+        }
+    }
+
+    func settingsView(_ expert: ExpertProfile, csrf: String) async throws -> SettingsView {
+        let zone = TimeZone(identifier: expert.nativeSchedule?.timezone ?? expert.timezone) ?? .gmt
+        let (slots, slotsError) = await slotPreview(expert, zone: zone)
+        let calendly = expert.integrationType == .calendly ? expert.calendlyConfig.map { config in
+            CalendlyView(
+                name: config.eventTypeName ?? "your Calendly event", duration: config.durationMinutes,
+                link: config.eventLink, connectedAt: Self.format(config.connectedAt, in: zone))
+        } : nil
+        return SettingsView(
+            expert: expert, csrf: csrf,
+            showCalendly: expert.integrationType != .native, showNative: expert.integrationType == .native,
+            integrationLabel: Self.label(expert.integrationType),
+            calendly: calendly,
+            eventLinkValue: expert.integrationType == .calendly ? expert.calendlyConfig?.eventLink ?? "" : "",
+            native: Self.nativeView(expert.nativeSchedule),
+            zones: NativeSchedule.knownZones.sorted().map { Zone(name: $0, selected: $0 == (expert.nativeSchedule?.timezone ?? expert.timezone)) },
+            slots: slots, slotsZone: zone.identifier, slotsError: slotsError,
+            upcoming: try await appointmentsView(expert))
+    }
+
+    func appointmentsView(_ expert: ExpertProfile) async throws -> AppointmentsView {
+        let zone = TimeZone(identifier: expert.timezone) ?? .gmt
+        let now = Timestamp.now()
+        let page = try await readModels.appointments(AppointmentQuery(
+            expertID: expert.id, from: Timestamp(microseconds: now.microseconds - 86_400_000_000), limit: 50))
+        return AppointmentsView(appointments: page.appointments.map { appointment in
+            AppointmentRow(
+                id: appointment.id,
+                when: appointment.startTime.map { Self.format($0, in: zone) } ?? "time unknown",
+                invitee: appointment.invitee.name ?? "someone",
+                status: appointment.status.rawValue,
+                statusLabel: appointment.status.rawValue.capitalized,
+                noShow: appointment.noShow,
+                movedTo: appointment.status == .rescheduled ? appointment.rescheduledTo : nil)
+        })
+    }
+
+    /// The next few free slots, from the expert's own strategy.
+    func slotPreview(_ expert: ExpertProfile, zone: TimeZone) async -> ([String], String?) {
+        guard expert.integrationType != .none else { return ([], "Connect Calendly or set your own schedule to offer slots.") }
+        let now = Timestamp.now()
+        let range = TimeRange(start: now, end: Timestamp(microseconds: now.microseconds + 7 * 86_400_000_000))
+        do {
+            let slots = try await service.strategy(for: expert.integrationType).slots(for: expert, in: range)
+            return (slots.prefix(8).map { Self.format($0.start, in: zone) }, nil)
+        } catch let problem as Problem {
+            return ([], "Slots are not available right now: \(problem.detail)")
+        } catch {
+            return ([], "Slots are not available right now.")
+        }
+    }
+
+    static func label(_ integration: IntegrationType) -> String {
+        switch integration {
+        case .calendly: "Calendly"
+        case .native: "my own schedule"
+        case .none: "not connected: clients cannot book you yet"
+        }
+    }
+
+    static func nativeView(_ schedule: NativeSchedule?) -> NativeView {
+        let order: [Weekday] = [.monday, .tuesday, .wednesday, .thursday, .friday, .saturday, .sunday]
+        var weekdays: [WeekdayRow] = []
+        var overrides: [OverrideRow] = []
+        for day in order {
+            let interval = schedule?.rules.first { $0.day == .weekday(day) }?.intervals.first
+            let workday = schedule == nil && day != .saturday && day != .sunday
+            weekdays.append(WeekdayRow(
+                key: day.rawValue, label: day.rawValue.capitalized, enabled: interval != nil || workday,
+                from: interval.map { clock($0.from) } ?? "09:00", to: interval.map { clock($0.to) } ?? "17:00"))
+        }
+        for rule in schedule?.rules ?? [] {
+            guard case .date(let date) = rule.day else { continue }
+            let interval = rule.intervals.first
+            overrides.append(OverrideRow(
+                date: date.description, from: interval.map { clock($0.from) } ?? "09:00",
+                to: interval.map { clock($0.to) } ?? "17:00", off: interval == nil))
+        }
+        return NativeView(duration: schedule?.durationMinutes ?? 30, weekdays: weekdays, overrides: overrides)
+    }
+
+    // MARK: Helpers
+
+    /// The signed-in expert the path names; 401 without a session, 404 for another expert.
+    private func signedIn(_ request: Request, context: AvailRequestContext) async throws -> (ExpertProfile, Principal) {
+        let id = try ExpertID.validate(context.parameters.get("id") ?? "")
+        guard let principal = try await sessionPrincipal(request) else { throw Problem.unauthorized() }
+        try principal.requireAccess(toExpert: id)
+        guard let expert = try await readModels.expert(id: id) else { throw Problem.notFound("no expert \(id)") }
+        return (expert, principal)
+    }
+
+    private func sessionPrincipal(_ request: Request) async throws -> Principal? {
+        guard let token = request.cookies[WebSession.sessionCookie]?.value, !token.isEmpty else { return nil }
+        return try? await authentication.principal(for: token)
+    }
+
+    static func form<Form: Decodable>(_ type: Form.Type, from request: Request) async throws -> Form {
+        let buffer = try await request.body.collect(upTo: 16_384)
+        do {
+            return try URLEncodedFormDecoder().decode(Form.self, from: String(buffer: buffer))
+        } catch {
+            throw Problem(.badRequest, code: "invalid_form", detail: "the form could not be read")
+        }
+    }
+
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: pageHeaders, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static let pageHeaders: HTTPFields = [
+        .contentType: "text/html; charset=utf-8",
+        .cacheControl: "no-store",
+        .init("Content-Security-Policy")!: "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        .init("X-Content-Type-Options")!: "nosniff",
+        .init("Referrer-Policy")!: "no-referrer",
+    ]
+
+    static func redirect(to location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    static func asset(_ text: String, type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=300", .init("X-Content-Type-Options")!: "nosniff"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func format(_ time: Timestamp, in zone: TimeZone) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_GB")
+        formatter.timeZone = zone
+        formatter.dateFormat = "EEE d MMM, HH:mm"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(time.microseconds) / 1_000_000))
+    }
+
+    static func clock(_ minutes: Int) -> String {
+        String(format: "%02d:%02d", minutes / 60, minutes % 60)
+    }
+}

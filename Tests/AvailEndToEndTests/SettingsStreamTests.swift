@@ -1,0 +1,42 @@
+import AsyncHTTPClient
+import AvailTesting
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// An open settings page holds an event stream; stopping the daemon must end it, not wait for
+/// the page to close.
+@Suite struct SettingsStreamTests {
+    @Test func aStopEndsOpenStreamsAndExitsPromptly() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let database = folder.path("availd.sqlite")
+        let (daemon, port) = try await AvaildProcess.serve(serveArguments(database))
+        #expect(try await adminRequest("PUT", "/experts/ada", json: #"{"name":"Ada","email":"ada@experts.example","timezone":"UTC"}"#, port: port).status == 200)
+        let issued = try await AvaildProcess.run(["token", "issue", "--expert", "ada", "--database", database])
+        let token = try #require(issued.stdout.split(separator: "\n").first { $0.hasPrefix("token ") }?.dropFirst(6))
+
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/experts/ada/availability-settings/stream")
+        request.headers.add(name: "Cookie", value: "availd_session=\(token)")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        #expect(response.status == .ok)
+        var iterator = response.body.makeAsyncIterator()
+        var text = ""
+        while !text.contains(": connected"), let chunk = try await iterator.next() { text += String(buffer: chunk) }
+
+        let stop = ContinuousClock.now
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.waitForExit(timeout: .seconds(20)) == 0)
+        #expect(ContinuousClock.now - stop < .seconds(10))
+        // The stream ended with the daemon (cleanly or by the connection closing).
+        var ended = false
+        do {
+            while try await iterator.next() != nil {}
+            ended = true
+        } catch {
+            ended = true
+        }
+        #expect(ended)
+    }
+}

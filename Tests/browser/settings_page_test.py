@@ -1,0 +1,254 @@
+"""The expert's Availability Management page in headless Chromium, against a live availd and
+the Calendly stand-in: sign in, a bad link (error shown), a good link (the event type's name
+shown), a signed delivery arriving while the page is open (the appointment appears without a
+reload), disconnect, the own-schedule editor, sign out; on a desktop and on a phone-sized
+screen. Each step saves a screenshot under SCREENSHOTS (default .build/screenshots).
+
+Run by scripts/browser-test.sh (make test); the binaries come from AVAILD_BIN_DIR.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(os.environ.get("AVAILD_BIN_DIR", ROOT / ".build" / "debug"))
+SHOTS = Path(os.environ.get("SCREENSHOTS", ROOT / ".build" / "screenshots"))
+SIGNING_KEY = "browser-signing-key"
+ADMIN = "browser-admin-token"
+
+
+def start(command, prefix):
+    """Starts a process and returns it with the URL it prints after `prefix`."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = process.stdout.readline()
+        if line.startswith(prefix):
+            return process, line[len(prefix):].strip()
+        if process.poll() is not None:
+            break
+    process.kill()
+    raise RuntimeError(f"{command[0]} did not print {prefix!r}")
+
+
+def call(method, url, body=None, token=ADMIN):
+    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Authorization", f"Bearer {token}")
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def signed_delivery(base, name):
+    """Ada's fixture booking, made new and upcoming, signed and POSTed as Calendly would."""
+    fixture = ROOT / "fixtures/deliveries/01-bookings/01-invitee-created-ada-zoom-lukas-becker.json"
+    body = json.loads(fixture.read_text())
+    start_time = (datetime.now(timezone.utc) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    event = str(uuid.uuid4())
+    payload = body["payload"]
+    payload["name"], payload["first_name"], payload["last_name"] = name, name.split()[0], name.split()[1]
+    payload["email"] = "browser.tester@example.org"
+    payload["uri"] = f"https://api.calendly.com/scheduled_events/{event}/invitees/{uuid.uuid4()}"
+    payload["event"] = f"https://api.calendly.com/scheduled_events/{event}"
+    payload["scheduled_event"]["uri"] = payload["event"]
+    payload["scheduled_event"]["start_time"] = start_time.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    payload["scheduled_event"]["end_time"] = (start_time + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    body["created_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    raw = json.dumps(body).encode()
+    stamp = str(int(time.time()))
+    signature = hmac.new(SIGNING_KEY.encode(), stamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(f"{base}/webhooks/calendly", data=raw, method="POST")
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Calendly-Webhook-Signature", f"t={stamp},v1={signature}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202, response.status
+
+
+class SettingsPageTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        cls.folder = tempfile.TemporaryDirectory()
+        cls.stand_in, calendly = start(
+            [str(BIN / "availd-sim"), "calendly", "--port", "0", "--state", "fixtures/calendly-api/state.json"],
+            "calendly stand-in listening on ")
+        cls.daemon, cls.base = start(
+            [str(BIN / "availd"), "serve", "--port", "0", "--database", f"{cls.folder.name}/availd.sqlite",
+             "--signing-key", SIGNING_KEY, "--admin-token", ADMIN,
+             "--calendly-api", calendly, "--calendly-token", "calendly-token-admin", "--calendly-window-days", "7"],
+            "availd listening on ")
+        call("PUT", f"{cls.base}/experts/ada",
+             {"name": "Ada Lovelace", "email": "ada.lovelace@experts.example", "timezone": "Europe/London"})
+        cls.token = call("POST", f"{cls.base}/experts/ada/tokens", {"label": "browser test"})["token"]
+
+        options = webdriver.ChromeOptions()
+        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                         "--window-size=1280,1000", "--lang=en-GB"):
+            options.add_argument(argument)
+        binary = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+        if Path(binary).exists():
+            options.binary_location = binary
+        service = webdriver.ChromeService(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+        cls.browser = webdriver.Chrome(options=options, service=service)
+        cls.wait = WebDriverWait(cls.browser, 15)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.quit()
+        for process in (cls.daemon, cls.stand_in):
+            process.terminate()
+            process.wait(timeout=30)
+        cls.folder.cleanup()
+
+    def shot(self, name):
+        """The whole page, not only the window: Chromium's capture beyond the viewport."""
+        metrics = self.browser.execute_cdp_cmd("Page.getLayoutMetrics", {})
+        size = metrics["cssContentSize"]
+        picture = self.browser.execute_cdp_cmd("Page.captureScreenshot", {
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+        })
+        (SHOTS / f"{name}.png").write_bytes(base64.b64decode(picture["data"]))
+
+    def page(self):
+        return f"{self.base}/experts/ada/availability-settings"
+
+    def test_the_whole_flow(self):
+        browser, wait = self.browser, self.wait
+
+        # Signed out: the sign-in form, and a wrong token is refused on the form.
+        browser.get(self.page())
+        self.shot("01-sign-in")
+        token_field = browser.find_element(By.ID, "token")
+        token_field.send_keys("availd_not_a_real_token")
+        token_field.send_keys(Keys.ENTER)
+        error = wait.until(EC.visibility_of_element_located((By.ID, "token-error")))
+        self.assertIn("does not sign in", error.text)
+
+        # The expert's token signs in (typed and submitted with the keyboard).
+        token_field = browser.find_element(By.ID, "token")
+        token_field.send_keys(self.token)
+        token_field.send_keys(Keys.ENTER)
+        wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Availability Management"))
+        self.assertIn("not connected", browser.find_element(By.ID, "integration-status").text)
+        self.assertEqual(browser.find_element(By.ID, "no-appointments").text, "Nothing booked yet.")
+        self.assert_every_control_is_labelled()
+        self.shot("02-signed-in")
+
+        # A link that is not a Calendly event link: the API's message beside the field.
+        link = browser.find_element(By.ID, "event-link")
+        link.send_keys("https://example.com/ada/30min")
+        browser.find_element(By.CSS_SELECTOR, "#calendly-form button[type=submit]").click()
+        error = wait.until(EC.visibility_of_element_located((By.ID, "event-link-error")))
+        self.assertIn("event_link", error.text)
+        self.assertEqual(link.get_attribute("aria-invalid"), "true")
+        self.shot("03-bad-link")
+
+        # A well-formed link Calendly does not know: its 404 shown the same way.
+        link.clear()
+        link.send_keys("https://calendly.com/ada-lovelace/no-such-event")
+        browser.find_element(By.CSS_SELECTOR, "#calendly-form button[type=submit]").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "event-link-error"), "no Calendly event type"))
+        self.shot("04-unknown-link")
+
+        # The real link: connected, with the event type's name and length from Calendly.
+        link = browser.find_element(By.ID, "event-link")
+        link.clear()
+        link.send_keys("https://calendly.com/ada-lovelace/30min")
+        browser.find_element(By.CSS_SELECTOR, "#calendly-form button[type=submit]").click()
+        name = wait.until(EC.visibility_of_element_located((By.ID, "event-type-name")))
+        self.assertEqual(name.text, "30 Minute Meeting")
+        self.assertEqual(browser.find_element(By.ID, "event-type-duration").text, "30 minutes")
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".slots li")))
+        self.shot("05-connected")
+
+        # A delivery arrives while the page is open: the appointment appears, no reload.
+        wait.until(EC.text_to_be_present_in_element((By.ID, "live"), "live"))
+        browser.execute_script("window.sameDocument = 'yes'")
+        signed_delivery(self.base, "Browser Tester")
+        wait.until(EC.text_to_be_present_in_element((By.ID, "appointments"), "Browser Tester"))
+        self.assertEqual(browser.execute_script("return window.sameDocument"), "yes", "the page was reloaded")
+        row = browser.find_element(By.XPATH, "//tr[td[contains(., 'Browser Tester')]]")
+        self.assertIn("Scheduled", row.text)
+        self.shot("06-live-appointment")
+
+        # Disconnect, after confirming.
+        browser.find_element(By.ID, "disconnect").click()
+        wait.until(EC.alert_is_present()).accept()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "integration-status"), "not connected"))
+        self.assertIn("Browser Tester", browser.find_element(By.ID, "appointments").text, "appointments stay")
+        self.shot("07-disconnected")
+
+        # Own schedule: weekdays 10:00-16:00, Saturday off already, an override, another zone.
+        browser.find_element(By.CSS_SELECTOR, "input[name=integration][value=native]").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "native-form")))
+        browser.execute_script(
+            "document.getElementById('timezone').value = 'Europe/Berlin';"
+            "for (const input of document.querySelectorAll('tr[data-wday] .from')) input.value = '10:00';"
+            "for (const input of document.querySelectorAll('tr[data-wday] .to')) input.value = '16:00';")
+        browser.find_element(By.ID, "add-override").click()
+        override = browser.find_elements(By.CSS_SELECTOR, "#overrides li")[-1]
+        browser.execute_script("arguments[0].value = '2030-12-24'", override.find_element(By.CSS_SELECTOR, ".date"))
+        override.find_element(By.CSS_SELECTOR, ".off").click()
+        self.shot("08-own-schedule-editing")
+        browser.find_element(By.CSS_SELECTOR, "#native-form button[type=submit]").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "integration-status"), "my own schedule"))
+        self.assertEqual(browser.find_element(By.ID, "timezone").get_attribute("value"), "Europe/Berlin")
+        self.assertEqual(browser.find_element(By.CSS_SELECTOR, "tr[data-wday=monday] .from").get_attribute("value"), "10:00")
+        self.assertEqual(browser.find_element(By.CSS_SELECTOR, "#overrides .date").get_attribute("value"), "2030-12-24")
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".slots li")))
+        self.shot("09-own-schedule")
+
+        # A bad schedule: the API's message, naming the field.
+        browser.execute_script("document.querySelector('tr[data-wday=monday] .to').value = '08:00'")
+        browser.find_element(By.CSS_SELECTOR, "#native-form button[type=submit]").click()
+        error = wait.until(EC.visibility_of_element_located((By.ID, "native-error")))
+        self.assertIn("schedule.rules", error.text)
+
+        # A phone-sized screen: nothing wider than the screen.
+        browser.set_window_size(390, 844)
+        browser.get(self.page())
+        wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Availability Management"))
+        overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        wide = browser.execute_script(
+            "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
+            ".slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)")
+        self.assertLessEqual(overflow, 0, f"the page scrolls sideways on a phone: {wide}")
+        self.shot("10-phone")
+        browser.set_window_size(1280, 1000)
+
+        # Sign out: the sign-in form again, and the API no longer answers the cookie.
+        browser.find_element(By.CSS_SELECTOR, "header form button").click()
+        wait.until(EC.presence_of_element_located((By.ID, "token")))
+        self.assertEqual(browser.get_cookie("availd_session"), None)
+        self.shot("11-signed-out")
+
+    def assert_every_control_is_labelled(self):
+        unlabelled = self.browser.execute_script(
+            "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
+            ".filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.outerHTML)")
+        self.assertEqual(unlabelled, [])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
