@@ -21,13 +21,16 @@ info:
     Any request may pass `?min_position=P` to wait (up to 5 s) until the read models include `P`;
     the operations below that read declare it.
 
-    **Access.** `Authorization: Bearer TOKEN`. The admin token may do everything. An expert token
+    **Access.** `Authorization: Bearer TOKEN` (or, for the settings page's own calls, the
+    `availd_session` cookie it sets at sign-in, with `X-CSRF-Token` on anything but a read;
+    without it 403 `csrf_failed`). The admin token may do everything. An expert token
     (issued by `POST /experts/{id}/tokens`) may read and change only its own expert and that
     expert's appointments; another expert's resources answer 404 `not_found`, and the admin-only
     operations (`/events`, `/dead-letters`, `/parked`, issuing tokens) answer 403 `forbidden`.
     A missing or unknown token answers 401 `unauthorized` with `WWW-Authenticate: Bearer`.
     Public (no token): `GET /experts/{id}/availability`, `/healthz`, `/readyz`, `/metrics`,
-    `/openapi.yaml` and `POST /webhooks/calendly` (authenticated by its signature instead).
+    `/openapi.yaml`, `POST /webhooks/calendly` (authenticated by its signature instead), and the
+    settings page's sign-in, sign-out and assets.
 
     **Refusals.** Every refusal is an RFC 9457 problem document (`application/problem+json`) with
     a machine-readable `code`; the `detail` of a 400 names the parameter or field
@@ -44,7 +47,9 @@ info:
     | `invalid_payload` | 400 | webhook: signed, but not a delivery (kept in the dead letters) |
     | `missing_signature`, `malformed_signature`, `invalid_signature`, `stale_signature` | 401 | webhook signature refused |
     | `unauthorized` | 401 | no bearer token, or not one availd issued |
+    | `invalid_form` | 400 | the settings page: a form that could not be read |
     | `forbidden` | 403 | an expert token on an admin-only operation |
+    | `csrf_failed` | 403 | signed in by cookie, but the change did not carry the page's CSRF token |
     | `not_found` | 404 | no such resource (or not the token's expert's), or no such route |
     | `event_type_not_found` | 404 | no Calendly event type has that scheduling link |
     | `method_not_allowed` | 405 | the path exists, the method does not |
@@ -77,6 +82,7 @@ servers:
     description: "`availd serve` with its defaults"
 security:
   - bearer: []
+  - session: []
 tags:
   - name: webhooks
     description: Signed Calendly deliveries into the log.
@@ -86,6 +92,13 @@ tags:
     description: Experts, their integration, and their tokens.
   - name: appointments
     description: Reading, booking, rescheduling and canceling appointments.
+  - name: settings page
+    description: |
+      The expert's Availability Management page (HTML for browsers): signed in with the expert's
+      token, kept in an `HttpOnly`, `SameSite=Strict` cookie; changes go through the JSON API
+      with the cookie and the page's CSRF token. Only the page's own refusals of an unreadable
+      form, a missing CSRF token or a bad id are problem documents; a failed sign-in re-renders
+      the form (HTML, 401).
   - name: operations
     description: Health, readiness, metrics and this document.
 
@@ -257,7 +270,7 @@ paths:
       operationId: putExpert
       summary: Create or update an expert's profile
       description: Recorded as an event in the log; answered once projected. `name` is stored trimmed.
-      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, unauthorized, not_found, payload_too_large, unavailable, overloaded, projection_lag]
+      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, unauthorized, csrf_failed, not_found, payload_too_large, unavailable, overloaded, projection_lag]
       requestBody:
         required: true
         content:
@@ -286,6 +299,7 @@ paths:
               parameters: {path.id: '$response.body#/id'}
         '400': {$ref: '#/components/responses/InvalidBody'}
         '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/CSRFFailed'}
         '404': {$ref: '#/components/responses/NotFound'}
         '413': {$ref: '#/components/responses/PayloadTooLarge'}
         '503': {$ref: '#/components/responses/Unavailable'}
@@ -303,7 +317,7 @@ paths:
         configured, resolved to its event type through Calendly's API (without a token it is stored
         unresolved). `{"type": "native", "schedule"}`: the schedule is validated and stored.
         The expert must exist (404 before the body is read).
-      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, invalid_event_link, unauthorized, not_found, event_type_not_found, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
+      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, invalid_event_link, unauthorized, csrf_failed, not_found, event_type_not_found, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
       requestBody:
         required: true
         content:
@@ -347,6 +361,7 @@ paths:
                 properties:
                   code: {enum: [invalid_parameter, invalid_field, invalid_json, invalid_event_link]}
         '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/CSRFFailed'}
         '404':
           description: "`not_found`: no such expert (or not the token's). `event_type_not_found`: no Calendly event type has that scheduling link."
           headers:
@@ -366,7 +381,7 @@ paths:
       operationId: deleteIntegration
       summary: Disconnect the expert's integration
       description: "`integration_type` becomes `none`; the expert's appointments stay its own."
-      x-problem-codes: [invalid_parameter, unauthorized, not_found, unavailable, overloaded, projection_lag]
+      x-problem-codes: [invalid_parameter, unauthorized, csrf_failed, not_found, unavailable, overloaded, projection_lag]
       responses:
         '200':
           description: The expert, without integration.
@@ -377,6 +392,7 @@ paths:
               schema: {$ref: '#/components/schemas/Expert'}
         '400': {$ref: '#/components/responses/InvalidParameter'}
         '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/CSRFFailed'}
         '404': {$ref: '#/components/responses/NotFound'}
         '503': {$ref: '#/components/responses/Unavailable'}
         '504': {$ref: '#/components/responses/ProjectionLag'}
@@ -430,7 +446,7 @@ paths:
         Native: checked against the schedule and the expert's appointments under a per-expert lock
         (of concurrent bookings of one slot exactly one wins). Calendly: `POST /invitees` at
         Calendly (never sent twice); the appointment is the invitee Calendly answered.
-      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, unauthorized, not_found, no_integration, slot_unavailable, event_type_unresolved, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
+      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, unauthorized, csrf_failed, not_found, no_integration, slot_unavailable, event_type_unresolved, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
       requestBody:
         required: true
         content:
@@ -456,6 +472,7 @@ paths:
               parameters: {path.id: '$response.body#/id'}
         '400': {$ref: '#/components/responses/InvalidBody'}
         '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/CSRFFailed'}
         '404': {$ref: '#/components/responses/NotFound'}
         '409':
           description: The slot is not free or not offered, or the expert has no integration that books.
@@ -546,7 +563,7 @@ paths:
       operationId: issueExpertToken
       summary: Issue an expert token
       description: Admin only. The secret `token` is shown only in this answer; availd keeps a hash of it.
-      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, unauthorized, forbidden, not_found, payload_too_large, unavailable, overloaded]
+      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, unauthorized, forbidden, csrf_failed, not_found, payload_too_large, overloaded]
       requestBody:
         required: false
         content:
@@ -570,10 +587,19 @@ paths:
               parameters: {path.id: '$response.body#/expert_id', path.token_id: '$response.body#/id'}
         '400': {$ref: '#/components/responses/InvalidBody'}
         '401': {$ref: '#/components/responses/Unauthorized'}
-        '403': {$ref: '#/components/responses/Forbidden'}
+        '403':
+          description: "`forbidden`: the token is an expert's; `csrf_failed`: signed in by cookie without the page's CSRF token."
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [forbidden, csrf_failed]}
         '404': {$ref: '#/components/responses/NotFound'}
         '413': {$ref: '#/components/responses/PayloadTooLarge'}
-        '503': {$ref: '#/components/responses/Unavailable'}
+        '503': {$ref: '#/components/responses/Overloaded'}
     get:
       tags: [experts]
       operationId: listExpertTokens
@@ -608,7 +634,7 @@ paths:
       operationId: revokeExpertToken
       summary: Revoke an expert token
       description: Admin, or that expert's token. The token stops working at once. 404 when there is no such valid token (a malformed `token_id` included).
-      x-problem-codes: [invalid_parameter, unauthorized, not_found, unavailable, overloaded]
+      x-problem-codes: [invalid_parameter, unauthorized, csrf_failed, not_found, overloaded]
       responses:
         '204':
           description: Revoked.
@@ -616,8 +642,194 @@ paths:
             Log-Position: {$ref: '#/components/headers/Log-Position'}
         '400': {$ref: '#/components/responses/InvalidParameter'}
         '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/CSRFFailed'}
         '404': {$ref: '#/components/responses/NotFound'}
-        '503': {$ref: '#/components/responses/Unavailable'}
+        '503': {$ref: '#/components/responses/Overloaded'}
+
+  /experts/{id}/availability-settings:
+    parameters:
+      - {$ref: '#/components/parameters/ExpertID'}
+    get:
+      tags: [settings page]
+      operationId: settingsPage
+      summary: The settings page, or its sign-in form
+      description: The page when the session cookie signs in to this expert, else the sign-in form. Sets the `availd_csrf` cookie when the browser has none.
+      security: []
+      x-problem-codes: [invalid_parameter, overloaded]
+      responses:
+        '200':
+          description: HTML.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+            Cache-Control: {required: true, schema: {const: no-store}}
+          content:
+            text/html:
+              schema: {type: string}
+        '400': {$ref: '#/components/responses/InvalidParameter'}
+        '503': {$ref: '#/components/responses/Overloaded'}
+
+  /experts/{id}/availability-settings/sign-in:
+    parameters:
+      - {$ref: '#/components/parameters/ExpertID'}
+    post:
+      tags: [settings page]
+      operationId: settingsSignIn
+      summary: Sign in to the settings page with the expert's token
+      security: []
+      x-problem-codes: [invalid_parameter, invalid_form, csrf_failed, overloaded]
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              required: [token]
+              properties:
+                token: {type: string, description: The expert's token (or the admin token).}
+                csrf_token: {type: string, description: The `availd_csrf` cookie's value, as the form carries it.}
+      responses:
+        '303':
+          description: Signed in; `Set-Cookie` holds the session, `Location` the page.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+            Location: {required: true, schema: {type: string}}
+            Set-Cookie: {required: true, schema: {type: string, pattern: '^availd_session='}}
+        '400':
+          description: "`invalid_parameter` (the id) or `invalid_form` (the body is not a form with `token`)."
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [invalid_parameter, invalid_form]}
+        '401':
+          description: The token does not sign in to this expert; the sign-in form again, with the error (HTML).
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            text/html:
+              schema: {type: string}
+        '403': {$ref: '#/components/responses/CSRFFailed'}
+        '503': {$ref: '#/components/responses/Overloaded'}
+
+  /experts/{id}/availability-settings/sign-out:
+    parameters:
+      - {$ref: '#/components/parameters/ExpertID'}
+    post:
+      tags: [settings page]
+      operationId: settingsSignOut
+      summary: Sign out of the settings page
+      security: []
+      x-problem-codes: [invalid_parameter, invalid_form, csrf_failed, overloaded]
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              properties:
+                csrf_token: {type: string}
+      responses:
+        '303':
+          description: Signed out (the session cookie expires); `Location` is the page.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+            Location: {required: true, schema: {type: string}}
+        '400':
+          description: "`invalid_parameter` (the id) or `invalid_form`."
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [invalid_parameter, invalid_form]}
+        '403': {$ref: '#/components/responses/CSRFFailed'}
+        '503': {$ref: '#/components/responses/Overloaded'}
+
+  /experts/{id}/availability-settings/appointments:
+    parameters:
+      - {$ref: '#/components/parameters/ExpertID'}
+    get:
+      tags: [settings page]
+      operationId: settingsAppointments
+      summary: The page's list of upcoming appointments (an HTML fragment)
+      security:
+        - session: []
+      x-problem-codes: [invalid_parameter, unauthorized, not_found, overloaded]
+      responses:
+        '200':
+          description: HTML.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            text/html:
+              schema: {type: string}
+        '400': {$ref: '#/components/responses/InvalidParameter'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '503': {$ref: '#/components/responses/Overloaded'}
+
+  /experts/{id}/availability-settings/stream:
+    parameters:
+      - {$ref: '#/components/parameters/ExpertID'}
+    get:
+      tags: [settings page]
+      operationId: settingsStream
+      summary: Server-Sent Events for the page
+      description: "`event: changed` (data: the log position) whenever the projector applies a change of this expert's, a comment every 15 s otherwise; open until the page goes or the daemon stops. Not subject to the bound on requests in flight."
+      security:
+        - session: []
+      x-problem-codes: [invalid_parameter, unauthorized, not_found, overloaded]
+      responses:
+        '200':
+          description: The event stream.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            text/event-stream:
+              schema: {type: string}
+        '400': {$ref: '#/components/responses/InvalidParameter'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '503': {$ref: '#/components/responses/Overloaded'}
+
+  /assets/settings.css:
+    get:
+      tags: [settings page]
+      operationId: settingsStylesheet
+      summary: The page's stylesheet
+      security: []
+      x-problem-codes: [overloaded]
+      responses:
+        '200':
+          description: CSS.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            text/css:
+              schema: {type: string}
+        '503': {$ref: '#/components/responses/Overloaded'}
+
+  /assets/settings.js:
+    get:
+      tags: [settings page]
+      operationId: settingsScript
+      summary: The page's script
+      security: []
+      x-problem-codes: [overloaded]
+      responses:
+        '200':
+          description: JavaScript.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            text/javascript:
+              schema: {type: string}
+        '503': {$ref: '#/components/responses/Overloaded'}
 
   /appointments/{id}:
     parameters:
@@ -651,7 +863,7 @@ paths:
         with `rescheduled_to`. Its own old slot counts as free. Calendly has no reschedule: availd
         books the new time, cancels the old, and links both; if the cancel fails it records only
         the new booking and answers 502 saying the old one stands.
-      x-problem-codes: [invalid_field, invalid_json, unauthorized, not_found, no_integration, slot_unavailable, not_scheduled, event_type_unresolved, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
+      x-problem-codes: [invalid_field, invalid_json, unauthorized, csrf_failed, not_found, no_integration, slot_unavailable, not_scheduled, event_type_unresolved, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
       requestBody:
         required: true
         content:
@@ -686,6 +898,7 @@ paths:
                 properties:
                   code: {enum: [invalid_field, invalid_json]}
         '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/CSRFFailed'}
         '404': {$ref: '#/components/responses/NotFound'}
         '409':
           description: The appointment is no longer scheduled, the new start is not a free slot, or its expert has no integration that books.
@@ -710,7 +923,7 @@ paths:
       operationId: cancelAppointment
       summary: Cancel an appointment
       description: Its slot is free again. Calendly appointments are canceled at Calendly, then the canceled invitee is read back and recorded.
-      x-problem-codes: [invalid_field, invalid_json, unauthorized, not_found, no_integration, not_scheduled, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
+      x-problem-codes: [invalid_field, invalid_json, unauthorized, csrf_failed, not_found, no_integration, not_scheduled, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
       requestBody:
         required: true
         content:
@@ -739,6 +952,7 @@ paths:
                 properties:
                   code: {enum: [invalid_field, invalid_json]}
         '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/CSRFFailed'}
         '404': {$ref: '#/components/responses/NotFound'}
         '409':
           description: The appointment is already canceled or rescheduled, or its expert has no integration.
@@ -857,6 +1071,11 @@ components:
       type: http
       scheme: bearer
       description: The admin token (`--admin-token`), or an expert token from `POST /experts/{id}/tokens`.
+    session:
+      type: apiKey
+      in: cookie
+      name: availd_session
+      description: The settings page's session, set by its sign-in; an unsafe method also needs `X-CSRF-Token` (the `availd_csrf` cookie's value).
 
   headers:
     Log-Position:
@@ -934,6 +1153,16 @@ components:
             allOf: [{$ref: '#/components/schemas/Problem'}]
             properties:
               code: {enum: [unauthorized]}
+    CSRFFailed:
+      description: "`csrf_failed`: the change did not carry the page's CSRF token."
+      headers:
+        Log-Position: {$ref: '#/components/headers/Log-Position'}
+      content:
+        application/problem+json:
+          schema:
+            allOf: [{$ref: '#/components/schemas/Problem'}]
+            properties:
+              code: {enum: [csrf_failed]}
     Forbidden:
       description: "`forbidden`: admin only, and the token is an expert's."
       headers:
