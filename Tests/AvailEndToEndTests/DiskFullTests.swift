@@ -13,17 +13,7 @@ import Testing
         // ulimit -f counts 1 KiB blocks: the WAL cannot grow past 512 KiB.
         let (daemon, port) = try await AvaildProcess.serve(serveArguments(database), shellPrefix: "ulimit -f 512;")
         let sender = WebhookSender(baseURL: "http://127.0.0.1:\(port)", signingKey: signingKey)
-        var acknowledged: [Data] = []
-        var refusals: [WebhookSender.Answer] = []
-        for index in 0..<2000 where refusals.count < 5 {
-            let body = DeliveryBuilder().invitee(index: index, seed: "disk-full")
-            let answer = try await sender.send(body)
-            if answer.status == 202 { acknowledged.append(body) } else { refusals.append(answer) }
-        }
-        #expect(!acknowledged.isEmpty)
-        #expect(refusals.count == 5, "the limit was never reached")
-        #expect(refusals.allSatisfy { $0.status == 503 })
-        #expect(refusals.allSatisfy { (try? JSONSerialization.jsonObject(with: $0.body) as? [String: Any])?["code"] as? String == "unavailable" })
+        let acknowledged = try await fillUntilRefused(sender, seed: "disk-full", attempts: 2000)
 
         // Still up: health, reads, and an honest readiness.
         #expect(try await get("/healthz", port: port) == 200)
@@ -65,18 +55,7 @@ import Testing
 
         let (daemon, port) = try await AvaildProcess.serve(serveArguments(database))
         let sender = WebhookSender(baseURL: "http://127.0.0.1:\(port)", signingKey: signingKey)
-        var acknowledged: [Data] = []
-        var refusals: [WebhookSender.Answer] = []
-        for index in 0..<5000 where refusals.count < 5 {
-            let body = DeliveryBuilder().invitee(index: index, seed: "tmpfs-full")
-            let answer = try await sender.send(body)
-            if answer.status == 202 { acknowledged.append(body) } else { refusals.append(answer) }
-        }
-        #expect(!acknowledged.isEmpty)
-        #expect(refusals.count == 5, "the filesystem never filled")
-        #expect(refusals.allSatisfy { $0.status == 503 })
-        #expect(refusals.allSatisfy { (try? JSONSerialization.jsonObject(with: $0.body) as? [String: Any])?["code"] as? String == "unavailable" })
-        #expect(refusals.allSatisfy { $0.headers["Retry-After"] != nil })
+        let acknowledged = try await fillUntilRefused(sender, seed: "tmpfs-full", attempts: 5000)
 
         // Up, reading, and honest about not being ready.
         #expect(try await get("/healthz", port: port) == 200)
@@ -118,4 +97,22 @@ import Testing
             throw AvaildProcess.Failure(description: "\(command) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
         }
     }
+}
+
+/// Sends new deliveries until five in a row are refused; checks each refusal is the 503
+/// `unavailable` with `Retry-After` a full disk must give; returns the acknowledged bodies.
+func fillUntilRefused(_ sender: WebhookSender, seed: String, attempts: Int) async throws -> [Data] {
+    var acknowledged: [Data] = []
+    var refusals: [WebhookSender.Answer] = []
+    for index in 0..<attempts where refusals.count < 5 {
+        let body = DeliveryBuilder().invitee(index: index, seed: seed)
+        let answer = try await sender.send(body)
+        if answer.status == 202 { acknowledged.append(body) } else { refusals.append(answer) }
+    }
+    #expect(!acknowledged.isEmpty)
+    #expect(refusals.count == 5, "the disk never filled")
+    #expect(refusals.allSatisfy { $0.status == 503 })
+    #expect(refusals.allSatisfy { $0.problemCode == "unavailable" })
+    #expect(refusals.allSatisfy { $0.headers["Retry-After"] != nil })
+    return acknowledged
 }

@@ -38,6 +38,16 @@ import Testing
         }
     }
 
+    /// One byte every 100 ms, as long as the server takes them and has not answered, for at
+    /// most 5 s.
+    static func trickle(_ byte: String, to connection: RawHTTPConnection) async throws {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(5), !connection.hasDataToRead {
+            guard await connection.send(byte) else { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     @Test func headersOverTheLimitGet431AndTheConnectionCloses() async throws {
         try await withDaemon(Self.configuration { $0.maxHeaderBytes = 4096 }) { daemon in
             let small = try RawHTTPConnection(port: daemon.port)
@@ -61,11 +71,7 @@ import Testing
             let slow = try RawHTTPConnection(port: daemon.port)
             let start = ContinuousClock.now
             await slow.send("GET /healthz HTTP/1.1\r\n")
-            // One byte every 100 ms, as long as the server takes them, for at most 5 s.
-            while ContinuousClock.now - start < .seconds(5), !slow.hasDataToRead {
-                guard await slow.send("X") else { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            try await Self.trickle("X", to: slow)
             let (bytes, closed) = await slow.readUntilClosed(timeout: 5)
             let elapsed = ContinuousClock.now - start
             let answer = try #require(RawAnswer(bytes))
@@ -83,10 +89,7 @@ import Testing
             let slow = try RawHTTPConnection(port: daemon.port)
             let start = ContinuousClock.now
             await slow.send("POST /webhooks/calendly HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
-            while ContinuousClock.now - start < .seconds(5), !slow.hasDataToRead {
-                guard await slow.send(" ") else { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            try await Self.trickle(" ", to: slow)
             let (bytes, closed) = await slow.readUntilClosed(timeout: 5)
             #expect(closed)
             #expect(ContinuousClock.now - start < .seconds(4))
