@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: run test build release bench deps clean
+.PHONY: run test build release bench deps clean openapi
 
 deps:
 	@scripts/dependencies.sh
@@ -17,12 +17,18 @@ release: deps
 run: build
 	@scripts/run.sh
 
-## Every test: unit, HTTP over loopback, and the real executables (crash, disk full, replay).
+## Every test: unit, HTTP over loopback, the real executables (crash, disk full, replay), the
+## settings page in a headless browser, and schemathesis against a live daemon and openapi.yaml.
 test: deps
 	python3 fixtures/check.py > /dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
 	scripts/browser-test.sh
+	scripts/schemathesis.sh
+
+## Embed openapi.yaml into the daemon (Sources/AvailServer/OpenAPIDocument.swift) after editing it.
+openapi:
+	scripts/embed-openapi.sh
 
 ## Ingest and projection figures of a release build; written under bench/results/.
 bench: release
@@ -30,4 +36,4 @@ bench: release
 	bench/projection.sh
 
 clean:
-	rm -rf .build .build-browser var bench/results
+	rm -rf .build .build-browser .build-schemathesis var bench/results

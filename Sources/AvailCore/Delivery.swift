@@ -34,6 +34,12 @@ public struct Delivery: Sendable, Equatable {
         } catch {
             throw PayloadRejection(reason: "body is not valid JSON")
         }
+        // The log keeps the event name and the stream made from these URIs as SQLite text,
+        // which cannot hold U+0000: stored, such an entry could never be read back.
+        for (field, value) in [("event", head.event), ("payload.uri", head.payload.uri), ("payload.invitee", head.payload.invitee)]
+        where value?.unicodeScalars.contains("\u{0}") == true {
+            throw PayloadRejection(reason: "`\(field)` contains a NUL character")
+        }
         self.body = body
         self.event = head.event
         self.createdAt = head.createdAt

@@ -75,7 +75,8 @@ public struct ExpertToken: Sendable, Equatable {
     /// says what is wrong.
     public static func label(_ text: String) throws(InvalidLabel) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(trimmed.count) else { throw InvalidLabel(reason: "must be 1 to 100 characters") }
+        // Unicode scalars, untrimmed: what JSON Schema's maxLength in openapi.yaml counts.
+        guard !trimmed.isEmpty, text.unicodeScalars.count <= 100 else { throw InvalidLabel(reason: "must be 1 to 100 characters") }
         guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw InvalidLabel(reason: "must not contain control characters")
         }

@@ -106,7 +106,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             index += 1
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             guard utf8.count == index + 6, utf8[index + 3] == UInt8(ascii: ":"),
-                let hours = number(index + 1..<index + 3), let minutes = number(index + 4..<index + 6)
+                let hours = number(index + 1..<index + 3), let minutes = number(index + 4..<index + 6),
+                hours < 24, minutes < 60
             else { return nil }
             offsetSeconds = (hours * 3600 + minutes * 60) * (utf8[index] == UInt8(ascii: "-") ? -1 : 1)
             index += 6
@@ -115,6 +116,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         guard index == utf8.count else { return nil }
         let days = Self.daysFromCivil(year: year, month: month, day: day)
+        // Refuses 2026-02-30 and the like rather than rolling it over into March.
+        guard Self.civilFromDays(days) == (year, month, day) else { return nil }
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetSeconds)
         self.init(microseconds: seconds * 1_000_000 + Int64(micros))
     }

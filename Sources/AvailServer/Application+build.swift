@@ -40,9 +40,10 @@ public func buildApplication(
 
     let router = Router(context: AvailRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
+    // Outside the load shedding, so its 503 carries Log-Position like every other answer.
+    router.add(middleware: LogPositionMiddleware(progress: progress, waitTimeout: configuration.projectionWaitTimeout))
     router.add(middleware: LoadSheddingMiddleware(limit: configuration.limits.maxInFlightRequests,
                                                   retryAfterSeconds: configuration.limits.retryAfterSeconds))
-    router.add(middleware: LogPositionMiddleware(progress: progress, waitTimeout: configuration.projectionWaitTimeout))
     router.add(middleware: ProblemMiddleware())
     WebhookController(
         signingKeys: configuration.signingKeys,
@@ -72,11 +73,12 @@ public func buildApplication(
     BookingController(
         log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock(), service: service)
         .addRoutes(to: authenticated)
-
     // The expert's own page: signs in by cookie and answers with HTML, so it handles its own
     // access rather than going through the bearer-token group.
     SettingsPageController(readModels: readModels, service: service, authentication: authentication, feed: feed)
         .addRoutes(to: router)
+    // Last: it wraps only the router's not-found answer, and needs every route to tell a 405.
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
 
     return Application(
         router: router,

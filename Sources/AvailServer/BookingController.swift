@@ -78,7 +78,7 @@ struct BookingController: Sendable {
         let existing = try await appointment(context.parameters.get("id") ?? "")
         try context.principal.requireAccess(to: existing)
         let body = try await request.decodeJSON(CancelRequest.self)
-        if let reason = body.reason, reason.count > 1000 { throw Problem.invalidField("reason", "must be at most 1000 characters") }
+        if let reason = body.reason { _ = try TextField.text(reason, field: "reason", maximum: 1000) }
         let canceled = try await locks.withLock(existing.expertID ?? "") {
             let (current, expert) = try await self.current(existing.id)
             return try await self.service.strategy(for: current).cancel(current, of: expert, reason: body.reason)
@@ -119,10 +119,8 @@ struct BookingController: Sendable {
     }
 
     private static func invitee(_ invitee: BookingRequest.Invitee) throws -> Appointment.Invitee {
-        let name = invitee.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(name.count) else { throw Problem.invalidField("invitee.name", "must be 1 to 200 characters") }
-        let email = invitee.email.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard ExpertController.looksLikeEmail(email) else { throw Problem.invalidField("invitee.email", "must be an email address") }
+        let name = try TextField.line(invitee.name, field: "invitee.name", maximum: 200)
+        let email = try TextField.email(invitee.email, field: "invitee.email")
         if let zone = invitee.timezone, !TimeZoneName.isValid(zone) {
             throw Problem.invalidField("invitee.timezone", "must be an IANA time zone such as Europe/Berlin")
         }

@@ -41,10 +41,8 @@ struct ExpertController: Sendable {
         let id = try ExpertID.validate(context.parameters.get("id") ?? "")
         try context.principal.requireAccess(toExpert: id)
         let body = try await request.decodeJSON(ProfileRequest.self)
-        let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(name.count) else { throw Problem.invalidField("name", "must be 1 to 200 characters") }
-        let email = body.email.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard Self.looksLikeEmail(email) else { throw Problem.invalidField("email", "must be an email address") }
+        let name = try TextField.line(body.name, field: "name", maximum: 200)
+        let email = try TextField.email(body.email, field: "email")
         guard TimeZoneName.isValid(body.timezone) else {
             throw Problem.invalidField("timezone", "must be an IANA time zone such as Europe/Berlin")
         }
@@ -113,11 +111,5 @@ struct ExpertController: Sendable {
     private func expert(_ id: String) async throws -> ExpertProfile {
         guard let expert = try await readModels.expert(id: id) else { throw Problem.notFound("no expert \(id)") }
         return expert
-    }
-
-    static func looksLikeEmail(_ text: String) -> Bool {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        return text.utf8.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
-            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".") && !text.contains(where: \.isWhitespace)
     }
 }

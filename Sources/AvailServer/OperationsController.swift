@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// `/healthz`, `/readyz`, `/metrics`: unauthenticated, no personal data.
+/// `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml`: unauthenticated, no personal data.
 struct OperationsController: Sendable {
     let database: any DatabaseWriter
     let writer: LogWriter
@@ -19,6 +19,13 @@ struct OperationsController: Sendable {
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition()))
+            )
+        }
+        router.get("/openapi.yaml") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/yaml"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml))
             )
         }
     }

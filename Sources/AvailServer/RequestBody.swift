@@ -35,6 +35,44 @@ extension Request {
     }
 }
 
+/// Text fields people type (names, labels, reasons), checked as openapi.yaml describes them.
+/// Lengths count Unicode scalars, as JSON Schema's `maxLength` does.
+enum TextField {
+    /// A one-line name or label: `text` trimmed, when it is 1 to `maximum` characters, not only
+    /// white space, and free of control characters; else a 400 naming `field`.
+    static func line(_ text: String, field: String, maximum: Int) throws -> String {
+        guard text.unicodeScalars.count <= maximum else { throw Problem.invalidField(field, "must be 1 to \(maximum) characters") }
+        guard !text.unicodeScalars.contains(where: isControl) else {
+            throw Problem.invalidField(field, "must not contain control characters")
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw Problem.invalidField(field, "must be 1 to \(maximum) characters, not only white space") }
+        return trimmed
+    }
+
+    /// Free text such as a cancellation reason: at most `maximum` characters; line breaks allowed.
+    static func text(_ text: String, field: String, maximum: Int) throws -> String {
+        guard text.unicodeScalars.count <= maximum else { throw Problem.invalidField(field, "must be at most \(maximum) characters") }
+        return text
+    }
+
+    /// An email address as availd accepts one: at most 254 characters, one `@`, a dotted domain,
+    /// no white space or control characters. Returned trimmed.
+    static func email(_ text: String, field: String) throws -> String {
+        let email = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard text.unicodeScalars.count <= 254, email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty,
+            parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+            !email.unicodeScalars.contains(where: { isControl($0) || $0.properties.isWhitespace })
+        else { throw Problem.invalidField(field, "must be an email address") }
+        return email
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || scalar.value == 0x7F
+    }
+}
+
 extension Problem {
     /// A body field failed validation.
     static func invalidField(_ field: String, _ detail: String) -> Problem {

@@ -226,6 +226,10 @@ import Testing
         (#"{"label":"\#(String(repeating: "x", count: 101))"}"#, "label"),
         (#"{"label":"a\u0007b"}"#, "label"),
         (#"{"label":7}"#, "label"),
+        // 101 Unicode scalars, as openapi.yaml's maxLength counts: 100 letters and a space, or
+        // 51 accented letters (51 characters to Swift, 102 scalars).
+        (#"{"label":"\#(String(repeating: "x", count: 100)) "}"#, "label"),
+        (#"{"label":"\#(String(repeating: "e\u{301}", count: 51))"}"#, "label"),
     ])
     func aBadLabelIsA400(body: String, field: String) async throws {
         try await withDaemon { daemon in

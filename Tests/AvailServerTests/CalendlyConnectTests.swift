@@ -333,6 +333,31 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
         }
     }
 
+    /// Calendly answers 403 when the event is already canceled (or past): that is the event's
+    /// state, not the token, so availd says 409 `not_scheduled`, not 502.
+    @Test func cancelingWhatCalendlyAlreadyCanceledIs409() async throws {
+        try await withCalendly { baseURL, control in
+            try await withDaemon(CalendlyConnectTests().configuration(baseURL)) { daemon in
+                try await daemon.createFixtureExperts(connecting: false)
+                _ = try await daemon.call(.put, "/experts/grace/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}"#)
+                let slot = (try await daemon.call(.get, "/experts/grace/availability?\(CalendlyAvailabilityTests.range)").json["slots"]
+                    as? [[String: Any]])?.first?["start_time"] as? String ?? ""
+                let booked = try await daemon.call(.post, "/experts/grace/appointments", json: #"{"start_time":"\#(slot)","invitee":{"name":"K","email":"k@example.com"}}"#)
+                let id = try #require(booked.json["id"] as? String)
+                let event = try #require(booked.json["external_calendar_event_id"] as? String)
+                // Canceled at Calendly directly; no webhook tells availd.
+                let direct = try await control.execute(
+                    uri: "/scheduled_events/\(event)/cancellation", method: .post,
+                    headers: [.authorization: "Bearer \(CalendlyClientTests.admin)", .contentType: "application/json"],
+                    body: ByteBuffer(string: "{}"))
+                #expect(direct.status == .created || direct.status == .ok)
+                let answer = try await daemon.call(.post, "/appointments/\(id)/cancel", json: "{}")
+                #expect(answer.status == .conflict)
+                #expect(answer.problem?.code == "not_scheduled")
+            }
+        }
+    }
+
     @Test func aFailedBookingIsA502AndRecordsNothing() async throws {
         try await withCalendly { baseURL, control in
             try await withDaemon(CalendlyConnectTests().configuration(baseURL)) { daemon in

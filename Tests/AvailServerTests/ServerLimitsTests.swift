@@ -170,6 +170,7 @@ import Testing
                 if answer.status == .serviceUnavailable {
                     refused = answer.problem
                     #expect(answer.headers[.retryAfter] == "1")
+                    #expect(answer.logPosition != nil)
                 } else {
                     try await Task.sleep(for: .milliseconds(50))
                 }

@@ -114,6 +114,26 @@ import Testing
         }
     }
 
+    /// SQLite text cannot hold U+0000: an event name or stream with one could be stored but
+    /// never read back, and the projector would stop at it for good (found by schemathesis).
+    @Test(arguments: [
+        #"{"event":"invitee.created\u0000","payload":{}}"#,
+        #"{"event":"routing_form_submission.created","payload":{"uri":"https://api.calendly.com/routing_form_submissions/a\u0000b"}}"#,
+        #"{"event":"invitee_no_show.created","payload":{"invitee":"https://api.calendly.com/scheduled_events/e/invitees/\u0000"}}"#,
+    ])
+    func aNulInWhatTheLogKeepsAsTextIsDeadLettered(body: String) async throws {
+        try await withDaemon { daemon in
+            let answer = try await daemon.sender.send(Data(body.utf8))
+            #expect(answer.status == 400)
+            #expect(answer.problem?.code == "invalid_payload")
+            #expect(answer.problem?.detail.contains("NUL") == true)
+            #expect(try await daemon.allEvents().isEmpty)
+            // The projector carries on: a command is answered once projected.
+            let created = try await daemon.call(.put, "/experts/ada", json: #"{"name":"Ada","email":"ada@example.com","timezone":"UTC"}"#)
+            #expect(created.status == .ok)
+        }
+    }
+
     @Test func unsignedGarbageIsNotDeadLettered() async throws {
         try await withDaemon { daemon in
             _ = try await daemon.sender.send(Data("garbage".utf8), signatureHeader: nil)

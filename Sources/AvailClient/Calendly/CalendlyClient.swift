@@ -79,6 +79,8 @@ public struct CalendlyClient: Sendable {
         let body = try Self.json(reason.map { ["reason": $0] } ?? [:])
         let (status, answer) = try await send(
             method: .POST, url: baseURL + "/scheduled_events/\(uuid)/cancellation", body: body, idempotent: false)
+        // Here 403 is about the event, not the token.
+        guard status != 403 else { throw .refused(status: 403, message: Self.message(status, answer)) }
         guard status == 201 || status == 200 else { throw Self.refusal(status, answer) }
     }
 
@@ -171,13 +173,17 @@ public struct CalendlyClient: Sendable {
     }
 
     static func refusal(_ status: Int, _ body: Data) -> CalendlyError {
-        let message = (try? JSONDecoder().decode(CalendlyErrorBody.self, from: body)).map { "\($0.title): \($0.message)" }
-            ?? "HTTP \(status)"
+        let message = message(status, body)
         switch status {
         case 401, 403: return .unauthorized(message)
         case 404: return .notFound(message)
         default: return .refused(status: status, message: message)
         }
+    }
+
+    /// Calendly's `title: message`, or the status.
+    static func message(_ status: Int, _ body: Data) -> String {
+        (try? JSONDecoder().decode(CalendlyErrorBody.self, from: body)).map { "\($0.title): \($0.message)" } ?? "HTTP \(status)"
     }
 }
 

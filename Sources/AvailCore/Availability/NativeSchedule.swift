@@ -188,7 +188,9 @@ public struct WallInterval: Codable, Sendable, Equatable {
     /// `HH:MM` from 00:00 to 24:00.
     static func minutes(_ text: String) -> Int? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let hours = Int(parts[0]), let minutes = Int(parts[1]),
+        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2,
+            text.utf8.allSatisfy({ $0 == UInt8(ascii: ":") || (48...57).contains($0) }),
+            let hours = Int(parts[0]), let minutes = Int(parts[1]),
             (0...24).contains(hours), (0...59).contains(minutes), hours < 24 || minutes == 0
         else { return nil }
         return hours * 60 + minutes
