@@ -1,8 +1,9 @@
 # availd: the two commands are `make run` and `make test`.
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
+FUZZ_SECONDS ?= 300
 
-.PHONY: run test build release bench deps clean
+.PHONY: run test build release bench deps clean fuzz fuzz-smoke
 
 deps:
 	@scripts/dependencies.sh
@@ -21,7 +22,16 @@ run: build
 test: deps
 	python3 fixtures/check.py > /dev/null
 	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory fuzz-smoke
 	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
+
+## libFuzzer over the signature header, the delivery decoder and the projector's JSON scanner,
+## for FUZZ_SECONDS; builds into .build-fuzz. fuzz-smoke is the short run `make test` makes.
+fuzz: deps
+	SWIFT=$(SWIFT) fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	SWIFT=$(SWIFT) fuzz/run.sh 20
 
 ## Ingest and projection figures of a release build; written under bench/results/.
 bench: release
@@ -29,4 +39,4 @@ bench: release
 	bench/projection.sh
 
 clean:
-	rm -rf .build var bench/results
+	rm -rf .build .build-fuzz var bench/results
