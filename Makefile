@@ -1,8 +1,9 @@
 # availd: the two commands are `make run` and `make test`.
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
+FUZZ_SECONDS ?= 300
 
-.PHONY: run test build release bench deps clean openapi
+.PHONY: run test build release bench deps clean openapi fuzz fuzz-smoke
 
 deps:
 	@scripts/dependencies.sh
@@ -22,6 +23,7 @@ run: build
 test: deps
 	python3 fixtures/check.py > /dev/null
 	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory fuzz-smoke
 	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
 	scripts/browser-test.sh
 	scripts/schemathesis.sh
@@ -30,10 +32,18 @@ test: deps
 openapi:
 	scripts/embed-openapi.sh
 
+## libFuzzer over the signature header, the delivery decoder and the projector's JSON scanner,
+## for FUZZ_SECONDS; builds into .build-fuzz. fuzz-smoke is the short run `make test` makes.
+fuzz: deps
+	SWIFT=$(SWIFT) fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	SWIFT=$(SWIFT) fuzz/run.sh 20
+
 ## Ingest and projection figures of a release build; written under bench/results/.
 bench: release
 	bench/ingest.sh
 	bench/projection.sh
 
 clean:
-	rm -rf .build .build-browser .build-schemathesis var bench/results
+	rm -rf .build .build-fuzz .build-browser .build-schemathesis var bench/results

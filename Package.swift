@@ -128,9 +128,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The properties the parsers keep over hostile bytes: for availd-fuzz and AvailCoreTests.
+        .target(
+            name: "AvailFuzzing",
+            dependencies: ["AvailCore"],
+            swiftSettings: swiftSettings
+        ),
+        // libFuzzer over AvailFuzzing when built by `make fuzz`; otherwise replays saved inputs.
+        .executableTarget(
+            name: "availd-fuzz",
+            dependencies: ["AvailFuzzing"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AvailCoreTests",
-            dependencies: ["AvailCore", "AvailTesting"],
+            dependencies: ["AvailCore", "AvailFuzzing", "AvailTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -26,6 +26,12 @@ public struct Delivery: Sendable, Equatable {
         guard String(validating: body, as: UTF8.self) != nil else {
             throw PayloadRejection(reason: "body is not valid UTF-8")
         }
+        // The decoder would also skip a byte order mark, and read UTF-16 or UTF-32 (which it
+        // tells by their NUL bytes, valid UTF-8 but never in JSON text); the projector reads
+        // UTF-8 only, so these would be stored and never applied.
+        guard !body.starts(with: [0xEF, 0xBB, 0xBF]), !body.contains(0) else {
+            throw PayloadRejection(reason: "body is not UTF-8 JSON text")
+        }
         let head: EnvelopeHead
         do {
             head = try JSONDecoder().decode(EnvelopeHead.self, from: body)

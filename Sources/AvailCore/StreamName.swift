@@ -9,9 +9,13 @@ public struct StreamName: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses `category-id`, splitting at the first `-`.
+    ///
+    /// By Unicode scalars, not Characters: an id that begins with a combining mark makes the
+    /// `-` before it part of one Character, which would leave the name unreadable.
     public init?(_ text: String) {
-        guard let dash = text.firstIndex(of: "-"), dash != text.startIndex else { return nil }
-        self.init(category: String(text[..<dash]), id: String(text[text.index(after: dash)...]))
+        let scalars = text.unicodeScalars
+        guard let dash = scalars.firstIndex(of: "-"), dash != scalars.startIndex else { return nil }
+        self.init(category: String(scalars[..<dash]), id: String(scalars[scalars.index(after: dash)...]))
     }
 
     public var description: String { "\(category)-\(id)" }
@@ -53,8 +57,9 @@ public struct StreamName: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension String {
-    /// Categories may not contain `-`, which separates them from the id.
+    /// Categories may not contain `-`, which separates them from the id (a scalar, so also
+    /// none combined into a Character with a mark).
     fileprivate func replacingDashes() -> String {
-        String(map { $0 == "-" ? "_" : $0 })
+        String(unicodeScalars.map { Character($0 == "-" ? "_" : $0) })
     }
 }

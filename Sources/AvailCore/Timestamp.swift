@@ -119,8 +119,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         // Refuses 2026-02-30 and the like rather than rolling it over into March.
         guard Self.civilFromDays(days) == (year, month, day) else { return nil }
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetSeconds)
-        self.init(microseconds: seconds * 1_000_000 + Int64(micros))
+        let microseconds = seconds * 1_000_000 + Int64(micros)
+        // An offset can move a time out of years 0000–9999, which `description` cannot write.
+        guard Self.writable.contains(microseconds) else { return nil }
+        self.init(microseconds: microseconds)
     }
+
+    /// The microseconds of 0000-01-01T00:00:00Z up to 9999-12-31T23:59:59.999999Z.
+    static let writable: ClosedRange<Int64> =
+        Int64(daysFromCivil(year: 0, month: 1, day: 1)) * 86_400_000_000
+        ... Int64(daysFromCivil(year: 10_000, month: 1, day: 1)) * 86_400_000_000 - 1
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
     static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {

@@ -48,6 +48,33 @@ import Testing
         #expect(throws: PayloadRejection(reason: reason)) { try Delivery(body: Data(body.utf8)) }
     }
 
+    /// JSONDecoder skips a byte order mark and reads UTF-16 and UTF-32 (telling them by their
+    /// NUL bytes, which are valid UTF-8); the projector reads UTF-8 JSON only, so such a body
+    /// was stored and then never applied.
+    @Test func refusesWhatIsNotUTF8JSONText() throws {
+        let text = #"{"event":"invitee.created","payload":{"uri":"u"}}"#
+        let bodies = [Data([0xEF, 0xBB, 0xBF] + Array(text.utf8)), Data(#"{"event":"x","payload":{},"n":"\#u{0}"}"#.utf8)]
+            + [String.Encoding.utf16LittleEndian, .utf16BigEndian, .utf32LittleEndian, .utf32BigEndian].map { text.data(using: $0)! }
+        for body in bodies {
+            #expect(throws: PayloadRejection(reason: "body is not UTF-8 JSON text")) { try Delivery(body: body) }
+        }
+        #expect(try Delivery(body: Data(text.utf8)).event == "invitee.created")
+    }
+
+    /// The log reads a stream back from its text (`category-id`, split at the first `-`). An
+    /// id beginning with a combining mark joined that `-` into one Character, so the row could
+    /// not be read and nothing after it was projected.
+    @Test(arguments: [
+        ("event_type.updated", "\\u0301T1"),
+        ("invitee.created", "\\u200dI1"),
+        ("a-\\u0301b.created", "https://api.calendly.com/a/T1"),
+    ])
+    func everyStreamReadsBackFromItsName(event: String, uri: String) throws {
+        let delivery = try Delivery(body: Data(#"{"event":"\#(event)","payload":{"uri":"\#(uri)"}}"#.utf8))
+        #expect(StreamName(delivery.stream.description) == delivery.stream)
+        #expect(!delivery.stream.category.unicodeScalars.contains("-"))
+    }
+
     @Test func toleratesOddlyTypedOptionalFields() throws {
         let delivery = try Delivery(body: Data(#"{"event":"x.y","created_at":5,"payload":{"uri":["a"]}}"#.utf8))
         #expect(delivery.createdAt == nil)

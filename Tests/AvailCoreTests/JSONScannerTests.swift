@@ -34,6 +34,27 @@ import Testing
         #expect(try InviteeDelivery.scan(body) == JSONDecoder().decode(InviteeDelivery.self, from: body))
     }
 
+    /// Found by fuzzing, or by reading the scanner after it (`fuzz/regressions/`): bodies ingest
+    /// accepts, which the scanner read otherwise than JSONDecoder (another event, another
+    /// invitee) or refused (the projector parked them).
+    @Test(arguments: [
+        // A repeated key: JSONDecoder, and so ingest, reads the first; the scanner read the last.
+        #"{"event":"invitee.created","payload":{"uri":"I1","name":null,"name":"x"},"event":"invitee.canceled","payload":{"uri":"I2"}}"#,
+        // A trailing comma, which JSONDecoder allows once.
+        #"{"event":"invitee.created","payload":{"uri":"I1","scheduled_event":{"event_memberships":[{"user_email":"a@b.c"},],},},}"#,
+        // White space before the body.
+        "\r\n\t {\"event\":\"invitee.created\",\"payload\":{}}",
+        // In an object nobody reads, keys JSONDecoder does not look at.
+        "{\"event\":\"invitee.created\",\"payload\":{\"tracking\":{\"utm\u{1}\":null,\"\\q\":1,\"\\ud800\":[]}}}",
+    ])
+    func agreesWhereTheScannerOnceDidNot(text: String) throws {
+        let body = Data(text.utf8)
+        let delivery = try Delivery(body: body)
+        let scanned = try InviteeDelivery.scan(body)
+        #expect(scanned == (try JSONDecoder().decode(InviteeDelivery.self, from: body)))
+        #expect(scanned.event == delivery.event)
+    }
+
     @Test(arguments: [
         #"{"event":"invitee.created","payload":{"uri":5}}"#,
         #"{"event":"invitee.created","payload":{"rescheduled":"yes"}}"#,
@@ -50,6 +71,20 @@ import Testing
         let body = Data(text.utf8)
         #expect(throws: (any Error).self) { try InviteeDelivery.scan(body) }
         #expect(throws: (any Error).self) { try JSONDecoder().decode(InviteeDelivery.self, from: body) }
+    }
+
+    /// The scanner recursed without a bound: a deep enough body overflowed the stack. It now
+    /// stops where JSONDecoder stops, at 512 levels.
+    @Test func nestsAsDeepAsJSONDecoderAndNoDeeper() throws {
+        func body(depth: Int) -> Data {
+            let nested = String(repeating: "[", count: depth - 1) + String(repeating: "]", count: depth - 1)
+            return Data(#"{"event":"invitee.created","payload":{},"x":\#(nested)}"#.utf8)
+        }
+        #expect(try InviteeDelivery.scan(body(depth: 512)) == JSONDecoder().decode(InviteeDelivery.self, from: body(depth: 512)))
+        #expect(throws: (any Error).self) { try InviteeDelivery.scan(body(depth: 513)) }
+        #expect(throws: (any Error).self) { try JSONDecoder().decode(InviteeDelivery.self, from: body(depth: 513)) }
+        #expect(throws: (any Error).self) { try InviteeDelivery.scan(body(depth: 300_000)) }
+        #expect(throws: (any Error).self) { try AppointmentFacts(canonicalJSON: Data((#"{"x":"# + String(repeating: #"{"a":"#, count: 300_000)).utf8)) }
     }
 
     @Test func factsRoundTripThroughTheirCanonicalJSON() throws {

@@ -29,6 +29,22 @@ import Testing
         #expect(Timestamp(rfc3339: text) == nil)
     }
 
+    /// An offset that moves a time out of years 0000–9999 made an instant `description`
+    /// wrote as `000/-12-31…` or `0000-…` (five digits cut to four): stored facts holding it
+    /// did not read back, and the projector could not load them again.
+    @Test(arguments: ["0000-01-01T00:00:00+00:01", "0000-01-01T00:59:59.999999+01:00", "9999-12-31T23:59:59-00:01",
+                      "9999-12-31T23:30:00.5-23:59"])
+    func refusesTimesOutsideTheYearsItWrites(text: String) {
+        #expect(Timestamp(rfc3339: text) == nil)
+    }
+
+    @Test(arguments: ["0000-01-01T00:00:00Z", "0000-01-01T00:00:00-00:01", "9999-12-31T23:59:59.999999Z",
+                      "9999-12-31T23:59:60Z", "9999-12-31T23:59:59+23:59"])
+    func readsBackTheEdgesOfTheYearsItWrites(text: String) throws {
+        let time = try #require(Timestamp(rfc3339: text))
+        #expect(Timestamp(rfc3339: time.description) == time)
+    }
+
     @Test func roundTrips() {
         let now = Timestamp.now()
         #expect(Timestamp(rfc3339: now.description) == now)

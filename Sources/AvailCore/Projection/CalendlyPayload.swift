@@ -68,9 +68,10 @@ struct ScheduledEventPayload: Decodable, Sendable, Equatable {
     }
 }
 
-/// A delivery's envelope with the invitee payload.
-struct InviteeDelivery: Decodable, Sendable, Equatable {
-    var event: String
+/// A delivery's envelope with the invitee payload. `package` for the fuzzer's check that
+/// `scan` reads what `JSONDecoder` reads.
+package struct InviteeDelivery: Decodable, Sendable, Equatable {
+    package var event: String
     var createdAt: String? = nil
     var payload: InviteePayload
 

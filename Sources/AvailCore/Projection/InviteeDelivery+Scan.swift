@@ -3,7 +3,7 @@ import Foundation
 extension InviteeDelivery {
     /// Reads the envelope and the invitee payload of `body` with `JSONScanner`; the same
     /// result as `JSONDecoder().decode(InviteeDelivery.self, from: body)`.
-    static func scan(_ body: Data) throws -> InviteeDelivery {
+    package static func scan(_ body: Data) throws -> InviteeDelivery {
         try body.withUnsafeBytes { raw in
             var scanner = JSONScanner(raw.bindMemory(to: UInt8.self))
             var event: String?

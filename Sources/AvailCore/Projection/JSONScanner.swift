@@ -9,8 +9,13 @@ struct JSONScanner {
         var description: String
     }
 
+    /// How deep objects and arrays may nest, as in `JSONDecoder`; reading recurses, so an
+    /// unbounded depth would overflow the stack.
+    static let maximumDepth = 512
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+    private var depth = 0
     /// The key path being read, for error messages (`payload.scheduled_event.start_time`).
     private(set) var path: [String] = []
 
@@ -22,34 +27,44 @@ struct JSONScanner {
 
     /// Reads an object, calling `field` for each key with the scanner at its value; `field`
     /// must consume the value (read it or `skipValue()`).
+    ///
+    /// What `JSONDecoder` accepts, this accepts alike: white space before the object, a
+    /// trailing comma (`{"a":1,}`), and a repeated key, of which the first is read and the
+    /// others skipped.
     mutating func object(_ field: (inout JSONScanner, String) throws -> Void) throws {
+        skipWhitespace()
         try expect(UInt8(ascii: "{"))
+        try descend()
+        defer { depth -= 1 }
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             index += 1
             return
         }
+        var keys: [String] = []
         while true {
             skipWhitespace()
             let key = try string()
             skipWhitespace()
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
-            path.append(key)
-            try field(&self, key)
-            path.removeLast()
-            skipWhitespace()
-            switch next() {
-            case UInt8(ascii: ","): continue
-            case UInt8(ascii: "}"): return
-            default: throw failure("expected ',' or '}'")
+            if keys.contains(key) {
+                try skipValue()
+            } else {
+                keys.append(key)
+                path.append(key)
+                try field(&self, key)
+                path.removeLast()
             }
+            if try endOfMember(closing: UInt8(ascii: "}")) { return }
         }
     }
 
     /// Reads an array, calling `element` with the scanner at each element.
     mutating func array(_ element: (inout JSONScanner) throws -> Void) throws {
         try expect(UInt8(ascii: "["))
+        try descend()
+        defer { depth -= 1 }
         skipWhitespace()
         if peek() == UInt8(ascii: "]") {
             index += 1
@@ -58,12 +73,30 @@ struct JSONScanner {
         while true {
             skipWhitespace()
             try element(&self)
+            if try endOfMember(closing: UInt8(ascii: "]")) { return }
+        }
+    }
+
+    /// Enters an object or array; `depth` is one more until the caller's `defer` leaves it.
+    private mutating func descend() throws {
+        guard depth < Self.maximumDepth else { throw failure("nested more than \(Self.maximumDepth) deep") }
+        depth += 1
+    }
+
+    /// After a member: true at the closing bracket (consumed), false after a comma; one
+    /// trailing comma before the bracket is allowed, as `JSONDecoder` allows it.
+    private mutating func endOfMember(closing: UInt8) throws -> Bool {
+        skipWhitespace()
+        switch next() {
+        case UInt8(ascii: ","):
             skipWhitespace()
-            switch next() {
-            case UInt8(ascii: ","): continue
-            case UInt8(ascii: "]"): return
-            default: throw failure("expected ',' or ']'")
-            }
+            guard peek() == closing else { return false }
+            index += 1
+            return true
+        case closing:
+            return true
+        default:
+            throw failure("expected ',' or '\(Character(Unicode.Scalar(closing)))'")
         }
     }
 
@@ -115,9 +148,11 @@ struct JSONScanner {
         return value
     }
 
+    /// Skips a value, checking only what `JSONDecoder` checks of a value it does not read: the
+    /// structure, but not the keys, escapes or control characters inside its strings.
     mutating func skipValue() throws {
         switch peek() {
-        case UInt8(ascii: "{"): try object { scanner, _ in try scanner.skipValue() }
+        case UInt8(ascii: "{"): try skipObject()
         case UInt8(ascii: "["): try array { scanner in try scanner.skipValue() }
         case UInt8(ascii: "\""): try skipString()
         case UInt8(ascii: "t"): try literal("true")
@@ -127,6 +162,27 @@ struct JSONScanner {
             while let byte = peek(), Self.isNumberByte(byte) { index += 1 }
         default:
             throw failure("expected a value")
+        }
+    }
+
+    private mutating func skipObject() throws {
+        try expect(UInt8(ascii: "{"))
+        try descend()
+        defer { depth -= 1 }
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            guard peek() == UInt8(ascii: "\"") else { throw failure("expected a string") }
+            try skipString()
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            try skipValue()
+            if try endOfMember(closing: UInt8(ascii: "}")) { return }
         }
     }
 
