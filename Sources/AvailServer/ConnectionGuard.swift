@@ -113,6 +113,9 @@ final class ConnectionGuardState {
     let logPosition: @Sendable () -> Int64
     var phase = Phase.idle
     var responseStarted = false
+    /// The answer was written before the request was read in full (a 401 or 413 before the
+    /// body): the connection idles once the rest of the request is in.
+    var responseFinished = false
     var counted = false
     var timer: Scheduled<Void>?
     /// The raw handler's context: guard responses go straight to the socket from there.
@@ -135,6 +138,7 @@ final class ConnectionGuardState {
     func becomeIdle() {
         phase = .idle
         responseStarted = false
+        responseFinished = false
         startTimer(limits.idleTimeout) { [self] in
             if phase == .idle { close() }
         }
@@ -152,9 +156,18 @@ final class ConnectionGuardState {
 
     func requestEnded() {
         guard phase == .receiving else { return }
+        if responseFinished { return becomeIdle() }
         phase = .answering
         timer?.cancel()
         timer = nil
+    }
+
+    func responseEnded() {
+        switch phase {
+        case .answering: becomeIdle()
+        case .receiving: responseFinished = true
+        case .idle, .closing: break
+        }
     }
 
     /// Answers `status` with a problem document (unless the application already began its
@@ -275,8 +288,8 @@ final class RequestPartsGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             context.write(data, promise: promise)
             // A request answered before it was read in full (a 413, a 401) leaves its body
-            // unread: Hummingbird drains it, under the request time-out still.
-            if state.phase == .answering { state.becomeIdle() }
+            // unread: Hummingbird drains it, under the request time-out still, then it idles.
+            state.responseEnded()
         default:
             context.write(data, promise: promise)
         }

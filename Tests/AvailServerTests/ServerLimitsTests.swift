@@ -120,6 +120,20 @@ import Testing
         }
     }
 
+    /// Answered before its body arrived (a 401 needs no body), the request still ends, and the
+    /// connection then idles out like any other.
+    @Test func aConnectionAnsweredBeforeItsBodyStillIdlesOut() async throws {
+        try await withDaemon(Self.configuration { $0.idleTimeout = .milliseconds(500) }) { daemon in
+            let connection = try RawHTTPConnection(port: daemon.port)
+            await connection.send("POST /experts/ada/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n")
+            #expect(RawAnswer(await connection.receive())?.status == 401)
+            await connection.send("{\"a\"}")
+            let (rest, closed) = await connection.readUntilClosed(timeout: 5)
+            #expect(closed, "the connection was never closed")
+            #expect(rest.isEmpty)
+        }
+    }
+
     @Test func pastTheConnectionBoundANewConnectionGets503() async throws {
         try await withDaemon(Self.configuration { $0.maxConnections = 4; $0.retryAfterSeconds = 2 }) { daemon in
             // Open connections until one is refused: the bound holds at 4 (the test client's own

@@ -199,13 +199,19 @@ class SettingsPageTest(unittest.TestCase):
         self.assertIn("Browser Tester", browser.find_element(By.ID, "appointments").text, "appointments stay")
         self.shot("07-disconnected")
 
-        # Own schedule: weekdays 10:00-16:00, Saturday off already, an override, another zone.
+        # Own schedule: weekdays 10:00-12:00, Monday also 14:00-16:00, the weekend off, a day
+        # off, another zone.
         browser.find_element(By.CSS_SELECTOR, "input[name=integration][value=native]").click()
         wait.until(EC.visibility_of_element_located((By.ID, "native-form")))
         browser.execute_script(
             "document.getElementById('timezone').value = 'Europe/Berlin';"
-            "for (const input of document.querySelectorAll('tr[data-wday] .from')) input.value = '10:00';"
-            "for (const input of document.querySelectorAll('tr[data-wday] .to')) input.value = '16:00';")
+            "for (const input of document.querySelectorAll('[data-wday] .from')) input.value = '10:00';"
+            "for (const input of document.querySelectorAll('[data-wday] .to')) input.value = '12:00';")
+        # Monday gets a second interval, in the afternoon.
+        browser.find_element(By.CSS_SELECTOR, "[data-wday=monday] .add-interval").click()
+        afternoon = browser.find_elements(By.CSS_SELECTOR, "[data-wday=monday] .interval")[-1]
+        browser.execute_script("arguments[0].value = '14:00'; arguments[1].value = '16:00'",
+                               afternoon.find_element(By.CSS_SELECTOR, ".from"), afternoon.find_element(By.CSS_SELECTOR, ".to"))
         browser.find_element(By.ID, "add-override").click()
         override = browser.find_elements(By.CSS_SELECTOR, "#overrides li")[-1]
         browser.execute_script("arguments[0].value = '2030-12-24'", override.find_element(By.CSS_SELECTOR, ".date"))
@@ -214,13 +220,19 @@ class SettingsPageTest(unittest.TestCase):
         browser.find_element(By.CSS_SELECTOR, "#native-form button[type=submit]").click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "integration-status"), "my own schedule"))
         self.assertEqual(browser.find_element(By.ID, "timezone").get_attribute("value"), "Europe/Berlin")
-        self.assertEqual(browser.find_element(By.CSS_SELECTOR, "tr[data-wday=monday] .from").get_attribute("value"), "10:00")
+        monday = [(span.find_element(By.CSS_SELECTOR, ".from").get_attribute("value"),
+                   span.find_element(By.CSS_SELECTOR, ".to").get_attribute("value"))
+                  for span in browser.find_elements(By.CSS_SELECTOR, "[data-wday=monday] .interval")]
+        self.assertEqual(monday, [("10:00", "12:00"), ("14:00", "16:00")])
+        schedule = call("GET", f"{self.base}/experts/ada")["native_schedule"]
+        self.assertIn({"type": "wday", "wday": "monday", "intervals": [{"from": "10:00", "to": "12:00"}, {"from": "14:00", "to": "16:00"}]},
+                      schedule["rules"])
         self.assertEqual(browser.find_element(By.CSS_SELECTOR, "#overrides .date").get_attribute("value"), "2030-12-24")
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".slots li")))
         self.shot("09-own-schedule")
 
         # A bad schedule: the API's message, naming the field.
-        browser.execute_script("document.querySelector('tr[data-wday=monday] .to').value = '08:00'")
+        browser.execute_script("document.querySelector('[data-wday=monday] .to').value = '08:00'")
         browser.find_element(By.CSS_SELECTOR, "#native-form button[type=submit]").click()
         error = wait.until(EC.visibility_of_element_located((By.ID, "native-error")))
         self.assertIn("schedule.rules", error.text)

@@ -34,9 +34,14 @@ enum PageAssets {
         .row { margin-bottom: .5rem; }
         table { width: 100%; border-collapse: collapse; }
         th, td { text-align: left; padding: .4rem .3rem; border-bottom: 1px solid var(--line); vertical-align: middle; }
-        .hours th label { display: flex; gap: .4rem; align-items: center; margin: 0; }
-        .hours caption, .overrides legend { text-align: left; font-weight: 600; padding: .5rem 0; }
-        .overrides { border: 0; padding: 0; margin: .75rem 0 0; }
+        .hours, .overrides { border: 0; padding: 0; margin: .75rem 0 0; }
+        .hours legend, .overrides legend { font-weight: 600; padding: .5rem 0; }
+        .day { display: grid; grid-template-columns: 9rem 1fr auto; gap: .5rem; align-items: start; padding: .4rem 0; border-bottom: 1px solid var(--line); }
+        .day-name { display: flex; gap: .4rem; align-items: center; margin: .4rem 0 0; }
+        .intervals { display: grid; gap: .35rem; }
+        .interval { display: grid; grid-template-columns: 1fr auto 1fr auto; gap: .4rem; align-items: center; }
+        .day:not(:has(.day-on:checked)) .intervals { opacity: .45; }
+        .add-interval { margin-top: .45rem; }
         .overrides ul { list-style: none; padding: 0; margin: 0; }
         .override { display: grid; grid-template-columns: 1fr 1fr 1fr auto auto; gap: .5rem; align-items: center; margin-bottom: .5rem; }
         .override label { margin: 0; font-weight: 400; display: flex; gap: .3rem; }
@@ -53,10 +58,8 @@ enum PageAssets {
           main { padding: .5rem; }
           .card { padding: .75rem; }
           .override { grid-template-columns: 1fr 1fr; }
-          .hours thead { display: none; }
-          .hours tr { display: grid; grid-template-columns: 1fr 1fr; gap: .25rem .5rem; padding: .4rem 0; border-bottom: 1px solid var(--line); }
-          .hours th { grid-column: 1 / -1; }
-          .hours th, .hours td { border: 0; padding: 0; }
+          .day { grid-template-columns: 1fr auto; }
+          .day .intervals { grid-column: 1 / -1; grid-row: 2; }
           input, select { min-width: 0; }
           .appointments thead { display: none; }
           .appointments tr { display: block; border-bottom: 1px solid var(--line); padding: .4rem 0; }
@@ -126,6 +129,25 @@ enum PageAssets {
             } catch (problem) { showError($("#event-link-error"), null, problem); }
           });
 
+          // Several hours a day: add and remove intervals; a day keeps at least one to edit.
+          for (const day of document.querySelectorAll("[data-wday]")) {
+            const label = $(".day-name", day).textContent.trim();
+            $(".add-interval", day).addEventListener("click", () => {
+              const span = $("#interval-template").content.firstElementChild.cloneNode(true);
+              $(".from", span).setAttribute("aria-label", `${label} from`);
+              $(".to", span).setAttribute("aria-label", `${label} to`);
+              $(".intervals", day).append(span);
+              $(".day-on", day).checked = true;
+              $(".from", span).focus();
+            });
+            $(".intervals", day).addEventListener("click", (event) => {
+              if (!event.target.classList.contains("remove-interval")) return;
+              const spans = day.querySelectorAll(".interval");
+              if (spans.length > 1) event.target.closest(".interval").remove();
+              else $(".day-on", day).checked = false;
+            });
+          }
+
           const overrides = $("#overrides");
           $("#add-override")?.addEventListener("click", () => {
             overrides.append($("#override-template").content.cloneNode(true));
@@ -140,10 +162,11 @@ enum PageAssets {
             const error = $("#native-error");
             clearError(error);
             const rules = [];
-            for (const row of document.querySelectorAll("tr[data-wday]")) {
-              const on = $(".day-on", row).checked;
-              rules.push({ type: "wday", wday: row.dataset.wday,
-                           intervals: on ? [{ from: $(".from", row).value, to: $(".to", row).value }] : [] });
+            for (const day of document.querySelectorAll("[data-wday]")) {
+              const on = $(".day-on", day).checked;
+              const intervals = [...day.querySelectorAll(".interval")]
+                .map((span) => ({ from: $(".from", span).value, to: $(".to", span).value }));
+              rules.push({ type: "wday", wday: day.dataset.wday, intervals: on ? intervals : [] });
             }
             for (const item of overrides.querySelectorAll("li")) {
               const off = $(".off", item).checked;

@@ -93,19 +93,25 @@ enum PageTemplates {
                   <label for="duration">Meeting length (minutes)</label>
                   <input id="duration" name="duration" type="number" min="5" max="720" step="5" value="{{native.duration}}">
                 </div>
-                <table class="hours">
-                  <caption>Weekly hours</caption>
-                  <thead><tr><th scope="col">Day</th><th scope="col">From</th><th scope="col">To</th></tr></thead>
-                  <tbody>
+                <fieldset class="hours">
+                  <legend>Weekly hours</legend>
                   {{#native.weekdays}}
-                  <tr data-wday="{{key}}">
-                    <th scope="row"><label><input type="checkbox" class="day-on" {{#enabled}}checked{{/enabled}}> {{label}}</label></th>
-                    <td><input type="time" class="from" aria-label="{{label}} from" value="{{from}}"></td>
-                    <td><input type="time" class="to" aria-label="{{label}} to" value="{{to}}"></td>
-                  </tr>
+                  <div class="day" data-wday="{{key}}">
+                    <label class="day-name"><input type="checkbox" class="day-on" {{#enabled}}checked{{/enabled}}> {{label}}</label>
+                    <div class="intervals">
+                      {{#intervals}}
+                      <span class="interval">
+                        <input type="time" class="from" aria-label="{{label}} from" value="{{from}}">
+                        <span aria-hidden="true">–</span>
+                        <input type="time" class="to" aria-label="{{label}} to" value="{{to}}">
+                        <button type="button" class="link remove-interval" aria-label="Remove {{label}} {{from}}–{{to}}">Remove</button>
+                      </span>
+                      {{/intervals}}
+                    </div>
+                    <button type="button" class="link add-interval" aria-label="Add hours on {{label}}">Add hours</button>
+                  </div>
                   {{/native.weekdays}}
-                  </tbody>
-                </table>
+                </fieldset>
                 <fieldset class="overrides">
                   <legend>Date overrides</legend>
                   <ul id="overrides">
@@ -139,6 +145,14 @@ enum PageTemplates {
             <div id="appointments">{{#upcoming}}{{> appointments}}{{/upcoming}}</div>
           </section>
         </main>
+        <template id="interval-template">
+          <span class="interval">
+            <input type="time" class="from" aria-label="From" value="13:00">
+            <span aria-hidden="true">–</span>
+            <input type="time" class="to" aria-label="To" value="17:00">
+            <button type="button" class="link remove-interval" aria-label="Remove these hours">Remove</button>
+          </span>
+        </template>
         <template id="override-template">
           <li class="override">
             <input type="date" class="date" aria-label="Date">

@@ -154,6 +154,12 @@ struct SettingsPageController: Sendable {
         var key: String
         var label: String
         var enabled: Bool
+        /// At least one, so a day off still has hours to switch on.
+        var intervals: [IntervalRow]
+    }
+
+    struct IntervalRow {
+        var label: String
         var from: String
         var to: String
     }
@@ -256,11 +262,13 @@ struct SettingsPageController: Sendable {
         var weekdays: [WeekdayRow] = []
         var overrides: [OverrideRow] = []
         for day in order {
-            let interval = schedule?.rules.first { $0.day == .weekday(day) }?.intervals.first
+            let label = day.rawValue.capitalized
+            let intervals = schedule?.rules.first { $0.day == .weekday(day) }?.intervals ?? []
             let workday = schedule == nil && day != .saturday && day != .sunday
-            weekdays.append(WeekdayRow(
-                key: day.rawValue, label: day.rawValue.capitalized, enabled: interval != nil || workday,
-                from: interval.map { clock($0.from) } ?? "09:00", to: interval.map { clock($0.to) } ?? "17:00"))
+            let rows = intervals.isEmpty
+                ? [IntervalRow(label: label, from: "09:00", to: "17:00")]
+                : intervals.map { IntervalRow(label: label, from: clock($0.from), to: clock($0.to)) }
+            weekdays.append(WeekdayRow(key: day.rawValue, label: label, enabled: !intervals.isEmpty || workday, intervals: rows))
         }
         for rule in schedule?.rules ?? [] {
             guard case .date(let date) = rule.day else { continue }
