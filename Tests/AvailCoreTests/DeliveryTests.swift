@@ -16,6 +16,20 @@ import Testing
         #expect(delivery.body == body)
     }
 
+    /// SQLite text cannot hold U+0000: a name carrying one would be cut short in the read models.
+    @Test(arguments: [
+        (#"{"event":"invitee.created","payload":{"name":"Ada\u0000Lovelace"}}"#, false),
+        (#"{"event":"invitee.created","payload":{"name":"x","q":["\u0000"]}}"#, false),
+        (#"{"event":"invitee.created","payload":{"name":"Ada\\\u0000"}}"#, false),
+        // An escaped backslash followed by the text u0000 is no NUL.
+        (#"{"event":"invitee.created","payload":{"name":"Ada\\u0000"}}"#, true),
+        (#"{"event":"invitee.created","payload":{"name":"Ada\u0001"}}"#, true),
+    ])
+    func aNULAnywhereIsRefused(body: String, accepted: Bool) {
+        let delivery = try? Delivery(body: Data(body.utf8))
+        #expect((delivery != nil) == accepted, "\(body)")
+    }
+
     @Test(arguments: TestPaths.deliveryFiles(below: TestPaths.fixtures.appendingPathComponent("deliveries"))
         .map { $0.path.replacingOccurrences(of: TestPaths.fixtures.path + "/", with: "") })
     func acceptsEveryFixture(path: String) throws {
