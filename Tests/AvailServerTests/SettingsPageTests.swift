@@ -107,6 +107,25 @@ import Testing
         }
     }
 
+    /// Behind a TLS proxy the cookies are `Secure`; over plain HTTP (loopback) they cannot be.
+    @Test func behindHTTPSTheCookiesAreSecure() async throws {
+        try await withDaemon { daemon in
+            try await daemon.createFixtureExperts(connecting: false)
+            let token = try await daemon.issueToken(for: "ada", label: nil).token
+            for (proto, secure) in [("https", true), ("http", false)] {
+                let browser = Browser(port: daemon.port)
+                let form = try await browser.request(.GET, "/experts/ada/availability-settings", headers: ["X-Forwarded-Proto": proto])
+                let csrf = try #require(browser.csrf(in: form))
+                #expect(form.headers["Set-Cookie"].allSatisfy { $0.contains("; Secure") == secure })
+                let signedIn = try await browser.request(
+                    .POST, "/experts/ada/availability-settings/sign-in", form: ["token": token, "csrf_token": csrf],
+                    headers: ["X-Forwarded-Proto": proto])
+                let session = signedIn.headers["Set-Cookie"].first { $0.hasPrefix("availd_session=") } ?? ""
+                #expect(session.contains("; Secure") == secure, "\(proto): \(session)")
+            }
+        }
+    }
+
     @Test func anotherExpertsTokenDoesNotOpenThePage() async throws {
         try await withDaemon { daemon in
             try await daemon.createFixtureExperts()

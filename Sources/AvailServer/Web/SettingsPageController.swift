@@ -67,7 +67,7 @@ struct SettingsPageController: Sendable {
             return Self.html(PageTemplates.library.render(view, withTemplate: "sign-in") ?? "", status: .unauthorized)
         }
         var response = Self.redirect(to: "/experts/\(id)/availability-settings")
-        response.setCookie(WebSession.signIn(token))
+        response.setCookie(WebSession.signIn(token, for: request))
         return response
     }
 

@@ -13,9 +13,14 @@ enum WebSession {
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
     static let formField = "csrf_token"
 
-    /// The session cookie that signs in with `token`.
-    static func signIn(_ token: String) -> Cookie {
-        Cookie(name: sessionCookie, value: token, path: "/", httpOnly: true, sameSite: .strict)
+    /// The session cookie that signs in with `token`; `Secure` when the request came over
+    /// HTTPS through a proxy (`X-Forwarded-Proto: https`), so the browser never sends it in clear.
+    static func signIn(_ token: String, for request: Request) -> Cookie {
+        Cookie(name: sessionCookie, value: token, path: "/", secure: isHTTPS(request), httpOnly: true, sameSite: .strict)
+    }
+
+    static func isHTTPS(_ request: Request) -> Bool {
+        request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
     }
 
     /// The cookie that signs out (expired at once).
@@ -27,7 +32,7 @@ enum WebSession {
     static func csrfToken(of request: Request) -> (token: String, cookie: Cookie?) {
         if let existing = request.cookies[csrfCookie]?.value, existing.utf8.count == 43 { return (existing, nil) }
         let token = Secret.generate()
-        return (token, Cookie(name: csrfCookie, value: token, path: "/", httpOnly: true, sameSite: .strict))
+        return (token, Cookie(name: csrfCookie, value: token, path: "/", secure: isHTTPS(request), httpOnly: true, sameSite: .strict))
     }
 
     /// Refuses a change whose CSRF token (form field or header) is not the cookie's.
