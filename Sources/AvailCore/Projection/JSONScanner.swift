@@ -33,48 +33,49 @@ struct JSONScanner {
     /// others skipped.
     mutating func object(_ field: (inout JSONScanner, String) throws -> Void) throws {
         skipWhitespace()
-        try expect(UInt8(ascii: "{"))
-        try descend()
-        defer { depth -= 1 }
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") {
-            index += 1
-            return
-        }
         var keys: [String] = []
-        while true {
-            skipWhitespace()
-            let key = try string()
-            skipWhitespace()
-            try expect(UInt8(ascii: ":"))
-            skipWhitespace()
+        try members(open: UInt8(ascii: "{"), close: UInt8(ascii: "}")) { scanner in
+            let key = try scanner.string()
+            try scanner.colon()
             if keys.contains(key) {
-                try skipValue()
+                try scanner.skipValue()
             } else {
                 keys.append(key)
-                path.append(key)
-                try field(&self, key)
-                path.removeLast()
+                scanner.path.append(key)
+                try field(&scanner, key)
+                scanner.path.removeLast()
             }
-            if try endOfMember(closing: UInt8(ascii: "}")) { return }
         }
     }
 
     /// Reads an array, calling `element` with the scanner at each element.
     mutating func array(_ element: (inout JSONScanner) throws -> Void) throws {
-        try expect(UInt8(ascii: "["))
+        try members(open: UInt8(ascii: "["), close: UInt8(ascii: "]"), element)
+    }
+
+    /// `open`, then members separated by commas (a trailing one allowed), then `close`; each
+    /// member is read by `member`, the scanner at its first byte.
+    private mutating func members(open: UInt8, close: UInt8, _ member: (inout JSONScanner) throws -> Void) throws {
+        try expect(open)
         try descend()
         defer { depth -= 1 }
         skipWhitespace()
-        if peek() == UInt8(ascii: "]") {
+        if peek() == close {
             index += 1
             return
         }
         while true {
             skipWhitespace()
-            try element(&self)
-            if try endOfMember(closing: UInt8(ascii: "]")) { return }
+            try member(&self)
+            if try endOfMember(closing: close) { return }
         }
+    }
+
+    /// The `:` between a key and its value, with the white space around it.
+    private mutating func colon() throws {
+        skipWhitespace()
+        try expect(UInt8(ascii: ":"))
+        skipWhitespace()
     }
 
     /// Enters an object or array; `depth` is one more until the caller's `defer` leaves it.
@@ -166,23 +167,11 @@ struct JSONScanner {
     }
 
     private mutating func skipObject() throws {
-        try expect(UInt8(ascii: "{"))
-        try descend()
-        defer { depth -= 1 }
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") {
-            index += 1
-            return
-        }
-        while true {
-            skipWhitespace()
-            guard peek() == UInt8(ascii: "\"") else { throw failure("expected a string") }
-            try skipString()
-            skipWhitespace()
-            try expect(UInt8(ascii: ":"))
-            skipWhitespace()
-            try skipValue()
-            if try endOfMember(closing: UInt8(ascii: "}")) { return }
+        try members(open: UInt8(ascii: "{"), close: UInt8(ascii: "}")) { scanner in
+            guard scanner.peek() == UInt8(ascii: "\"") else { throw scanner.failure("expected a string") }
+            try scanner.skipString()
+            try scanner.colon()
+            try scanner.skipValue()
         }
     }
 
