@@ -312,10 +312,7 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
     @Test func aRescheduleWhoseCancelFailsKeepsBothAndSaysSo() async throws {
         try await withCalendly { baseURL, control in
             try await withDaemon(CalendlyConnectTests().configuration(baseURL)) { daemon in
-                try await daemon.createFixtureExperts(connecting: false)
-                _ = try await daemon.call(.put, "/experts/grace/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}"#)
-                let free = (try await daemon.call(.get, "/experts/grace/availability?\(CalendlyAvailabilityTests.range)").json["slots"]
-                    as? [[String: Any]] ?? []).compactMap { $0["start_time"] as? String }
+                let free = try await daemon.connectGraceToCalendly()
                 let booked = try await daemon.call(.post, "/experts/grace/appointments", json: #"{"start_time":"\#(free[0])","invitee":{"name":"K","email":"k@example.com"}}"#)
                 let first = try #require(booked.json["id"] as? String)
                 try await inject(#"[{"path":"/scheduled_events/","status":500,"times":1}]"#, control)
@@ -338,10 +335,7 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
     @Test func cancelingWhatCalendlyAlreadyCanceledIs409() async throws {
         try await withCalendly { baseURL, control in
             try await withDaemon(CalendlyConnectTests().configuration(baseURL)) { daemon in
-                try await daemon.createFixtureExperts(connecting: false)
-                _ = try await daemon.call(.put, "/experts/grace/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}"#)
-                let slot = (try await daemon.call(.get, "/experts/grace/availability?\(CalendlyAvailabilityTests.range)").json["slots"]
-                    as? [[String: Any]])?.first?["start_time"] as? String ?? ""
+                let slot = try #require(try await daemon.connectGraceToCalendly().first)
                 let booked = try await daemon.call(.post, "/experts/grace/appointments", json: #"{"start_time":"\#(slot)","invitee":{"name":"K","email":"k@example.com"}}"#)
                 let id = try #require(booked.json["id"] as? String)
                 let event = try #require(booked.json["external_calendar_event_id"] as? String)
@@ -361,10 +355,7 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
     @Test func aFailedBookingIsA502AndRecordsNothing() async throws {
         try await withCalendly { baseURL, control in
             try await withDaemon(CalendlyConnectTests().configuration(baseURL)) { daemon in
-                try await daemon.createFixtureExperts(connecting: false)
-                _ = try await daemon.call(.put, "/experts/grace/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}"#)
-                let slot = (try await daemon.call(.get, "/experts/grace/availability?\(CalendlyAvailabilityTests.range)").json["slots"]
-                    as? [[String: Any]])?.first?["start_time"] as? String ?? ""
+                let slot = try #require(try await daemon.connectGraceToCalendly().first)
                 try await inject(#"[{"path":"/invitees","status":500,"times":1}]"#, control)
                 let before = try await daemon.allEvents().count
                 let answer = try await daemon.call(.post, "/experts/grace/appointments", json: #"{"start_time":"\#(slot)","invitee":{"name":"K","email":"k@example.com"}}"#)
@@ -388,10 +379,7 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
                 let settings = #"{"url":"\#(daemon.baseURL)","signing_key":"\#(daemon.configuration.signingKeys[0])","max_delay_ms":150,"duplicate_every":2}"#
                 _ = try await control.execute(
                     uri: "/_sim/webhooks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: settings))
-                try await daemon.createFixtureExperts(connecting: false)
-                _ = try await daemon.call(.put, "/experts/grace/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}"#)
-                let free = (try await daemon.call(.get, "/experts/grace/availability?\(CalendlyAvailabilityTests.range)").json["slots"]
-                    as? [[String: Any]] ?? []).compactMap { $0["start_time"] as? String }
+                let free = try await daemon.connectGraceToCalendly()
                 let booked = try await daemon.call(.post, "/experts/grace/appointments", json: #"{"start_time":"\#(free[Int(round)])","invitee":{"name":"K","email":"k@example.com"}}"#)
                 let first = try #require(booked.json["id"] as? String)
                 let moved = try await daemon.call(.patch, "/appointments/\(first)", json: #"{"start_time":"\#(free[10 + Int(round)])"}"#)
@@ -417,5 +405,16 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
                 #expect(metrics.contains(#"availd_webhook_deliveries_total{outcome="duplicate"} 2"#))
             }
         }
+    }
+}
+
+extension Daemon {
+    /// The fixture experts, Grace connected to her Calendly event type; her free slots' starts.
+    func connectGraceToCalendly() async throws -> [String] {
+        try await createFixtureExperts(connecting: false)
+        let connected = try await call(.put, "/experts/grace/integration", json: #"{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}"#)
+        #expect(connected.status == .ok)
+        let slots = try await call(.get, "/experts/grace/availability?\(CalendlyAvailabilityTests.range)").json["slots"] as? [[String: Any]]
+        return (slots ?? []).compactMap { $0["start_time"] as? String }
     }
 }
