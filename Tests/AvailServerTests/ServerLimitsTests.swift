@@ -39,10 +39,10 @@ import Testing
     }
 
     /// One byte every 100 ms, as long as the server takes them and has not answered, for at
-    /// most 5 s.
+    /// most 15 s (a daemon without the time-out would be held that long).
     static func trickle(_ byte: String, to connection: RawHTTPConnection) async throws {
         let start = ContinuousClock.now
-        while ContinuousClock.now - start < .seconds(5), !connection.hasDataToRead {
+        while ContinuousClock.now - start < .seconds(15), !connection.hasDataToRead {
             guard await connection.send(byte) else { break }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -56,7 +56,7 @@ import Testing
 
             let large = try RawHTTPConnection(port: daemon.port)
             await large.send("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Pad: \(String(repeating: "a", count: 8000))\r\n\r\n")
-            let (bytes, closed) = await large.readUntilClosed(timeout: 5)
+            let (bytes, closed) = await large.readUntilClosed(timeout: 10)
             let answer = try #require(RawAnswer(bytes))
             #expect(answer.status == 431)
             #expect(answer.code == "headers_too_large")
@@ -72,13 +72,14 @@ import Testing
             let start = ContinuousClock.now
             await slow.send("GET /healthz HTTP/1.1\r\n")
             try await Self.trickle("X", to: slow)
-            let (bytes, closed) = await slow.readUntilClosed(timeout: 5)
+            let (bytes, closed) = await slow.readUntilClosed(timeout: 10)
             let elapsed = ContinuousClock.now - start
             let answer = try #require(RawAnswer(bytes))
             #expect(answer.status == 408)
             #expect(answer.code == "request_timeout")
             #expect(closed)
-            #expect(elapsed < .seconds(4), "held for \(elapsed)")
+            // The time-out is 1 s; the rest is slack for a loaded machine.
+            #expect(elapsed < .seconds(10), "held for \(elapsed)")
             // Everyone else is still answered.
             #expect(try await daemon.client.execute(uri: "/healthz", method: .get).status == .ok)
         }
@@ -90,9 +91,9 @@ import Testing
             let start = ContinuousClock.now
             await slow.send("POST /webhooks/calendly HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
             try await Self.trickle(" ", to: slow)
-            let (bytes, closed) = await slow.readUntilClosed(timeout: 5)
+            let (bytes, closed) = await slow.readUntilClosed(timeout: 10)
             #expect(closed)
-            #expect(ContinuousClock.now - start < .seconds(4))
+            #expect(ContinuousClock.now - start < .seconds(10))
             // Either the 408, or (had the handler already answered) the connection simply ends.
             if let answer = RawAnswer(bytes) {
                 #expect(answer.status == 408)
@@ -105,18 +106,18 @@ import Testing
     @Test func anIdleConnectionIsClosedQuietly() async throws {
         try await withDaemon(Self.configuration { $0.idleTimeout = .milliseconds(500) }) { daemon in
             let silent = try RawHTTPConnection(port: daemon.port)
-            let (nothing, closed) = await silent.readUntilClosed(timeout: 5)
+            let (nothing, closed) = await silent.readUntilClosed(timeout: 10)
             #expect(closed)
             #expect(nothing.isEmpty)
 
-            // After an answered request, the keep-alive connection idles out too.
+            // A used connection is kept alive for the next request, then idles out too.
             let used = try RawHTTPConnection(port: daemon.port)
-            await used.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(RawAnswer(await used.receive())?.status == 200)
-            let start = ContinuousClock.now
-            let (rest, closedAfter) = await used.readUntilClosed(timeout: 5)
+            for _ in 0..<2 {
+                await used.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                #expect(RawAnswer(await used.receive())?.status == 200)
+            }
+            let (rest, closedAfter) = await used.readUntilClosed(timeout: 10)
             #expect(closedAfter && rest.isEmpty)
-            #expect(ContinuousClock.now - start >= .milliseconds(400))
         }
     }
 
@@ -128,7 +129,7 @@ import Testing
             await connection.send("POST /experts/ada/tokens HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n")
             #expect(RawAnswer(await connection.receive())?.status == 401)
             await connection.send("{\"a\"}")
-            let (rest, closed) = await connection.readUntilClosed(timeout: 5)
+            let (rest, closed) = await connection.readUntilClosed(timeout: 10)
             #expect(closed, "the connection was never closed")
             #expect(rest.isEmpty)
         }
@@ -149,7 +150,7 @@ import Testing
             #expect((3...4).contains(held.count))
             let (refused, connection) = try #require(refusal)
             let answer = try #require(refused)
-            let (_, closed) = await connection.readUntilClosed(timeout: 5)
+            let (_, closed) = await connection.readUntilClosed(timeout: 10)
             #expect(answer.status == 503)
             #expect(answer.code == "overloaded")
             #expect(answer.headers["retry-after"] == "2")
@@ -203,7 +204,7 @@ import Testing
         try await withDaemon { daemon in
             let connection = try RawHTTPConnection(port: daemon.port)
             await connection.send(request)
-            let (bytes, closed) = await connection.readUntilClosed(timeout: 5)
+            let (bytes, closed) = await connection.readUntilClosed(timeout: 10)
             let answer = try #require(RawAnswer(bytes))
             #expect(answer.status == 400)
             #expect(answer.code == "malformed_request")
