@@ -3,10 +3,13 @@ SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 FUZZ_SECONDS ?= 300
 
-.PHONY: run test build release bench deps clean openapi fuzz fuzz-smoke
+.PHONY: run test build release bench deps test-deps clean openapi fuzz fuzz-smoke
 
 deps:
 	@scripts/dependencies.sh
+
+test-deps:
+	@scripts/dependencies.sh --test
 
 build: deps
 	$(SWIFT) build
@@ -20,7 +23,7 @@ run: build
 
 ## Every test: unit, HTTP over loopback, the real executables (crash, disk full, replay), the
 ## settings page in a headless browser, and schemathesis against a live daemon and openapi.yaml.
-test: deps
+test: test-deps
 	python3 fixtures/check.py > /dev/null
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory fuzz-smoke

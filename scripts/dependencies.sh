@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Installs what building and testing availd needs, when run as root; otherwise says exactly
-# what to install. Idempotent: does nothing when everything is there.
+# Installs what building availd needs (with --test: and testing it), when run as root;
+# otherwise says exactly what to install. Idempotent: does nothing when everything is there.
 set -euo pipefail
 
+packages=(libsqlite3-dev libcurl4-openssl-dev sqlite3 curl python3)
+if [ "${1:-}" = "--test" ]; then
+    # schemathesis and Selenium from PyPI in venvs; the settings page in headless Chromium.
+    packages+=(python3-venv chromium chromium-driver)
+fi
+
 missing=()
-for package in libsqlite3-dev libcurl4-openssl-dev sqlite3 curl python3 python3-venv chromium chromium-driver; do
+for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 
