@@ -15,16 +15,19 @@ struct LoadSheddingMiddleware<Context: RequestContext>: RouterMiddleware {
         self.retryAfterSeconds = retryAfterSeconds
     }
 
-    static var exempt: Set<String> { ["/healthz", "/readyz", "/metrics"] }
-
     final class InFlight: Sendable {
         let count = Atomic<Int>(0)
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        // Event streams stay open as long as their page: the connection bound limits them.
-        if Self.exempt.contains(request.uri.path) || request.uri.path.hasSuffix("/availability-settings/stream") {
+        switch request.uri.path {
+        case "/healthz", "/readyz", "/metrics":
             return try await next(request, context)
+        case let path where path.hasSuffix("/availability-settings/stream"):
+            // Event streams stay open as long as their page: the connection bound limits them.
+            return try await next(request, context)
+        default:
+            break
         }
         defer { inFlight.count.wrappingSubtract(1, ordering: .relaxed) }
         guard inFlight.count.wrappingAdd(1, ordering: .relaxed).newValue <= limit else {

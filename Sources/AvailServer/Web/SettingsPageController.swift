@@ -199,11 +199,12 @@ struct SettingsPageController: Sendable {
 
     func settingsView(_ expert: ExpertProfile, csrf: String) async throws -> SettingsView {
         let zone = TimeZone(identifier: expert.nativeSchedule?.timezone ?? expert.timezone) ?? .gmt
-        let (slots, slotsError) = await slotPreview(expert, zone: zone)
+        let format = Self.wallClock(in: zone)
+        let (slots, slotsError) = await slotPreview(expert, format: format)
         let calendly = expert.integrationType == .calendly ? expert.calendlyConfig.map { config in
             CalendlyView(
                 name: config.eventTypeName ?? "your Calendly event", duration: config.durationMinutes,
-                link: config.eventLink, connectedAt: Self.format(config.connectedAt, in: zone))
+                link: config.eventLink, connectedAt: format(config.connectedAt))
         } : nil
         return SettingsView(
             expert: expert, csrf: csrf,
@@ -218,14 +219,14 @@ struct SettingsPageController: Sendable {
     }
 
     func appointmentsView(_ expert: ExpertProfile) async throws -> AppointmentsView {
-        let zone = TimeZone(identifier: expert.timezone) ?? .gmt
+        let format = Self.wallClock(in: TimeZone(identifier: expert.timezone) ?? .gmt)
         let now = Timestamp.now()
         let page = try await readModels.appointments(AppointmentQuery(
             expertID: expert.id, from: Timestamp(microseconds: now.microseconds - 86_400_000_000), limit: 50))
         return AppointmentsView(appointments: page.appointments.map { appointment in
             AppointmentRow(
                 id: appointment.id,
-                when: appointment.startTime.map { Self.format($0, in: zone) } ?? "time unknown",
+                when: appointment.startTime.map(format) ?? "time unknown",
                 invitee: appointment.invitee.name ?? "someone",
                 status: appointment.status.rawValue,
                 statusLabel: appointment.status.rawValue.capitalized,
@@ -235,13 +236,13 @@ struct SettingsPageController: Sendable {
     }
 
     /// The next few free slots, from the expert's own strategy.
-    func slotPreview(_ expert: ExpertProfile, zone: TimeZone) async -> ([String], String?) {
+    func slotPreview(_ expert: ExpertProfile, format: (Timestamp) -> String) async -> ([String], String?) {
         guard expert.integrationType != .none else { return ([], "Connect Calendly or set your own schedule to offer slots.") }
         let now = Timestamp.now()
         let range = TimeRange(start: now, end: Timestamp(microseconds: now.microseconds + 7 * 86_400_000_000))
         do {
             let slots = try await service.strategy(for: expert.integrationType).slots(for: expert, in: range)
-            return (slots.prefix(8).map { Self.format($0.start, in: zone) }, nil)
+            return (slots.prefix(8).map { format($0.start) }, nil)
         } catch let problem as Problem {
             return ([], "Slots are not available right now: \(problem.detail)")
         } catch {
@@ -326,12 +327,13 @@ struct SettingsPageController: Sendable {
                  body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func format(_ time: Timestamp, in zone: TimeZone) -> String {
+    /// `Wed 2 Dec, 14:00` in `zone`; made once per page, not per time shown.
+    static func wallClock(in zone: TimeZone) -> (Timestamp) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_GB")
         formatter.timeZone = zone
         formatter.dateFormat = "EEE d MMM, HH:mm"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(time.microseconds) / 1_000_000))
+        return { formatter.string(from: Date(timeIntervalSince1970: Double($0.microseconds) / 1_000_000)) }
     }
 
     static func clock(_ minutes: Int) -> String {

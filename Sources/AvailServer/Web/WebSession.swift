@@ -11,7 +11,6 @@ enum WebSession {
     static let sessionCookie = "availd_session"
     static let csrfCookie = "availd_csrf"
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
-    static let formField = "csrf_token"
 
     /// The session cookie that signs in with `token`; `Secure` when the request came over
     /// HTTPS through a proxy (`X-Forwarded-Proto: https`), so the browser never sends it in clear.
