@@ -1,14 +1,16 @@
 import AvailClient
 import AvailCore
 
-/// Finds the Calendly event type behind a public event link. Calendly has no look-up by link:
-/// list the token user's event types, then its organization's, and match `scheduling_url`.
+/// Finds the Calendly event type behind a public event link, and who owns it. Calendly has no
+/// look-up by link: list the token user's event types, then its organization's, and match
+/// `scheduling_url`; the owner (`profile.owner`) is then read as Calendly reports it.
 struct EventTypeResolver: Sendable {
     let client: CalendlyClient
 
     struct Resolved: Sendable {
         var eventType: CalendlyEventType
-        var userURI: String
+        /// The event type's owner as Calendly reports it; nil when Calendly names none.
+        var owner: CalendlyUser?
     }
 
     func resolve(_ link: EventLink) async throws(CalendlyError) -> Resolved? {
@@ -16,12 +18,13 @@ struct EventTypeResolver: Sendable {
         func matching(_ types: [CalendlyEventType]) -> CalendlyEventType? {
             types.first { (try? EventLink(parsing: $0.schedulingURL)) == link }
         }
-        if let own = matching(try await client.eventTypes(user: me.uri)) {
-            return Resolved(eventType: own, userURI: own.profile?.owner ?? me.uri)
+        var found = matching(try await client.eventTypes(user: me.uri))
+        if found == nil, let organization = me.currentOrganization {
+            found = matching(try await client.eventTypes(organization: organization))
         }
-        guard let organization = me.currentOrganization,
-            let shared = matching(try await client.eventTypes(organization: organization))
-        else { return nil }
-        return Resolved(eventType: shared, userURI: shared.profile?.owner ?? me.uri)
+        guard let eventType = found else { return nil }
+        guard let ownerURI = eventType.profile?.owner else { return Resolved(eventType: eventType, owner: nil) }
+        let owner = ownerURI == me.uri ? me : try await client.user(uri: ownerURI)
+        return Resolved(eventType: eventType, owner: owner)
     }
 }

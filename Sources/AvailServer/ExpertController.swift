@@ -7,11 +7,17 @@ import Hummingbird
 
 /// Experts and their integration: `PUT`/`GET /experts/{id}`, `PUT`/`DELETE /experts/{id}/integration`.
 /// Changes are events in the log; the answer is read back from the read models.
+///
+/// Whose event type (CONTRACT.md, "Whose event type, whose appointment"): an expert connects
+/// only an event type whose owner is their own Calendly user, as Calendly reports it; the admin
+/// may connect any; and an event type one expert holds is no other's.
 struct ExpertController: Sendable {
     let readModels: ReadModels
     let commands: Commands
     /// Present when a Calendly token is configured: links are then resolved to event types.
     let resolver: EventTypeResolver?
+    /// Connections of one event type one at a time, so two experts cannot both take it.
+    let connecting = KeyedLock()
 
     func addRoutes(to group: RouterGroup<AvailRequestContext>) {
         group.put("/experts/:id") { request, context in try await self.put(request, context: context) }
@@ -46,7 +52,9 @@ struct ExpertController: Sendable {
         guard TimeZoneName.isValid(body.timezone) else {
             throw Problem.invalidField("timezone", "must be an IANA time zone such as Europe/Berlin")
         }
-        try await commands.record(.updated(ExpertUpdated(expertID: id, name: name, email: email, timezone: body.timezone, at: .now())))
+        let author: Author = context.principal == .admin ? .admin : .expert
+        try await commands.record(.updated(ExpertUpdated(
+            expertID: id, name: name, email: email, timezone: body.timezone, setBy: author, at: .now())))
         return try .json(ExpertView(expert: try await expert(id)))
     }
 
@@ -75,12 +83,14 @@ struct ExpertController: Sendable {
                         .notFound, code: "event_type_not_found",
                         detail: "no Calendly event type has the scheduling link \(link)")
                 }
+                if context.principal != .admin { try Self.requireOwnership(of: resolved, by: existing, link: link) }
                 connection.eventTypeURI = resolved.eventType.uri
-                connection.userURI = resolved.userURI
+                connection.userURI = resolved.owner?.uri ?? resolved.eventType.profile?.owner
+                connection.userEmail = resolved.owner?.email
                 connection.eventTypeName = resolved.eventType.name
                 connection.durationMinutes = resolved.eventType.duration
             }
-            try await commands.record(.calendlyConnected(connection))
+            try await record(connection)
         case "native":
             guard let schedule = body.schedule else { throw Problem.invalidField("schedule", "is required") }
             do {
@@ -93,6 +103,44 @@ struct ExpertController: Sendable {
             throw Problem.invalidField("type", "must be \"calendly\" or \"native\"")
         }
         return try .json(ExpertView(expert: try await expert(existing.id)))
+    }
+
+    /// An expert may connect only an event type its owner (`profile.owner`) is: the owner's
+    /// email as Calendly reports it must be the one the admin set for the expert, or the owner
+    /// must be the Calendly user of the expert's current connection. What an expert typed as
+    /// their own email proves nothing.
+    static func requireOwnership(of resolved: EventTypeResolver.Resolved, by expert: ExpertProfile, link: EventLink) throws {
+        let owner = resolved.owner
+        let byEmail = owner?.email.map(EmailAddress.normalize).map { $0 == expert.adminEmail } ?? false
+        let byConnection = owner.map { $0.uri == expert.calendlyConfig?.userURI } ?? false
+        guard byEmail || byConnection else {
+            throw Problem(
+                .forbidden, code: "not_your_event_type",
+                detail: "the Calendly event type \(link) belongs to another Calendly user; connect one of your own, or ask the admin")
+        }
+    }
+
+    /// Records `connection` unless another expert holds its event type: checked and recorded
+    /// under one lock per event type, and checked again by the fold, which keeps the first.
+    private func record(_ connection: CalendlyConnected) async throws {
+        let key = connection.eventTypeURI ?? connection.eventLink
+        try await connecting.withLock(key) {
+            let connected = try await readModels.experts().values.filter { $0.integrationType == .calendly }
+            if connected.contains(where: { $0.id != connection.expertID && $0.holds(connection) }) {
+                throw Self.taken(connection)
+            }
+            try await commands.record(.calendlyConnected(connection))
+            // A daemon beside this one (or an offline command) may have won the race in the log.
+            guard try await readModels.expert(id: connection.expertID)?.holds(connection) == true else {
+                throw Self.taken(connection)
+            }
+        }
+    }
+
+    static func taken(_ connection: CalendlyConnected) -> Problem {
+        Problem(
+            .conflict, code: "event_type_taken",
+            detail: "the Calendly event type \(connection.eventLink) is connected to another expert; it must be disconnected there first")
     }
 
     func disconnect(_ context: AvailRequestContext) async throws -> Response {

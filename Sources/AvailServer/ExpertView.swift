@@ -17,10 +17,31 @@ struct ExpertView: Encodable {
         try container.encode(expert.email, forKey: .email)
         try container.encode(expert.timezone, forKey: .timezone)
         try container.encode(expert.integrationType, forKey: .integrationType)
-        try container.encode(expert.calendlyConfig, forKey: .calendlyConfig)
+        try container.encode(expert.calendlyConfig.map(CalendlyConfigView.init), forKey: .calendlyConfig)
         try container.encode(expert.nativeSchedule, forKey: .nativeSchedule)
         try container.encode(expert.createdAt, forKey: .createdAt)
         try container.encode(expert.updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// `calendly_config` as the API shows it: the matching keys availd keeps beside it (the
+/// user's email as Calendly reported it) are not part of it.
+struct CalendlyConfigView: Encodable {
+    var config: CalendlyConfig
+
+    enum CodingKeys: String, CodingKey {
+        case eventLink = "event_link", eventTypeURI = "event_type_uri", userURI = "user_uri"
+        case eventTypeName = "event_type_name", durationMinutes = "duration_minutes", connectedAt = "connected_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(config.eventLink, forKey: .eventLink)
+        try container.encode(config.eventTypeURI, forKey: .eventTypeURI)
+        try container.encode(config.userURI, forKey: .userURI)
+        try container.encode(config.eventTypeName, forKey: .eventTypeName)
+        try container.encode(config.durationMinutes, forKey: .durationMinutes)
+        try container.encode(config.connectedAt, forKey: .connectedAt)
     }
 }
 

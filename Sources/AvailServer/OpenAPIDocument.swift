@@ -50,6 +50,7 @@ info:
     | `invalid_form` | 400 | the settings page: a form that could not be read |
     | `forbidden` | 403 | an expert token on an admin-only operation |
     | `csrf_failed` | 403 | signed in by cookie, but the change did not carry the page's CSRF token |
+    | `not_your_event_type` | 403 | an expert's token connecting a Calendly event type whose owner, as Calendly reports it, is not that expert |
     | `not_found` | 404 | no such resource (or not the token's expert's), or no such route |
     | `event_type_not_found` | 404 | no Calendly event type has that scheduling link |
     | `method_not_allowed` | 405 | the path exists, the method does not |
@@ -57,6 +58,7 @@ info:
     | `no_integration` | 409 | the expert has no integration that can do this |
     | `slot_unavailable` | 409 | the start is not a free slot (taken, outside the schedule, off its grid, too soon) |
     | `not_scheduled` | 409 | the appointment is already canceled or rescheduled |
+    | `event_type_taken` | 409 | the Calendly event type is connected to another expert (for the admin too) |
     | `event_type_unresolved` | 409 | the expert's Calendly link was stored without being resolved (no token then); connect again |
     | `payload_too_large` | 413 | the body is over the limit (webhook: `--max-body-bytes`; JSON bodies: 64 KiB) |
     | `malformed_request` | 400 | not well-formed HTTP/1.1; the connection is closed |
@@ -317,7 +319,13 @@ paths:
         configured, resolved to its event type through Calendly's API (without a token it is stored
         unresolved). `{"type": "native", "schedule"}`: the schedule is validated and stored.
         The expert must exist (404 before the body is read).
-      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, invalid_event_link, unauthorized, csrf_failed, not_found, event_type_not_found, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
+
+        Whose event type: with an expert's token, the event type's owner (`profile.owner`, as
+        Calendly reports that user's email) must be the expert, by the email the admin set for
+        the expert or by the Calendly user of the expert's current connection; otherwise 403
+        `not_your_event_type`. The admin may connect any event type of the organization. An
+        event type connected to another expert is 409 `event_type_taken`, for the admin too.
+      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, invalid_event_link, unauthorized, csrf_failed, not_your_event_type, not_found, event_type_not_found, event_type_taken, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
       requestBody:
         required: true
         content:
@@ -361,7 +369,16 @@ paths:
                 properties:
                   code: {enum: [invalid_parameter, invalid_field, invalid_json, invalid_event_link]}
         '401': {$ref: '#/components/responses/Unauthorized'}
-        '403': {$ref: '#/components/responses/CSRFFailed'}
+        '403':
+          description: "`csrf_failed`: the change did not carry the page's CSRF token. `not_your_event_type`: an expert's token, and the event type's owner is another Calendly user."
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [csrf_failed, not_your_event_type]}
         '404':
           description: "`not_found`: no such expert (or not the token's). `event_type_not_found`: no Calendly event type has that scheduling link."
           headers:
@@ -372,6 +389,16 @@ paths:
                 allOf: [{$ref: '#/components/schemas/Problem'}]
                 properties:
                   code: {enum: [not_found, event_type_not_found]}
+        '409':
+          description: "`event_type_taken`: the event type is connected to another expert; disconnect it there first."
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [event_type_taken]}
         '413': {$ref: '#/components/responses/PayloadTooLarge'}
         '502': {$ref: '#/components/responses/UpstreamUnavailable'}
         '503': {$ref: '#/components/responses/Unavailable'}

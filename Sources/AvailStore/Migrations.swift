@@ -139,6 +139,22 @@ enum Migrations {
                 CREATE INDEX expert_tokens_by_expert ON expert_tokens (expert_id, created_at, id);
                 """)
         }
+        migrator.registerMigration("v4-whose-appointment") { db in
+            // Appointments are matched by hosts' Calendly user URIs as well as emails ("host
+            // keys"), and only by emails the admin set or Calendly reported. The read models
+            // are derived, so they are emptied here and the projector folds the log again.
+            try db.execute(sql: """
+                ALTER TABLE expert_profiles ADD COLUMN admin_email TEXT;
+                ALTER TABLE appointments RENAME COLUMN host_emails TO host_keys;
+                ALTER TABLE appointment_hosts RENAME COLUMN email TO host_key;
+                DELETE FROM expert_profiles;
+                DELETE FROM invitee_facts;
+                DELETE FROM appointments;
+                DELETE FROM appointment_hosts;
+                DELETE FROM parked_events;
+                UPDATE projection_checkpoint SET position = 0 WHERE name = 'read_models';
+                """)
+        }
         return migrator
     }
 }

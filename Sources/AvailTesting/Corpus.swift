@@ -75,7 +75,7 @@ public enum Corpus {
     public static func setUp(_ expert: Expert, connectingEventType: Bool = true) -> [ExpertEvent] {
         let at = Timestamp(microseconds: 1_795_000_000_000_000)
         var events: [ExpertEvent] = [
-            .updated(ExpertUpdated(expertID: expert.id, name: expert.name, email: expert.email, timezone: expert.timezone, at: at))
+            .updated(ExpertUpdated(expertID: expert.id, name: expert.name, email: expert.email, timezone: expert.timezone, setBy: .admin, at: at))
         ]
         if connectingEventType {
             events.append(.calendlyConnected(CalendlyConnected(

@@ -10,10 +10,11 @@ import Synchronization
 /// A local HTTP server that speaks the part of Calendly's API v2 availd calls: the stand-in
 /// tests, the demo and benchmarks use instead of `api.calendly.com`.
 ///
-/// Served so far: `GET /users/me`, `GET /event_types` (by user or organization, paginated),
-/// `GET /event_type_available_times` (the owner's working hours, Monday to Friday, less what
-/// is booked), `POST /invitees`, `POST /scheduled_events/{uuid}/cancellation` and
-/// `GET /scheduled_events/{uuid}/invitees/{uuid}`. Bookings and cancellations are sent as
+/// Served so far: `GET /users/me`, `GET /users/{uuid}`, `GET /event_types` (by user or
+/// organization, paginated), `GET /event_type_available_times` (the owner's working hours,
+/// Monday to Friday, less what is booked), `POST /invitees`, `GET /scheduled_events/{uuid}`,
+/// `POST /scheduled_events/{uuid}/cancellation` and `GET /scheduled_events/{uuid}/invitees/{uuid}`,
+/// each in Calendly's own shape (`StandInShapes`). Bookings and cancellations are sent as
 /// signed webhooks to the target set with `POST /_sim/webhooks {url, signing_key}`.
 /// Tests queue failures (`POST /_sim/failures`: 429 with `X-RateLimit-Reset`, 5xx, slow
 /// answers) and read how often a path was called (`GET /_sim/requests?path=`).
@@ -38,7 +39,15 @@ public enum CalendlyStandIn {
         }
         router.get("/users/me") { request, _ -> Response in
             let user = try authenticate(request, state)
-            return try json(["resource": user])
+            return try json(["resource": StandInShapes.user(user)])
+        }
+        router.get("/users/:user") { request, context -> Response in
+            _ = try authenticate(request, state)
+            let uri = "https://api.calendly.com/users/\(context.parameters.get("user") ?? "")"
+            guard let user = seed.users.first(where: { $0.user.uri == uri })?.user else {
+                throw CalendlyProblem(.notFound, "Resource Not Found", "The user was not found")
+            }
+            return try json(["resource": StandInShapes.user(user)])
         }
         router.get("/event_types") { request, _ -> Response in
             _ = try authenticate(request, state)
@@ -55,9 +64,11 @@ public enum CalendlyStandIn {
             let offset = Int(query["page_token"].map(String.init) ?? "0") ?? 0
             let page = Array(all.dropFirst(offset).prefix(count))
             let next = offset + count < all.count ? String(offset + count) : nil
-            return try json(CalendlyPage(
-                collection: page,
-                pagination: .init(count: page.count, nextPage: next.map { "\(request.uri.path)?page_token=\($0)" }, nextPageToken: next)))
+            let previous = offset > 0 ? String(max(0, offset - count)) : nil
+            let items = page.map { eventType in
+                StandInShapes.eventType(eventType, owner: seed.users.first { $0.user.uri == eventType.profile?.owner }?.user)
+            }
+            return try json(StandInShapes.page(items, path: request.uri.path, next: next, previous: previous))
         }
         router.get("/event_type_available_times") { request, _ -> Response in
             _ = try authenticate(request, state)
@@ -75,11 +86,8 @@ public enum CalendlyStandIn {
                 throw CalendlyProblem(.badRequest, "Invalid Argument", "The supplied parameters are invalid: date range can be no greater than \(seed.availableTimesMaxDays) days")
             }
             let slots = try calculator(eventType, seed).slots(in: TimeRange(start: start, end: end), now: .now(), busy: bookings.busy(eventType: uri))
-            return try json(CalendlyPage(
-                collection: slots.map {
-                    CalendlyAvailableTime(status: "available", inviteesRemaining: 1, startTime: "\($0.start)", schedulingURL: eventType.schedulingURL)
-                },
-                pagination: nil))
+            // Not paginated: a collection alone.
+            return try json(["collection": slots.map { StandInShapes.availableTime(start: $0.start, schedulingURL: eventType.schedulingURL) }])
         }
         router.post("/_sim/webhooks") { request, context -> HTTPResponse.Status in
             dispatcher.configure(try await request.decode(as: WebhookDispatcher.Settings.self, context: context))
@@ -100,11 +108,11 @@ public enum CalendlyStandIn {
             guard try calculator(eventType, seed).offers(start, now: .now(), busy: bookings.busy(eventType: eventType.uri)) else {
                 throw CalendlyProblem(.badRequest, "Invalid Argument", "The selected time is no longer available")
             }
-            let invitee = bookings.book(
+            let booked = bookings.book(
                 eventType, owner: owner, start: start, name: booking.invitee.name, email: booking.invitee.email,
                 timezone: booking.invitee.timezone)
-            await dispatcher.deliver(try envelope("invitee.created", invitee, by: host))
-            var response = try json(["resource": invitee])
+            await dispatcher.deliver(try envelope("invitee.created", booked, by: host))
+            var response = try json(["resource": StandInShapes.invitee(booked)])
             response.status = .created
             return response
         }
@@ -112,20 +120,29 @@ public enum CalendlyStandIn {
             let host = try authenticate(request, state)
             let body = try? await request.decode(as: CancellationBody.self, context: context)
             let uuid = context.parameters.get("event") ?? ""
-            guard let invitee = bookings.cancel(eventUUID: uuid, reason: body?.reason, by: host.name, at: .now()) else {
+            guard let canceled = bookings.cancel(eventUUID: uuid, reason: body?.reason, by: host.name, at: .now()),
+                let cancellation = canceled.cancellation
+            else {
                 throw CalendlyProblem(.forbidden, "Permission Denied", "The event is already canceled or does not exist")
             }
-            await dispatcher.deliver(try envelope("invitee.canceled", invitee, by: host))
-            var response = try json(["resource": invitee.cancellation])
+            await dispatcher.deliver(try envelope("invitee.canceled", canceled, by: host))
+            var response = try json(["resource": StandInShapes.cancellation(cancellation)])
             response.status = .created
             return response
         }
+        router.get("/scheduled_events/:event") { request, context -> Response in
+            _ = try authenticate(request, state)
+            guard let booking = bookings.booking(eventUUID: context.parameters.get("event") ?? "") else {
+                throw CalendlyProblem(.notFound, "Resource Not Found", "The event was not found")
+            }
+            return try json(["resource": StandInShapes.scheduledEvent(booking)])
+        }
         router.get("/scheduled_events/:event/invitees/:invitee") { request, context -> Response in
             _ = try authenticate(request, state)
-            guard let invitee = bookings.invitee(eventUUID: context.parameters.get("event") ?? ""),
-                invitee.uri.hasSuffix("/" + (context.parameters.get("invitee") ?? "-"))
+            guard let booking = bookings.booking(eventUUID: context.parameters.get("event") ?? ""),
+                booking.invitee.uri.hasSuffix("/" + (context.parameters.get("invitee") ?? "-"))
             else { throw CalendlyProblem(.notFound, "Resource Not Found", "The invitee was not found") }
-            return try json(["resource": invitee])
+            return try json(["resource": StandInShapes.invitee(booking)])
         }
         return Application(
             router: router,
@@ -186,20 +203,11 @@ public enum CalendlyStandIn {
     }
 
     /// A delivery body as Calendly sends it.
-    static func envelope(_ event: String, _ invitee: StandInInvitee, by host: CalendlyUser) throws -> Data {
-        struct Envelope: Encodable {
-            var event: String
-            var createdAt: String
-            var createdBy: String
-            var payload: StandInInvitee
-
-            enum CodingKeys: String, CodingKey {
-                case event, payload
-                case createdAt = "created_at", createdBy = "created_by"
-            }
-        }
-        let encoder = JSONEncoder.canonical()
-        return try encoder.encode(Envelope(event: event, createdAt: "\(Timestamp.now())", createdBy: host.uri, payload: invitee))
+    static func envelope(_ event: String, _ booking: StandInBooking, by host: CalendlyUser) throws -> Data {
+        try StandInShapes.data([
+            "event": event, "created_at": "\(Timestamp.now())", "created_by": host.uri,
+            "payload": StandInShapes.webhookPayload(booking),
+        ])
     }
 
     static func authenticate(_ request: Request, _ state: StandInState) throws -> CalendlyUser {
@@ -210,11 +218,10 @@ public enum CalendlyStandIn {
         return user
     }
 
-    static func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder.canonical()
-        return Response(
+    static func json(_ object: StandInShapes.Object) throws -> Response {
+        Response(
             status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+            body: .init(byteBuffer: ByteBuffer(bytes: try StandInShapes.data(object))))
     }
 }
 
@@ -233,7 +240,7 @@ struct CalendlyProblem: HTTPResponseError {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = try CalendlyStandIn.json(CalendlyErrorBody(title: title, message: message))
+        var response = try CalendlyStandIn.json(StandInShapes.error(title: title, message: message))
         response.status = status
         response.headers.append(contentsOf: headers)
         return response

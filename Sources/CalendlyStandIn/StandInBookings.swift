@@ -3,145 +3,90 @@ import AvailCore
 import Foundation
 import Synchronization
 
-/// Invitees booked through the stand-in, in the shape Calendly's Invitee resource has.
-struct StandInInvitee: Codable, Sendable {
-    var uri: String
-    var email: String
-    var name: String
-    var timezone: String?
-    var status: String
-    var event: String
-    var createdAt: String
-    var updatedAt: String
-    var rescheduled: Bool
-    var oldInvitee: String?
-    var newInvitee: String?
-    var cancelURL: String
-    var rescheduleURL: String
-    var cancellation: Cancellation?
-    var noShow: String?
-    var scheduledEvent: ScheduledEvent
+/// A scheduled event booked through the stand-in, with its one invitee. What it answers is in
+/// Calendly's shapes (`StandInShapes`): the API's Invitee resource carries only the event's URI,
+/// and only a webhook payload embeds the scheduled event.
+struct StandInBooking: Sendable {
+    struct Invitee: Sendable {
+        var uri: String
+        var email: String
+        var name: String
+        var timezone: String?
+        var status: String
+        var createdAt: String
+        var updatedAt: String
+        var cancelURL: String
+        var rescheduleURL: String
+    }
 
-    struct Cancellation: Codable, Sendable {
+    struct Cancellation: Sendable {
         var canceledBy: String
         var reason: String?
         var cancelerType: String
         var createdAt: String
-
-        enum CodingKeys: String, CodingKey {
-            case reason
-            case canceledBy = "canceled_by", cancelerType = "canceler_type", createdAt = "created_at"
-        }
     }
 
-    struct ScheduledEvent: Codable, Sendable {
-        var uri: String
-        var name: String
-        var status: String
-        var startTime: String
-        var endTime: String
-        var eventType: String
-        var eventMemberships: [Membership]
-        var createdAt: String
-        var updatedAt: String
+    var eventURI: String
+    var eventName: String
+    var eventType: String
+    var start: Timestamp
+    var end: Timestamp
+    var host: CalendlyUser
+    var eventCreatedAt: String
+    var eventUpdatedAt: String
+    var invitee: Invitee
+    var cancellation: Cancellation?
 
-        struct Membership: Codable, Sendable {
-            var user: String
-            var userEmail: String?
-            var userName: String
-
-            enum CodingKeys: String, CodingKey {
-                case user
-                case userEmail = "user_email", userName = "user_name"
-            }
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case uri, name, status
-            case startTime = "start_time", endTime = "end_time", eventType = "event_type"
-            case eventMemberships = "event_memberships", createdAt = "created_at", updatedAt = "updated_at"
-        }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case uri, email, name, timezone, status, event, rescheduled, cancellation
-        case createdAt = "created_at", updatedAt = "updated_at", oldInvitee = "old_invitee", newInvitee = "new_invitee"
-        case cancelURL = "cancel_url", rescheduleURL = "reschedule_url", noShow = "no_show", scheduledEvent = "scheduled_event"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        // Calendly writes null fields; so does the stand-in.
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(uri, forKey: .uri)
-        try container.encode(email, forKey: .email)
-        try container.encode(name, forKey: .name)
-        try container.encode(timezone, forKey: .timezone)
-        try container.encode(status, forKey: .status)
-        try container.encode(event, forKey: .event)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-        try container.encode(rescheduled, forKey: .rescheduled)
-        try container.encode(oldInvitee, forKey: .oldInvitee)
-        try container.encode(newInvitee, forKey: .newInvitee)
-        try container.encode(cancelURL, forKey: .cancelURL)
-        try container.encode(rescheduleURL, forKey: .rescheduleURL)
-        try container.encode(cancellation, forKey: .cancellation)
-        try container.encode(noShow, forKey: .noShow)
-        try container.encode(scheduledEvent, forKey: .scheduledEvent)
-    }
+    var isActive: Bool { cancellation == nil }
 }
 
 final class StandInBookings: Sendable {
     /// By scheduled-event UUID.
-    private let invitees = Mutex<[String: StandInInvitee]>([:])
+    private let bookings = Mutex<[String: StandInBooking]>([:])
 
     /// A new scheduled event of `eventType` with one invitee, as `POST /invitees` makes it.
     func book(_ eventType: CalendlyEventType, owner: CalendlyUser, start: Timestamp, name: String, email: String, timezone: String?)
-        -> StandInInvitee
+        -> StandInBooking
     {
-        let now = Timestamp.now()
+        let now = "\(Timestamp.now())"
         let eventUUID = UUID().uuidString.lowercased(), inviteeUUID = UUID().uuidString.lowercased()
         let eventURI = "https://api.calendly.com/scheduled_events/\(eventUUID)"
-        let end = Timestamp(microseconds: start.microseconds + Int64(eventType.duration) * 60_000_000)
-        let invitee = StandInInvitee(
-            uri: "\(eventURI)/invitees/\(inviteeUUID)", email: email, name: name, timezone: timezone, status: "active",
-            event: eventURI, createdAt: "\(now)", updatedAt: "\(now)", rescheduled: false, oldInvitee: nil, newInvitee: nil,
-            cancelURL: "https://calendly.com/cancellations/\(inviteeUUID)", rescheduleURL: "https://calendly.com/reschedulings/\(inviteeUUID)",
-            cancellation: nil, noShow: nil,
-            scheduledEvent: .init(
-                uri: eventURI, name: eventType.name, status: "active", startTime: "\(start)", endTime: "\(end)",
-                eventType: eventType.uri, eventMemberships: [.init(user: owner.uri, userEmail: owner.email, userName: owner.name)],
-                createdAt: "\(now)", updatedAt: "\(now)"))
-        invitees.withLock { $0[eventUUID] = invitee }
-        return invitee
+        // Bounded, so an absurd seeded duration cannot overflow.
+        let minutes = Int64(min(max(eventType.duration, 0), 1_000_000))
+        let booking = StandInBooking(
+            eventURI: eventURI, eventName: eventType.name, eventType: eventType.uri, start: start,
+            end: Timestamp(microseconds: start.microseconds + minutes * 60_000_000), host: owner, eventCreatedAt: now,
+            eventUpdatedAt: now,
+            invitee: .init(
+                uri: "\(eventURI)/invitees/\(inviteeUUID)", email: email, name: name, timezone: timezone, status: "active",
+                createdAt: now, updatedAt: now, cancelURL: "https://calendly.com/cancellations/\(inviteeUUID)",
+                rescheduleURL: "https://calendly.com/reschedulings/\(inviteeUUID)"),
+            cancellation: nil)
+        bookings.withLock { $0[eventUUID] = booking }
+        return booking
     }
 
-    func invitee(eventUUID: String) -> StandInInvitee? {
-        invitees.withLock { $0[eventUUID] }
+    func booking(eventUUID: String) -> StandInBooking? {
+        bookings.withLock { $0[eventUUID] }
     }
 
-    /// Marks the event's invitee canceled; nil when there is none or it is canceled already.
-    func cancel(eventUUID: String, reason: String?, by host: String, at: Timestamp) -> StandInInvitee? {
-        invitees.withLock { invitees in
-            guard var invitee = invitees[eventUUID], invitee.status == "active" else { return nil }
-            invitee.status = "canceled"
-            invitee.updatedAt = "\(at)"
-            invitee.cancellation = .init(canceledBy: host, reason: reason, cancelerType: "host", createdAt: "\(at)")
-            invitee.scheduledEvent.status = "canceled"
-            invitee.scheduledEvent.updatedAt = "\(at)"
-            invitees[eventUUID] = invitee
-            return invitee
+    /// Cancels the event and its invitee; nil when there is none or it is canceled already.
+    func cancel(eventUUID: String, reason: String?, by host: String, at: Timestamp) -> StandInBooking? {
+        bookings.withLock { bookings in
+            guard var booking = bookings[eventUUID], booking.isActive else { return nil }
+            booking.cancellation = .init(canceledBy: host, reason: reason, cancelerType: "host", createdAt: "\(at)")
+            booking.invitee.status = "canceled"
+            booking.invitee.updatedAt = "\(at)"
+            booking.eventUpdatedAt = "\(at)"
+            bookings[eventUUID] = booking
+            return booking
         }
     }
 
-    /// Start times already taken for an event type.
+    /// Times already taken for an event type.
     func busy(eventType: String) -> [TimeRange] {
-        invitees.withLock { invitees in
-            invitees.values.filter { $0.scheduledEvent.eventType == eventType && $0.status == "active" }.compactMap {
-                guard let start = Timestamp(rfc3339: $0.scheduledEvent.startTime), let end = Timestamp(rfc3339: $0.scheduledEvent.endTime)
-                else { return nil }
-                return TimeRange(start: start, end: end)
-            }
+        bookings.withLock { bookings in
+            bookings.values.filter { $0.eventType == eventType && $0.isActive }.map { TimeRange(start: $0.start, end: $0.end) }
         }
     }
 }

@@ -37,6 +37,26 @@ import Testing
         }
     }
 
+    /// The Invitee resource as Calendly's API answers it carries no scheduled event: a
+    /// cancellation recorded from it keeps the times, event type and hosts the booking brought.
+    @Test func aCancellationWithoutItsEventKeepsTheBookingsTimes() throws {
+        let created = delivery("invitee.created", 0, at: 1)
+        var canceled = try #require(try JSONSerialization.jsonObject(with: delivery("invitee.canceled", 0, at: 2)) as? [String: Any])
+        var payload = try #require(canceled["payload"] as? [String: Any])
+        payload["scheduled_event"] = nil
+        canceled["payload"] = payload
+        let bare = try JSONSerialization.data(withJSONObject: canceled)
+        let whole = try fold([created, delivery("invitee.canceled", 0, at: 2)]).appointments
+        for order in [[created, bare], [bare, created]] {
+            let appointments = try fold(order).appointments
+            #expect(appointments.count == 1)
+            #expect(appointments.first?.status == .canceled)
+            #expect(appointments.first?.startTime == whole.first?.startTime)
+            #expect(appointments.first?.endTime == whole.first?.endTime)
+            #expect(appointments.first?.startTime != nil)
+        }
+    }
+
     @Test func aReschedulePairLinksInEitherOrder() throws {
         let booked = delivery("invitee.created", 0, at: 1)
         let canceled = delivery("invitee.canceled", 0, at: 5, new: 1)
@@ -145,7 +165,7 @@ import Testing
     }
 
     func updated(email: String, id: String? = nil) -> ExpertEvent {
-        .updated(ExpertUpdated(expertID: id ?? expert.id, name: expert.name, email: email, timezone: expert.timezone, at: Timestamp(microseconds: 0)))
+        .updated(ExpertUpdated(expertID: id ?? expert.id, name: expert.name, email: email, timezone: expert.timezone, setBy: .admin, at: Timestamp(microseconds: 0)))
     }
 
     func connected(_ uri: String?, id: String? = nil) -> ExpertEvent {
@@ -176,6 +196,38 @@ import Testing
         #expect(projection.appointments.first?.expertID == expert.id)
         #expect(projection.experts.first?.integrationType == IntegrationType.none)
         #expect(projection.experts.first?.calendlyConfig == nil)
+    }
+
+    /// CONTRACT.md, "Whose event type, whose appointment": an email the expert typed is shown,
+    /// never used to match; the one the admin set keeps matching after the expert changes theirs.
+    @Test func anEmailTheExpertTypedFindsNothing() throws {
+        func typed(_ email: String) -> ExpertEvent {
+            .updated(ExpertUpdated(expertID: expert.id, name: expert.name, email: email, timezone: expert.timezone, setBy: .expert, at: Timestamp(microseconds: 0)))
+        }
+        #expect(try events([booking], then: [typed(expert.email)]).appointments.first?.expertID == nil)
+        let kept = try events([booking], then: [updated(email: expert.email), typed("me@elsewhere.example")])
+        #expect(kept.appointments.first?.expertID == expert.id)
+        #expect(kept.experts.first?.email == "me@elsewhere.example")
+    }
+
+    @Test func theConnectedUserFindsTheEventsSheHosts() throws {
+        let user = "https://api.calendly.com/users/\(GeneratedCorpus.hosts[0].userUUID)"
+        let connection = ExpertEvent.calendlyConnected(CalendlyConnected(
+            expertID: expert.id, eventLink: "https://calendly.com/x/other", eventTypeURI: "https://api.calendly.com/event_types/other",
+            userURI: user, at: Timestamp(microseconds: 0)))
+        // Her email (as the admin set it) is not the host's; her connected user is.
+        let projection = try events([booking], then: [updated(email: "x@y.example"), connection])
+        #expect(projection.appointments.first?.expertID == expert.id)
+    }
+
+    @Test func aSecondExpertConnectingAHeldEventTypeIsParked() throws {
+        let projection = try events([booking], then: [
+            updated(email: "a@y.example"), updated(email: "b@y.example", id: "aaa"), connected(expert.eventTypeURI),
+            connected(expert.eventTypeURI, id: "aaa"),
+        ])
+        #expect(projection.parked.map(\.reason) == ["event type \(expert.eventTypeURI) is connected to expert ada"])
+        #expect(projection.appointments.first?.expertID == expert.id)
+        #expect(projection.experts.first { $0.id == "aaa" }?.integrationType == IntegrationType.none)
     }
 
     @Test func connectingAnUnknownExpertIsParked() throws {

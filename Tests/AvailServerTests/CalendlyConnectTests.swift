@@ -315,7 +315,8 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
                 let free = try await daemon.connectGraceToCalendly()
                 let booked = try await daemon.call(.post, "/experts/grace/appointments", json: #"{"start_time":"\#(free[0])","invitee":{"name":"K","email":"k@example.com"}}"#)
                 let first = try #require(booked.json["id"] as? String)
-                try await inject(#"[{"path":"/scheduled_events/","status":500,"times":1}]"#, control)
+                let event = try #require(booked.json["external_calendar_event_id"] as? String)
+                try await inject(#"[{"path":"/scheduled_events/\#(event)/cancellation","status":500,"times":1}]"#, control)
                 let moved = try await daemon.call(.patch, "/appointments/\(first)", json: #"{"start_time":"\#(free[3])"}"#)
                 #expect(moved.status == .badGateway)
                 #expect(moved.problem?.code == "upstream_unavailable")
@@ -348,6 +349,23 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
                 let answer = try await daemon.call(.post, "/appointments/\(id)/cancel", json: "{}")
                 #expect(answer.status == .conflict)
                 #expect(answer.problem?.code == "not_scheduled")
+            }
+        }
+    }
+
+    /// Booked, but the scheduled event cannot be read: nothing half-known is recorded, and
+    /// the answer says what happened at Calendly.
+    @Test func aBookingWhoseEventCannotBeReadIsA502AndRecordsNothing() async throws {
+        try await withCalendly { baseURL, control in
+            try await withDaemon(CalendlyConnectTests().configuration(baseURL)) { daemon in
+                let slot = try #require(try await daemon.connectGraceToCalendly().first)
+                try await inject(#"[{"path":"/scheduled_events/","status":500,"times":10}]"#, control)
+                let before = try await daemon.allEvents().count
+                let answer = try await daemon.call(.post, "/experts/grace/appointments", json: #"{"start_time":"\#(slot)","invitee":{"name":"K","email":"k@example.com"}}"#)
+                #expect(answer.status == .badGateway)
+                #expect(answer.problem?.code == "upstream_unavailable")
+                #expect(answer.problem?.detail.contains("booked at Calendly") == true)
+                #expect(try await daemon.allEvents().count == before)
             }
         }
     }

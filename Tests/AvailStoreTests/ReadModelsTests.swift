@@ -50,7 +50,7 @@ import Testing
         // digest) also equal what a rebuild writes.
         func hosts() async throws -> [String] {
             try await log.database.read { db in
-                try String.fetchAll(db, sql: "SELECT email || ' ' || appointment_id FROM appointment_hosts ORDER BY 1")
+                try String.fetchAll(db, sql: "SELECT host_key || ' ' || appointment_id FROM appointment_hosts ORDER BY 1")
                     + String.fetchAll(db, sql: "SELECT invitee_uri || ' ' || hex(facts) FROM invitee_facts ORDER BY 1")
                     + String.fetchAll(db, sql: "SELECT id || ' ' || hex(facts) FROM appointments ORDER BY 1")
             }

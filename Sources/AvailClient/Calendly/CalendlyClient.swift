@@ -34,6 +34,19 @@ public struct CalendlyClient: Sendable {
         try await get("/users/me", as: CalendlyResource<CalendlyUser>.self).resource
     }
 
+    /// `GET /users/{uuid}`, by the user's URI.
+    public func user(uri: String) async throws(CalendlyError) -> CalendlyUser {
+        try await get(uri, as: CalendlyResource<CalendlyUser>.self).resource
+    }
+
+    /// `GET /scheduled_events/{uuid}`, by the event's URI: the resource as Calendly sent it
+    /// (JSON), with the times, event type and hosts that an Invitee resource does not carry.
+    public func scheduledEvent(uri: String) async throws(CalendlyError) -> Data {
+        let (status, answer) = try await send(method: .GET, url: baseURL + Self.path(of: uri), body: nil)
+        guard status == 200 else { throw Self.refusal(status, answer) }
+        return try Self.resource(answer)
+    }
+
     /// Every event type of a user or an organization (`GET /event_types`), following pagination.
     public func eventTypes(user: String? = nil, organization: String? = nil, pageSize: Int = 100) async throws(CalendlyError)
         -> [CalendlyEventType]

@@ -35,9 +35,16 @@ public struct CalendlyEventType: Codable, Sendable, Equatable {
     public var kind: String?
     public var profile: Profile?
 
+    /// `{type: "User"|"Team", name, owner}`: the owner is the user that can change it.
     public struct Profile: Codable, Sendable, Equatable {
+        public var type: String?
+        public var name: String?
         public var owner: String?
-        public init(owner: String?) { self.owner = owner }
+        public init(type: String? = nil, name: String? = nil, owner: String?) {
+            self.type = type
+            self.name = name
+            self.owner = owner
+        }
     }
 
     public init(uri: String, name: String, slug: String?, schedulingURL: String, duration: Int, active: Bool?, kind: String?, owner: String?) {

@@ -77,6 +77,7 @@ extension JSONScanner {
             case "created_at": snapshot.createdAt = try scanner.time()
             case "updated_at": snapshot.updatedAt = try scanner.time()
             case "host_emails": try scanner.array { snapshot.hostEmails.append(try $0.string()) }
+            case "host_users": try scanner.array { snapshot.hostUsers.append(try $0.string()) }
             default: try scanner.skipValue()
             }
         }

@@ -23,8 +23,15 @@ public struct AppointmentFacts: Codable, Sendable, Equatable {
     }
 
     /// The invitee's latest description: a cancellation knows most, then the creation.
+    ///
+    /// A description without its scheduled event (Calendly's Invitee resource as the API answers
+    /// it, which does not embed one) takes the event's fields from the others, so it never
+    /// erases the times, event type or hosts that another copy knows.
     public var snapshot: InviteeSnapshot? {
-        canceled?.value.snapshot ?? created?.value ?? noShowSnapshot?.value
+        let copies = [canceled?.value.snapshot, created?.value, noShowSnapshot?.value].compactMap { $0 }
+        guard var latest = copies.first else { return nil }
+        for other in copies.dropFirst() { latest.fillEventFields(from: other) }
+        return latest
     }
 
     public var status: AppointmentStatus {
@@ -101,16 +108,37 @@ public struct InviteeSnapshot: Codable, Sendable, Equatable {
     public var eventTypeURI: String?
     public var startTime: Timestamp?
     public var endTime: Timestamp?
-    /// `event_memberships[].user_email`, lower-cased, sorted, unique: how an expert is matched.
+    /// `event_memberships[].user_email`, lower-cased, sorted, unique: how an expert is matched
+    /// when neither the event type nor a host's user URI names one.
     public var hostEmails: [String]
+    /// `event_memberships[].user`: the hosts' Calendly user URIs, sorted, unique.
+    public var hostUsers: [String] = []
     public var createdAt: Timestamp?
     public var updatedAt: Timestamp?
 
     enum CodingKeys: String, CodingKey {
         case name, email, timezone
         case scheduledEventURI = "scheduled_event_uri", eventTypeURI = "event_type_uri"
-        case startTime = "start_time", endTime = "end_time", hostEmails = "host_emails"
+        case startTime = "start_time", endTime = "end_time", hostEmails = "host_emails", hostUsers = "host_users"
         case createdAt = "created_at", updatedAt = "updated_at"
+    }
+}
+
+extension InviteeSnapshot {
+    /// Every key an expert can be matched by: the hosts' user URIs, then their emails.
+    public var hostKeys: [String] { hostUsers + hostEmails }
+
+    /// Whether the scheduled event's own fields are here (webhook payloads embed the event).
+    var knowsItsEvent: Bool { startTime != nil || eventTypeURI != nil }
+
+    mutating func fillEventFields(from other: InviteeSnapshot) {
+        guard !knowsItsEvent, other.knowsItsEvent else { return }
+        scheduledEventURI = scheduledEventURI ?? other.scheduledEventURI
+        eventTypeURI = other.eventTypeURI
+        startTime = other.startTime
+        endTime = other.endTime
+        hostEmails = other.hostEmails
+        hostUsers = other.hostUsers
     }
 }
 

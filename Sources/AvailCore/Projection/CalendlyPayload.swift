@@ -57,8 +57,12 @@ struct ScheduledEventPayload: Decodable, Sendable, Equatable {
     var eventMemberships: [Membership]? = nil
 
     struct Membership: Decodable, Sendable, Equatable {
+        var user: String? = nil
         var userEmail: String? = nil
-        enum CodingKeys: String, CodingKey { case userEmail = "user_email" }
+        enum CodingKeys: String, CodingKey {
+            case user
+            case userEmail = "user_email"
+        }
     }
 
     enum CodingKeys: String, CodingKey {

@@ -1,14 +1,18 @@
-/// Decides which expert an appointment belongs to (CONTRACT.md, "Experts and their integration").
+/// Decides which expert an appointment belongs to (CONTRACT.md, "Whose event type, whose
+/// appointment").
 ///
-/// In order: the expert whose connected `event_type_uri` is the appointment's event type; else
-/// the expert whose email is among the event's hosts; else the expert that connected that event
+/// In order: the expert whose connected event type is the appointment's; else the expert whose
+/// connected Calendly user hosts it (`event_memberships[].user`); else the expert a host email
+/// vouches for, when the admin set that email or Calendly reported it for the expert's
+/// connected user (never an email an expert typed); else the expert that connected that event
 /// type before (so a disconnect leaves appointments where they were). Ties go to the least id.
 /// The answer depends only on the experts as they stand and the appointment's own facts, so
 /// folding in any order assigns alike, and an appointment that matched nobody is assigned as
-/// soon as a matching expert connects or changes email.
+/// soon as a matching expert connects.
 public struct ExpertDirectory: Sendable {
     private var byEventType: [String: String] = [:]
-    private var byEmail: [String: String] = [:]
+    private var byHostUser: [String: String] = [:]
+    private var byHostEmail: [String: String] = [:]
     private var byPastEventType: [String: String] = [:]
 
     public init(_ experts: some Sequence<ExpertProfile>) {
@@ -20,19 +24,27 @@ public struct ExpertDirectory: Sendable {
             if expert.integrationType == .calendly, let uri = expert.calendlyConfig?.eventTypeURI {
                 claim(&byEventType, uri, expert.id)
             }
-            claim(&byEmail, EmailAddress.normalize(expert.email), expert.id)
+            for user in expert.trustedHostUsers { claim(&byHostUser, user, expert.id) }
+            for email in expert.trustedHostEmails { claim(&byHostEmail, email, expert.id) }
             for uri in expert.pastEventTypeURIs { claim(&byPastEventType, uri, expert.id) }
         }
     }
 
-    public func expert(eventTypeURI: String?, hostEmails: [String]) -> String? {
+    /// `hostKeys`: the hosts' user URIs and emails, as `InviteeSnapshot.hostKeys` lists them.
+    public func expert(eventTypeURI: String?, hostKeys: [String]) -> String? {
         if let uri = eventTypeURI, let id = byEventType[uri] { return id }
-        if let id = hostEmails.compactMap({ byEmail[$0] }).min() { return id }
+        if let id = hostKeys.compactMap({ byHostUser[$0] }).min() { return id }
+        if let id = hostKeys.compactMap({ byHostEmail[$0] }).min() { return id }
         if let uri = eventTypeURI, let id = byPastEventType[uri] { return id }
         return nil
     }
 
     public func expert(for snapshot: InviteeSnapshot) -> String? {
-        expert(eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails)
+        expert(eventTypeURI: snapshot.eventTypeURI, hostKeys: snapshot.hostKeys)
+    }
+
+    /// The expert whose current connection is `eventTypeURI`, if any.
+    public func holder(ofEventType eventTypeURI: String) -> String? {
+        byEventType[eventTypeURI]
     }
 }

@@ -60,20 +60,30 @@ public struct ExpertUpdated: Codable, Sendable, Equatable {
     public var name: String
     public var email: String
     public var timezone: String
+    /// Who made the change. Only an email the admin set finds the expert's appointments; one an
+    /// expert typed is shown, never trusted. Events logged before this was recorded have none,
+    /// and their email is not trusted either: the admin sets it again.
+    public var setBy: Author?
     public var at: Timestamp
 
-    public init(expertID: String, name: String, email: String, timezone: String, at: Timestamp) {
+    public init(expertID: String, name: String, email: String, timezone: String, setBy: Author, at: Timestamp) {
         self.expertID = expertID
         self.name = name
         self.email = email
         self.timezone = timezone
+        self.setBy = setBy
         self.at = at
     }
 
     enum CodingKeys: String, CodingKey {
         case name, email, timezone, at
-        case expertID = "expert_id"
+        case expertID = "expert_id", setBy = "set_by"
     }
+}
+
+/// Who made a change availd recorded: the admin token, or the expert's own.
+public enum Author: String, Codable, Sendable {
+    case admin, expert
 }
 
 /// `PUT /experts/{id}/integration` with `type: calendly`.
@@ -83,19 +93,23 @@ public struct CalendlyConnected: Codable, Sendable, Equatable {
     public var eventLink: String
     /// Resolved through Calendly's API when a token is configured; otherwise nil.
     public var eventTypeURI: String?
+    /// The event type's owner, as Calendly reported it.
     public var userURI: String?
+    /// That user's email, as Calendly reported it (not as anyone typed it).
+    public var userEmail: String?
     public var eventTypeName: String?
     public var durationMinutes: Int?
     public var at: Timestamp
 
     public init(
-        expertID: String, eventLink: String, eventTypeURI: String? = nil, userURI: String? = nil,
+        expertID: String, eventLink: String, eventTypeURI: String? = nil, userURI: String? = nil, userEmail: String? = nil,
         eventTypeName: String? = nil, durationMinutes: Int? = nil, at: Timestamp
     ) {
         self.expertID = expertID
         self.eventLink = eventLink
         self.eventTypeURI = eventTypeURI
         self.userURI = userURI
+        self.userEmail = userEmail
         self.eventTypeName = eventTypeName
         self.durationMinutes = durationMinutes
         self.at = at
@@ -104,7 +118,8 @@ public struct CalendlyConnected: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case at
         case expertID = "expert_id", eventLink = "event_link", eventTypeURI = "event_type_uri"
-        case userURI = "user_uri", eventTypeName = "event_type_name", durationMinutes = "duration_minutes"
+        case userURI = "user_uri", userEmail = "user_email", eventTypeName = "event_type_name"
+        case durationMinutes = "duration_minutes"
     }
 }
 

@@ -2,7 +2,10 @@
 public struct ExpertProfile: Codable, Sendable, Equatable {
     public var id: String
     public var name: String
+    /// As last set, by the admin or the expert: shown, never used to match appointments.
     public var email: String
+    /// The email the admin last set, normalised: the only typed email that finds appointments.
+    public var adminEmail: String?
     public var timezone: String
     public var integrationType: IntegrationType
     public var calendlyConfig: CalendlyConfig?
@@ -14,7 +17,8 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
     public var updatedAt: Timestamp
 
     public init(
-        id: String, name: String, email: String, timezone: String, integrationType: IntegrationType = .none,
+        id: String, name: String, email: String, adminEmail: String? = nil, timezone: String,
+        integrationType: IntegrationType = .none,
         calendlyConfig: CalendlyConfig? = nil, nativeSchedule: NativeSchedule? = nil, pastEventTypeURIs: [String] = [],
         createdAt: Timestamp,
         updatedAt: Timestamp
@@ -22,6 +26,7 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
         self.id = id
         self.name = name
         self.email = email
+        self.adminEmail = adminEmail
         self.timezone = timezone
         self.integrationType = integrationType
         self.calendlyConfig = calendlyConfig
@@ -36,12 +41,30 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
         var keys = MatchKeys()
         keys.eventTypeURIs.formUnion(pastEventTypeURIs)
         if let uri = calendlyConfig?.eventTypeURI { keys.eventTypeURIs.insert(uri) }
-        keys.emails.insert(EmailAddress.normalize(email))
+        keys.hostKeys.formUnion(trustedHostUsers)
+        keys.hostKeys.formUnion(trustedHostEmails)
         return keys
+    }
+
+    /// The Calendly user of the connection: Calendly said it owns the connected event type.
+    public var trustedHostUsers: [String] {
+        calendlyConfig?.userURI.map { [$0] } ?? []
+    }
+
+    /// Emails that vouch for this expert as a host: the one the admin set, and the connected
+    /// user's as Calendly reported it. Never one the expert typed.
+    public var trustedHostEmails: [String] {
+        var emails: [String] = []
+        if let adminEmail { emails.append(adminEmail) }
+        if let reported = calendlyConfig?.userEmail.map(EmailAddress.normalize), !emails.contains(reported) {
+            emails.append(reported)
+        }
+        return emails
     }
 
     enum CodingKeys: String, CodingKey {
         case id, name, email, timezone
+        case adminEmail = "admin_email"
         case integrationType = "integration_type", calendlyConfig = "calendly_config"
         case nativeSchedule = "native_schedule"
         case pastEventTypeURIs = "past_event_type_uris", createdAt = "created_at", updatedAt = "updated_at"
@@ -53,6 +76,7 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
         try container.encode(id, forKey: .id)
         try container.encode(name, forKey: .name)
         try container.encode(email, forKey: .email)
+        try container.encode(adminEmail, forKey: .adminEmail)
         try container.encode(timezone, forKey: .timezone)
         try container.encode(integrationType, forKey: .integrationType)
         try container.encode(calendlyConfig, forKey: .calendlyConfig)
@@ -71,24 +95,27 @@ public struct CalendlyConfig: Codable, Sendable, Equatable {
     public var eventLink: String
     public var eventTypeURI: String?
     public var userURI: String?
+    /// The user's email as Calendly reported it: a matching key, not part of the HTTP shape.
+    public var userEmail: String?
     public var eventTypeName: String?
     public var durationMinutes: Int?
     public var connectedAt: Timestamp
 
     public init(
-        eventLink: String, eventTypeURI: String?, userURI: String?, eventTypeName: String?, durationMinutes: Int?,
-        connectedAt: Timestamp
+        eventLink: String, eventTypeURI: String?, userURI: String?, userEmail: String? = nil, eventTypeName: String?,
+        durationMinutes: Int?, connectedAt: Timestamp
     ) {
         self.eventLink = eventLink
         self.eventTypeURI = eventTypeURI
         self.userURI = userURI
+        self.userEmail = userEmail
         self.eventTypeName = eventTypeName
         self.durationMinutes = durationMinutes
         self.connectedAt = connectedAt
     }
 
     enum CodingKeys: String, CodingKey {
-        case eventLink = "event_link", eventTypeURI = "event_type_uri", userURI = "user_uri"
+        case eventLink = "event_link", eventTypeURI = "event_type_uri", userURI = "user_uri", userEmail = "user_email"
         case eventTypeName = "event_type_name", durationMinutes = "duration_minutes", connectedAt = "connected_at"
     }
 
@@ -97,6 +124,7 @@ public struct CalendlyConfig: Codable, Sendable, Equatable {
         try container.encode(eventLink, forKey: .eventLink)
         try container.encode(eventTypeURI, forKey: .eventTypeURI)
         try container.encode(userURI, forKey: .userURI)
+        try container.encode(userEmail, forKey: .userEmail)
         try container.encode(eventTypeName, forKey: .eventTypeName)
         try container.encode(durationMinutes, forKey: .durationMinutes)
         try container.encode(connectedAt, forKey: .connectedAt)
@@ -106,14 +134,28 @@ public struct CalendlyConfig: Codable, Sendable, Equatable {
 /// The values an appointment can be matched to an expert by.
 public struct MatchKeys: Sendable, Equatable {
     public var eventTypeURIs: Set<String> = []
-    public var emails: Set<String> = []
+    /// Hosts' Calendly user URIs and emails (see `InviteeSnapshot.hostKeys`).
+    public var hostKeys: Set<String> = []
 
     public init() {}
 
     public mutating func formUnion(_ other: MatchKeys) {
         eventTypeURIs.formUnion(other.eventTypeURIs)
-        emails.formUnion(other.emails)
+        hostKeys.formUnion(other.hostKeys)
     }
 
-    public var isEmpty: Bool { eventTypeURIs.isEmpty && emails.isEmpty }
+    public var isEmpty: Bool { eventTypeURIs.isEmpty && hostKeys.isEmpty }
 }
+
+extension ExpertProfile {
+    /// Whether this expert's current connection is the event type `connection` names (by its
+    /// URI, or by its link when neither was resolved).
+    public func holds(_ connection: CalendlyConnected) -> Bool {
+        guard integrationType == .calendly, let config = calendlyConfig else { return false }
+        if let uri = connection.eventTypeURI, let held = config.eventTypeURI { return uri == held }
+        guard let held = try? EventLink(parsing: config.eventLink), let asked = try? EventLink(parsing: connection.eventLink)
+        else { return false }
+        return held == asked
+    }
+}
+

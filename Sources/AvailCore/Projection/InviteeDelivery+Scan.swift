@@ -100,7 +100,11 @@ extension ScheduledEventPayload {
             try scanner.array { scanner in
                 var membership = Membership()
                 guard try scanner.optionalObject({ scanner, key in
-                    if key == "user_email" { membership.userEmail = try scanner.optionalString() } else { try scanner.skipValue() }
+                    switch key {
+                    case "user": membership.user = try scanner.optionalString()
+                    case "user_email": membership.userEmail = try scanner.optionalString()
+                    default: try scanner.skipValue()
+                    }
                 }) else { throw JSONScanner.Failure(description: "event_memberships: expected an object") }
                 memberships.append(membership)
             }

@@ -193,6 +193,7 @@ extension JSONWriter {
             fields.string("end_time", snapshot.endTime?.description)
             fields.string("event_type_uri", snapshot.eventTypeURI)
             fields.strings("host_emails", snapshot.hostEmails)
+            fields.strings("host_users", snapshot.hostUsers)
             fields.string("name", snapshot.name)
             fields.string("scheduled_event_uri", snapshot.scheduledEventURI)
             fields.string("start_time", snapshot.startTime?.description)

@@ -140,9 +140,10 @@ public struct ParkReason: Error, Sendable, Equatable, CustomStringConvertible {
 extension InviteeSnapshot {
     init(_ payload: InviteePayload) throws(ParkReason) {
         let event = payload.scheduledEvent
-        var emails = Set<String>()
+        var emails = Set<String>(), users = Set<String>()
         for membership in event?.eventMemberships ?? [] {
             if let email = membership.userEmail.map(EmailAddress.normalize), !email.isEmpty { emails.insert(email) }
+            if let user = membership.user, !user.isEmpty { users.insert(user) }
         }
         self.init(
             name: payload.name,
@@ -153,6 +154,7 @@ extension InviteeSnapshot {
             startTime: try ProjectionInput.time(event?.startTime, "payload.scheduled_event.start_time"),
             endTime: try ProjectionInput.time(event?.endTime, "payload.scheduled_event.end_time"),
             hostEmails: emails.sorted(),
+            hostUsers: users.sorted(),
             createdAt: try ProjectionInput.time(payload.createdAt, "payload.created_at"),
             updatedAt: try ProjectionInput.time(payload.updatedAt, "payload.updated_at"))
     }

@@ -60,17 +60,22 @@ public struct ProjectionState: Sendable {
                 createdAt: update.at, updatedAt: update.at)
             expert.name = update.name
             expert.email = update.email
+            if update.setBy == .admin { expert.adminEmail = EmailAddress.normalize(update.email) }
             expert.timezone = update.timezone
             expert.updatedAt = update.at
         case .calendlyConnected(let connection):
             guard let existing = before else { throw ParkReason("expert \(id) does not exist") }
+            // One expert per event type: the first connection in the log keeps it.
+            if let holder = experts.values.first(where: { $0.id != id && $0.holds(connection) }) {
+                throw ParkReason("event type \(connection.eventTypeURI ?? connection.eventLink) is connected to expert \(holder.id)")
+            }
             expert = existing
             expert.integrationType = .calendly
             expert.nativeSchedule = nil
             expert.calendlyConfig = CalendlyConfig(
                 eventLink: connection.eventLink, eventTypeURI: connection.eventTypeURI, userURI: connection.userURI,
-                eventTypeName: connection.eventTypeName, durationMinutes: connection.durationMinutes,
-                connectedAt: connection.at)
+                userEmail: connection.userEmail, eventTypeName: connection.eventTypeName,
+                durationMinutes: connection.durationMinutes, connectedAt: connection.at)
             if let uri = connection.eventTypeURI, !expert.pastEventTypeURIs.contains(uri) {
                 expert.pastEventTypeURIs = (expert.pastEventTypeURIs + [uri]).sorted()
             }

@@ -6,8 +6,9 @@ import Hummingbird
 
 /// The Calendly strategy: availability from Calendly's available times (cached, see
 /// `CalendlyAvailability`); changes made through Calendly's API, then recorded in the log with
-/// the Invitee resource Calendly answered, so the appointment is readable at once and the
-/// webhook Calendly sends afterwards lands on the same appointment (one per invitee URI).
+/// the Invitee and Scheduled Event resources Calendly answered (the Invitee alone has no times,
+/// event type or hosts), so the appointment is complete at once and the webhook Calendly sends
+/// afterwards lands on the same appointment (one per invitee URI).
 struct CalendlyStrategy: AvailabilityStrategy {
     /// Nil without a Calendly token: every call then answers 502.
     let calendly: CalendlyClient?
@@ -31,7 +32,7 @@ struct CalendlyStrategy: AvailabilityStrategy {
         } catch {
             throw Self.upstream(error)
         }
-        return try await recordBooking(resource, oldInvitee: nil)
+        return try await recordBooking(try await answered(booking: resource, client: client), oldInvitee: nil)
     }
 
     func cancel(_ appointment: Appointment, of expert: ExpertProfile?, reason: String?) async throws -> Appointment {
@@ -60,28 +61,52 @@ struct CalendlyStrategy: AvailabilityStrategy {
         } catch {
             throw Self.upstream(error)
         }
-        guard let newURI = CalendlyBooking.inviteeURI(resource) else { throw Self.upstream(.unexpected("no invitee uri")) }
+        let booked = try await answered(booking: resource, client: client)
         do {
             try await cancelAtCalendly(old, reason: "Rescheduled", client: client)
         } catch {
-            let booked = try await recordBooking(resource, oldInvitee: nil)
+            let recorded = try await recordBooking(booked, oldInvitee: nil)
             throw Problem(
                 .badGateway, code: "upstream_unavailable",
-                detail: "the new time is booked (appointment \(booked.id)) but Calendly did not cancel the old one: \(error)")
+                detail: "the new time is booked (appointment \(recorded.id)) but Calendly did not cancel the old one: \(error)")
         }
-        let new = try await recordBooking(resource, oldInvitee: old.externalInviteeURI)
-        _ = try await recordCancellation(old, newInvitee: newURI, client: client)
+        let new = try await recordBooking(booked, oldInvitee: old.externalInviteeURI)
+        _ = try await recordCancellation(old, newInvitee: booked.inviteeURI, client: client)
         return try await readModels.appointment(id: new.id) ?? new
     }
 
     // MARK: Steps
 
-    private func recordBooking(_ resource: Data, oldInvitee: String?) async throws -> Appointment {
-        guard let uri = CalendlyBooking.inviteeURI(resource) else { throw Self.upstream(.unexpected("no invitee uri")) }
+    /// What Calendly says of one invitee: its Invitee resource and its Scheduled Event's.
+    private struct Answered {
+        var inviteeURI: String
+        var invitee: Data
+        var scheduledEvent: Data
+    }
+
+    /// The booking Calendly answered, with its scheduled event read: `POST /invitees` answers
+    /// the Invitee without the event's times, event type or hosts.
+    private func answered(booking invitee: Data, client: CalendlyClient) async throws -> Answered {
+        guard let uri = CalendlyBooking.inviteeURI(invitee), let event = CalendlyBooking.scheduledEventURI(invitee) else {
+            throw Self.upstream(.unexpected("the booked invitee has no uri or event"))
+        }
+        do {
+            return Answered(inviteeURI: uri, invitee: invitee, scheduledEvent: try await client.scheduledEvent(uri: event))
+        } catch {
+            throw Problem(
+                .badGateway, code: "upstream_unavailable",
+                detail: "booked at Calendly (invitee \(uri)), but its scheduled event could not be read (\(error)); the webhook will record it")
+        }
+    }
+
+    private func recordBooking(_ booked: Answered, oldInvitee: String?) async throws -> Appointment {
+        let uri = booked.inviteeURI
         try await commands.record(
             stream: StreamName(inviteeURI: uri) ?? StreamName(category: "invitee", id: uri),
             type: CalendlyBooking.bookedType,
-            body: try CalendlyBooking.body(event: "invitee.created", invitee: resource, at: .now(), oldInvitee: oldInvitee))
+            body: try CalendlyBooking.body(
+                event: "invitee.created", invitee: booked.invitee, scheduledEvent: booked.scheduledEvent, at: .now(),
+                oldInvitee: oldInvitee))
         guard let appointment = try await readModels.appointment(id: Appointment.id(inviteeURI: uri)) else {
             throw Problem.notFound("the booked appointment was not projected")
         }
@@ -101,9 +126,11 @@ struct CalendlyStrategy: AvailabilityStrategy {
 
     private func recordCancellation(_ appointment: Appointment, newInvitee: String?, client: CalendlyClient) async throws -> Appointment {
         guard let uri = appointment.externalInviteeURI else { throw Self.upstream(.unexpected("no invitee uri")) }
-        let resource: Data
+        let resource: Data, event: Data
         do {
             resource = try await client.invitee(uri: uri)
+            guard let eventURI = CalendlyBooking.scheduledEventURI(resource) else { throw CalendlyError.unexpected("no event") }
+            event = try await client.scheduledEvent(uri: eventURI)
         } catch {
             // Canceled at Calendly; its webhook will tell the log.
             throw Problem(
@@ -113,7 +140,8 @@ struct CalendlyStrategy: AvailabilityStrategy {
         try await commands.record(
             stream: StreamName(inviteeURI: uri) ?? StreamName(category: "invitee", id: uri),
             type: CalendlyBooking.canceledType,
-            body: try CalendlyBooking.body(event: "invitee.canceled", invitee: resource, at: .now(), newInvitee: newInvitee))
+            body: try CalendlyBooking.body(
+                event: "invitee.canceled", invitee: resource, scheduledEvent: event, at: .now(), newInvitee: newInvitee))
         return try await readModels.appointment(id: appointment.id) ?? appointment
     }
 

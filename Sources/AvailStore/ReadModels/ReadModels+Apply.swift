@@ -109,11 +109,11 @@ extension ReadModels {
             }
             for (appointment, snapshot, previousHosts, facts) in appointments {
                 try appointment.save(
-                    eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails, previousHostEmails: previousHosts,
+                    eventTypeURI: snapshot.eventTypeURI, hostKeys: snapshot.hostKeys, previousHostKeys: previousHosts,
                     facts: facts, db)
             }
             for native in natives {
-                try native.save(eventTypeURI: nil, hostEmails: [], facts: Data(native.canonicalJSON()), db)
+                try native.save(eventTypeURI: nil, hostKeys: [], facts: Data(native.canonicalJSON()), db)
             }
             if !matchKeys.isEmpty {
                 try ReadModels.reassign(
@@ -153,7 +153,7 @@ extension ReadModels {
             let previous = loaded[uri]
             if previous != nil, previous?.snapshot == nil { described.append(uri) }
             // What the host index holds for it now: the hosts of its stored snapshot.
-            appointments.append((appointment, snapshot, previous?.snapshot?.hostEmails ?? [], json))
+            appointments.append((appointment, snapshot, previous?.snapshot?.hostKeys ?? [], json))
         }
         return PreparedBatch(
             experts: cache, changedExperts: changes.experts.sorted().map { state.experts[$0]! }, facts: facts,
@@ -210,13 +210,13 @@ extension ReadModels {
         // Native appointments belong to the expert they were booked with, whatever changes.
         try collect("SELECT id FROM appointments WHERE calendar_type = 'calendly' AND expert_id IN (%)", experts)
         try collect("SELECT id FROM appointments WHERE event_type_uri IN (%)", keys.eventTypeURIs)
-        try collect("SELECT appointment_id FROM appointment_hosts WHERE email IN (%)", keys.emails)
+        try collect("SELECT appointment_id FROM appointment_hosts WHERE host_key IN (%)", keys.hostKeys)
         candidates.subtract(written)
-        for row in try rows("SELECT id, expert_id, event_type_uri, host_emails FROM appointments WHERE id IN (%)", candidates, db) {
-            let hosts: String = row["host_emails"]
+        for row in try rows("SELECT id, expert_id, event_type_uri, host_keys FROM appointments WHERE id IN (%)", candidates, db) {
+            let hosts: String = row["host_keys"]
             let expert = directory.expert(
                 eventTypeURI: row["event_type_uri"],
-                hostEmails: hosts.isEmpty ? [] : hosts.split(separator: "\n").map(String.init))
+                hostKeys: hosts.isEmpty ? [] : hosts.split(separator: "\n").map(String.init))
             if expert != row["expert_id"] {
                 try db.cachedStatement(sql: "UPDATE appointments SET expert_id = ? WHERE id = ?")
                     .execute(arguments: [expert, row["id"] as String])

@@ -34,10 +34,10 @@ extension ReadModels {
             for item in facts where item.snapshot == nil { try item.save(db) }
             for (appointment, snapshot, facts) in appointments {
                 try appointment.save(
-                    eventTypeURI: snapshot.eventTypeURI, hostEmails: snapshot.hostEmails, facts: Data(facts.canonicalJSON()), db)
+                    eventTypeURI: snapshot.eventTypeURI, hostKeys: snapshot.hostKeys, facts: Data(facts.canonicalJSON()), db)
             }
             for native in projection.state.natives.values.sorted(by: { $0.id < $1.id }) {
-                try native.save(eventTypeURI: nil, hostEmails: [], facts: Data(native.canonicalJSON()), db)
+                try native.save(eventTypeURI: nil, hostKeys: [], facts: Data(native.canonicalJSON()), db)
             }
             for parked in projection.parked { try Self.park(parked, db) }
             try Self.setCheckpoint(projection.position, db)

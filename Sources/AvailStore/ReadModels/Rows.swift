@@ -8,11 +8,12 @@ extension ExpertProfile {
         let config: String? = row["calendly_config"]
         let schedule: String? = row["native_schedule"]
         let pastURIs: String = row["past_event_type_uris"]
+        let adminEmail: String? = row["admin_email"]
         guard let integrationType = IntegrationType(rawValue: integration),
             let createdAt = Timestamp(rfc3339: row["created_at"]), let updatedAt = Timestamp(rfc3339: row["updated_at"])
         else { throw DatabaseError(message: "expert_profiles row \(row["id"] as String) is unreadable") }
         self.init(
-            id: row["id"], name: row["name"], email: row["email"], timezone: row["timezone"],
+            id: row["id"], name: row["name"], email: row["email"], adminEmail: adminEmail, timezone: row["timezone"],
             integrationType: integrationType,
             calendlyConfig: try config.map { try ColumnJSON.decode(CalendlyConfig.self, $0) },
             nativeSchedule: try schedule.map { try ColumnJSON.decode(NativeSchedule.self, $0) },
@@ -23,11 +24,11 @@ extension ExpertProfile {
     func save(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO expert_profiles
-                (id, name, email, timezone, integration_type, calendly_config, native_schedule, past_event_type_uris,
-                 created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                (id, name, email, admin_email, timezone, integration_type, calendly_config, native_schedule,
+                 past_event_type_uris, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
-                id, name, email, timezone, integrationType.rawValue, try calendlyConfig.map(ColumnJSON.encode),
+                id, name, email, adminEmail, timezone, integrationType.rawValue, try calendlyConfig.map(ColumnJSON.encode),
                 try nativeSchedule.map(ColumnJSON.encode),
                 try ColumnJSON.encode(pastEventTypeURIs), createdAt.description, updatedAt.description,
             ])
@@ -60,29 +61,29 @@ extension Appointment {
     }
 
     /// Writes the appointment, replacing what was there, and its host index: the rows of
-    /// `previousHostEmails` that are no longer hosts go, new ones come.
-    func save(eventTypeURI: String?, hostEmails: [String], previousHostEmails: [String] = [], facts: Data, _ db: Database) throws {
+    /// `previousHostKeys` that are no longer hosts go, new ones come.
+    func save(eventTypeURI: String?, hostKeys: [String], previousHostKeys: [String] = [], facts: Data, _ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO appointments
                 (id, expert_id, calendar_type, external_calendar_event_id, external_invitee_uri, status,
                  start_time, end_time, invitee_name, invitee_email, invitee_timezone, rescheduled_from,
                  rescheduled_to, canceled, canceled_by, cancel_reason, canceler_type, canceled_at, no_show,
-                 created_at, updated_at, event_type_uri, host_emails, facts)
+                 created_at, updated_at, event_type_uri, host_keys, facts)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 id, expertID, calendarType, externalCalendarEventID, externalInviteeURI, status.rawValue,
                 startTime?.description, endTime?.description, invitee.name, invitee.email, invitee.timezone,
                 rescheduledFrom, rescheduledTo, cancellation != nil, cancellation?.canceledBy, cancellation?.reason,
                 cancellation?.cancelerType, cancellation?.canceledAt?.description, noShow,
-                createdAt?.description, updatedAt?.description, eventTypeURI, hostEmails.joined(separator: "\n"), facts,
+                createdAt?.description, updatedAt?.description, eventTypeURI, hostKeys.joined(separator: "\n"), facts,
             ])
-        for email in previousHostEmails where !hostEmails.contains(email) {
-            try db.cachedStatement(sql: "DELETE FROM appointment_hosts WHERE email = ? AND appointment_id = ?")
-                .execute(arguments: [email, id])
+        for key in previousHostKeys where !hostKeys.contains(key) {
+            try db.cachedStatement(sql: "DELETE FROM appointment_hosts WHERE host_key = ? AND appointment_id = ?")
+                .execute(arguments: [key, id])
         }
-        for email in hostEmails where !previousHostEmails.contains(email) {
-            try db.cachedStatement(sql: "INSERT INTO appointment_hosts (email, appointment_id) VALUES (?, ?)")
-                .execute(arguments: [email, id])
+        for key in hostKeys where !previousHostKeys.contains(key) {
+            try db.cachedStatement(sql: "INSERT INTO appointment_hosts (host_key, appointment_id) VALUES (?, ?)")
+                .execute(arguments: [key, id])
         }
     }
 }
