@@ -24,7 +24,12 @@ struct EventTypeResolver: Sendable {
         }
         guard let eventType = found else { return nil }
         guard let ownerURI = eventType.profile?.owner else { return Resolved(eventType: eventType, owner: nil) }
-        let owner = ownerURI == me.uri ? me : try await client.user(uri: ownerURI)
-        return Resolved(eventType: eventType, owner: owner)
+        if ownerURI == me.uri { return Resolved(eventType: eventType, owner: me) }
+        do {
+            return Resolved(eventType: eventType, owner: try await client.user(uri: ownerURI))
+        } catch .notFound, .unauthorized {
+            // The token may not read that user: then nobody is proven to own it.
+            return Resolved(eventType: eventType, owner: nil)
+        }
     }
 }
