@@ -76,11 +76,14 @@ extension Appointment {
                 cancellation?.cancelerType, cancellation?.canceledAt?.description, noShow,
                 createdAt?.description, updatedAt?.description, eventTypeURI, hostEmails.joined(separator: "\n"), facts,
             ])
-        for email in previousHostEmails where !hostEmails.contains(email) {
+        // By bytes, as the table's key compares them: Swift's `==` holds two spellings of é
+        // equal, and would leave a row behind that a later insert then collides with.
+        let previous = Set(previousHostEmails.map { Array($0.utf8) }), current = Set(hostEmails.map { Array($0.utf8) })
+        for email in previousHostEmails where !current.contains(Array(email.utf8)) {
             try db.cachedStatement(sql: "DELETE FROM appointment_hosts WHERE email = ? AND appointment_id = ?")
                 .execute(arguments: [email, id])
         }
-        for email in hostEmails where !previousHostEmails.contains(email) {
+        for email in hostEmails where !previous.contains(Array(email.utf8)) {
             try db.cachedStatement(sql: "INSERT INTO appointment_hosts (email, appointment_id) VALUES (?, ?)")
                 .execute(arguments: [email, id])
         }
