@@ -104,7 +104,8 @@ final class StandInState: Sendable {
         }
     }
 
-    func requestCount(_ path: String) -> Int {
-        requests.withLock { $0[path] ?? 0 }
+    /// Requests for `path`; with none, every request but the `/_sim` ones.
+    func requestCount(_ path: String?) -> Int {
+        requests.withLock { requests in path.map { requests[$0] ?? 0 } ?? requests.values.reduce(0, +) }
     }
 }
