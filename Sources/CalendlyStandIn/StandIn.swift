@@ -251,7 +251,7 @@ struct FailureMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         if let delay = failure.delayMilliseconds { try await Task.sleep(for: .milliseconds(delay)) }
         var headers: HTTPFields = [:]
-        if let reset = failure.rateLimitReset { headers[HTTPField.Name("X-RateLimit-Reset")!] = String(reset) }
+        if let reset = failure.rateLimitReset { headers[HTTPField.Name("X-RateLimit-Reset")!] = reset }
         let status = HTTPResponse.Status(code: failure.status)
         throw CalendlyProblem(status, status.code == 429 ? "Too Many Requests" : "Internal Server Error", "injected by the stand-in", headers: headers)
     }

@@ -102,7 +102,7 @@ final class StandInBookings: Sendable {
         let now = Timestamp.now()
         let eventUUID = UUID().uuidString.lowercased(), inviteeUUID = UUID().uuidString.lowercased()
         let eventURI = "https://api.calendly.com/scheduled_events/\(eventUUID)"
-        let end = Timestamp(microseconds: start.microseconds + Int64(eventType.duration) * 60_000_000)
+        let end = Timestamp(microseconds: start.microseconds + Int64(CalendlyConfig.slotMinutes(eventType.duration)) * 60_000_000)
         let invitee = StandInInvitee(
             uri: "\(eventURI)/invitees/\(inviteeUUID)", email: email, name: name, timezone: timezone, status: "active",
             event: eventURI, createdAt: "\(now)", updatedAt: "\(now)", rescheduled: false, oldInvitee: nil, newInvitee: nil,

@@ -150,8 +150,7 @@ public struct CalendlyClient: Sendable {
                 let status = Int(response.status.code)
                 switch status {
                 case 429:
-                    let reset = response.headers.first(name: "X-RateLimit-Reset").flatMap(Double.init) ?? 1
-                    let wait = min(Duration.milliseconds(Int64(reset * 1000)), maximumRateLimitWait)
+                    let wait = Self.rateLimitWait(reset: response.headers.first(name: "X-RateLimit-Reset"), maximum: maximumRateLimitWait)
                     lastProblem = "rate limited (429)"
                     try? await Task.sleep(for: wait)
                 case 500...599:

@@ -103,6 +103,17 @@ public struct CalendlyConfig: Codable, Sendable, Equatable {
     }
 }
 
+extension CalendlyConfig {
+    /// The event type durations (minutes) availd offers slots of; others are refused on connect.
+    public static let durations = 1...1440
+
+    /// `minutes` within `durations` (30 when unknown): slot arithmetic cannot overflow, even
+    /// for a duration logged before the bound.
+    public static func slotMinutes(_ minutes: Int?) -> Int {
+        min(max(minutes ?? 30, durations.lowerBound), durations.upperBound)
+    }
+}
+
 /// The values an appointment can be matched to an expert by.
 public struct MatchKeys: Sendable, Equatable {
     public var eventTypeURIs: Set<String> = []
