@@ -76,7 +76,10 @@ struct SecretFile {
             guard rename(temporary, path) == 0 else { throw failure("cannot replace the secret file \(path)") }
         } else if link(temporary, path) != 0 {
             if errno == EEXIST { return false }
-            throw failure("cannot create the secret file \(path)")
+            // A file system without hard links: rename, which cannot refuse an existing file.
+            guard [EPERM, EOPNOTSUPP, ENOTSUP].contains(errno), rename(temporary, path) == 0 else {
+                throw failure("cannot create the secret file \(path)")
+            }
         }
         let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard directory >= 0 else { throw failure("cannot sync the folder \(folder)") }
