@@ -92,7 +92,13 @@ import Testing
         try await append(log, [body(decomposed, 2), body(composed, 3), body(decomposed, 4)])
         let versions = try await log.events(after: 0, limit: 10).map { "\($0.event.stream.id.unicodeScalars.count) \($0.streamVersion)" }
         #expect(versions == ["6 1", "6 2", "7 1", "6 3", "7 2"])
-        try await ReadModels(database: log.database).catchUp(with: log)
+        let readModels = ReadModels(database: log.database)
+        try await readModels.catchUp(with: log)
         try await expectRebuildEqual(log)
+        // To the fold, both spellings are one invitee, found by either.
+        func uri(_ invitee: String) -> String { DeliveryBuilder.inviteeURI(event: "e-caf\u{E9}", invitee: invitee) }
+        let appointment = try await readModels.appointment(id: Appointment.id(inviteeURI: uri(decomposed)))
+        #expect(appointment?.externalInviteeURI == uri(composed))
+        #expect(appointment?.id == Appointment.id(inviteeURI: uri(composed)))
     }
 }
