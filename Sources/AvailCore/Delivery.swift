@@ -47,7 +47,7 @@ public struct Delivery: Sendable, Equatable {
         where value?.unicodeScalars.contains("\u{0}") == true {
             throw PayloadRejection(reason: "`\(field)` contains a NUL character")
         }
-        if Self.containsEscapedNUL(body) {
+        if JSONText.containsEscapedNUL(body) {
             throw PayloadRejection(reason: "a string contains a NUL character (\\u0000)")
         }
         self.body = body
@@ -58,25 +58,6 @@ public struct Delivery: Sendable, Equatable {
         self.dedupeKey = DedupeKey(event: event, payloadURI: payloadURI, createdAt: createdAt, body: body)
         self.stream = StreamName.forDelivery(
             event: event, payloadURI: payloadURI, payloadInvitee: payloadInvitee, dedupeKey: dedupeKey)
-    }
-}
-
-extension Delivery {
-    /// Whether a JSON string in `body` holds `\u0000`: a backslash that escapes (an odd run of
-    /// backslashes), `u`, and four zeros.
-    static func containsEscapedNUL(_ body: Data) -> Bool {
-        let bytes = Array(body)
-        var index = 0
-        while index + 5 < bytes.count {
-            guard bytes[index] == UInt8(ascii: "\\") else { index += 1; continue }
-            var run = 0
-            while index < bytes.count, bytes[index] == UInt8(ascii: "\\") { run += 1; index += 1 }
-            if run % 2 == 1, index + 4 < bytes.count, bytes[index] == UInt8(ascii: "u"),
-               bytes[(index + 1)...(index + 4)].allSatisfy({ $0 == UInt8(ascii: "0") }) {
-                return true
-            }
-        }
-        return false
     }
 }
 

@@ -20,6 +20,17 @@ public struct StreamName: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(category)-\(id)" }
 
+    /// Byte for byte, as the log's `UNIQUE (stream, stream_version)` compares names: two
+    /// spellings of one id (é in NFC and in NFD) are two streams, here as in SQLite.
+    public static func == (lhs: StreamName, rhs: StreamName) -> Bool {
+        lhs.category.utf8.elementsEqual(rhs.category.utf8) && lhs.id.utf8.elementsEqual(rhs.id.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(Array(category.utf8))
+        hasher.combine(Array(id.utf8))
+    }
+
     /// `invitee-<uuid>` of an invitee URI (`…/scheduled_events/<e>/invitees/<uuid>`).
     public init?(inviteeURI: String) {
         guard let id = Self.inviteeSegment(inviteeURI) else { return nil }

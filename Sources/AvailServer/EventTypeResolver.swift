@@ -13,7 +13,20 @@ struct EventTypeResolver: Sendable {
         var owner: CalendlyUser?
     }
 
+    /// The event type behind `link`; nil when there is none. An event type availd cannot
+    /// offer slots of (a duration outside `CalendlyConfig.durations`) is refused.
     func resolve(_ link: EventLink) async throws(CalendlyError) -> Resolved? {
+        guard let resolved = try await find(link) else { return nil }
+        let duration = resolved.eventType.duration
+        guard CalendlyConfig.durations.contains(duration) else {
+            throw .unexpected(
+                "the event type \(resolved.eventType.uri) lasts \(duration) minutes; availd accepts "
+                    + "\(CalendlyConfig.durations.lowerBound) to \(CalendlyConfig.durations.upperBound)")
+        }
+        return resolved
+    }
+
+    private func find(_ link: EventLink) async throws(CalendlyError) -> Resolved? {
         let me = try await client.me()
         func matching(_ types: [CalendlyEventType]) -> CalendlyEventType? {
             types.first { (try? EventLink(parsing: $0.schedulingURL)) == link }

@@ -1,3 +1,4 @@
+import AvailCore
 import Foundation
 import Hummingbird
 
@@ -18,13 +19,46 @@ extension Request {
     }
 
     private static func decode<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
+        let data = Data(buffer.readableBytesView)
+        try refuseNUL(in: data)
         do {
-            return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+            return try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {
             throw Problem.invalidBody(error)
         } catch {
             throw Problem(.badRequest, code: "invalid_json", detail: "the body is not valid JSON")
         }
+    }
+
+    /// SQLite text cannot hold U+0000: a stored NUL would be read back cut short, and the read
+    /// models would differ from a rebuild for good. Every command body is decoded here, so one
+    /// look at the whole body refuses it in any string, keys and fields availd ignores
+    /// included: no field can be forgotten. (A raw NUL byte is no JSON text either.)
+    private static func refuseNUL(in data: Data) throws {
+        guard data.contains(0) || JSONText.containsEscapedNUL(data) else { return }
+        let field = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])).flatMap { pathOfNUL(in: $0) }
+        throw Problem.invalidField(field ?? "body", "must not contain a NUL character (U+0000)")
+    }
+
+    /// Where in a decoded JSON value a string (or a key) holds U+0000: `invitee.name`, `rules[0]`,
+    /// or `body` for the top level.
+    private static func pathOfNUL(in value: Any, at path: String = "") -> String? {
+        switch value {
+        case let text as String:
+            return text.unicodeScalars.contains("\u{0}") ? (path.isEmpty ? "body" : path) : nil
+        case let array as [Any]:
+            for (index, element) in array.enumerated() {
+                if let found = pathOfNUL(in: element, at: path + "[\(index)]") { return found }
+            }
+        case let object as [String: Any]:
+            for key in object.keys.sorted() {
+                if key.unicodeScalars.contains("\u{0}") { return path.isEmpty ? "body" : path }
+                if let found = pathOfNUL(in: object[key]!, at: path.isEmpty ? key : path + "." + key) { return found }
+            }
+        default:
+            break
+        }
+        return nil
     }
 
     /// As `decodeJSON`, but an empty body is `nil`: for requests whose every field is optional.

@@ -20,7 +20,7 @@ extension EventLog {
         try await database.read { db in
             var expectedPosition: Int64 = 1
             var previousHash = ChainHash.genesis
-            var versions: [String: Int64] = [:]
+            var versions: [StreamName: Int64] = [:]
             var problems: [String] = []
             let rows = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY position")
             while let row = try rows.next(), problems.count < maximumProblems {
@@ -34,7 +34,7 @@ extension EventLog {
                 if event.position != expectedPosition {
                     problems.append("position \(expectedPosition) is missing (next is \(event.position))")
                 }
-                let stream = event.event.stream.description
+                let stream = event.event.stream
                 let expectedVersion = (versions[stream] ?? 0) + 1
                 if event.streamVersion != expectedVersion {
                     problems.append("position \(event.position): stream \(stream) version \(event.streamVersion), expected \(expectedVersion)")

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// Opens availd's SQLite database: WAL, every commit `synchronous=FULL`, migrated.
@@ -20,6 +21,7 @@ public enum LogDatabase {
         if path == inMemory {
             writer = try DatabaseQueue(configuration: configuration)
         } else {
+            createOwnerOnly(path)
             writer = try DatabasePool(path: path, configuration: configuration)
         }
         // GRDB's DatabasePool sets its writer to NORMAL after `prepareDatabase` runs (safe
@@ -35,6 +37,14 @@ public enum LogDatabase {
         return writer
     }
 
+    /// Creates the database file, if there is none, readable by its owner only: SQLite gives
+    /// the `-wal` and `-shm` files the database file's mode. (Nothing is done to an existing
+    /// file; if this fails, opening reports why.)
+    private static func createOwnerOnly(_ path: String) {
+        let descriptor = openOrCreate(path, mode: 0o600)
+        if descriptor >= 0 { close(descriptor) }
+    }
+
     /// The writer connection's `synchronous` setting (2 is FULL); read on the writer, because
     /// a reader connection answers with its own value.
     public static func writerSynchronousMode(_ writer: any DatabaseWriter) throws -> Int {
@@ -42,4 +52,9 @@ public enum LogDatabase {
             try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
         }
     }
+}
+
+/// `open(2)` with `O_CREAT` (inside `LogDatabase`, `open` names its own method).
+private func openOrCreate(_ path: String, mode: mode_t) -> Int32 {
+    open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode)
 }

@@ -17,7 +17,8 @@ import Synchronization
 /// each in Calendly's own shape (`StandInShapes`). Bookings and cancellations are sent as
 /// signed webhooks to the target set with `POST /_sim/webhooks {url, signing_key}`.
 /// Tests queue failures (`POST /_sim/failures`: 429 with `X-RateLimit-Reset`, 5xx, slow
-/// answers) and read how often a path was called (`GET /_sim/requests?path=`).
+/// answers) and read how often a path was called (`GET /_sim/requests?path=`; without `path`,
+/// how many requests came at all).
 public enum CalendlyStandIn {
     public static func buildApplication(
         seed: StandInSeed, host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "calendly-stand-in"),
@@ -35,7 +36,7 @@ public enum CalendlyStandIn {
             return .noContent
         }
         router.get("/_sim/requests") { request, _ -> String in
-            String(state.requestCount(request.uri.queryParameters["path"].map(String.init) ?? ""))
+            String(state.requestCount(request.uri.queryParameters["path"].map(String.init)))
         }
         router.get("/users/me") { request, _ -> Response in
             let user = try authenticate(request, state)
@@ -257,7 +258,7 @@ struct FailureMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         if let delay = failure.delayMilliseconds { try await Task.sleep(for: .milliseconds(delay)) }
         var headers: HTTPFields = [:]
-        if let reset = failure.rateLimitReset { headers[HTTPField.Name("X-RateLimit-Reset")!] = String(reset) }
+        if let reset = failure.rateLimitReset { headers[HTTPField.Name("X-RateLimit-Reset")!] = reset }
         let status = HTTPResponse.Status(code: failure.status)
         throw CalendlyProblem(status, status.code == 429 ? "Too Many Requests" : "Internal Server Error", "injected by the stand-in", headers: headers)
     }

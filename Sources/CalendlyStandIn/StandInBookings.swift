@@ -51,8 +51,7 @@ final class StandInBookings: Sendable {
         let now = "\(Timestamp.now())"
         let eventUUID = UUID().uuidString.lowercased(), inviteeUUID = UUID().uuidString.lowercased()
         let eventURI = "https://api.calendly.com/scheduled_events/\(eventUUID)"
-        // Bounded, so an absurd seeded duration cannot overflow.
-        let minutes = Int64(min(max(eventType.duration, 0), 1_000_000))
+        let minutes = Int64(CalendlyConfig.slotMinutes(eventType.duration))
         let booking = StandInBooking(
             eventURI: eventURI, eventName: eventType.name, eventType: eventType.uri, start: start,
             end: Timestamp(microseconds: start.microseconds + minutes * 60_000_000), host: owner, eventCreatedAt: now,

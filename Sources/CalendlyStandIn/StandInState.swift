@@ -56,12 +56,13 @@ public struct InjectedFailure: Codable, Sendable {
     public var path: String
     public var status: Int
     public var times: Int
-    /// Seconds, sent as `X-RateLimit-Reset` with a 429.
-    public var rateLimitReset: Int?
+    /// Sent as `X-RateLimit-Reset` with a 429, as given: seconds (`1`), or any text (`"inf"`,
+    /// `"1e300"`) to see how a client copes with a value Calendly should never send.
+    public var rateLimitReset: String?
     /// Answer only after this many milliseconds (a time-out, for a client with a short one).
     public var delayMilliseconds: Int?
 
-    public init(path: String, status: Int, times: Int, rateLimitReset: Int? = nil, delayMilliseconds: Int? = nil) {
+    public init(path: String, status: Int, times: Int, rateLimitReset: String? = nil, delayMilliseconds: Int? = nil) {
         self.path = path
         self.status = status
         self.times = times
@@ -72,6 +73,19 @@ public struct InjectedFailure: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case path, status, times
         case rateLimitReset = "rate_limit_reset", delayMilliseconds = "delay_ms"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        path = try container.decode(String.self, forKey: .path)
+        status = try container.decode(Int.self, forKey: .status)
+        times = try container.decode(Int.self, forKey: .times)
+        delayMilliseconds = try container.decodeIfPresent(Int.self, forKey: .delayMilliseconds)
+        if let seconds = try? container.decodeIfPresent(Int.self, forKey: .rateLimitReset) {
+            rateLimitReset = String(seconds)
+        } else {
+            rateLimitReset = try container.decodeIfPresent(String.self, forKey: .rateLimitReset)
+        }
     }
 }
 
@@ -104,7 +118,8 @@ final class StandInState: Sendable {
         }
     }
 
-    func requestCount(_ path: String) -> Int {
-        requests.withLock { $0[path] ?? 0 }
+    /// Requests for `path`; with none, every request but the `/_sim` ones.
+    func requestCount(_ path: String?) -> Int {
+        requests.withLock { requests in path.map { requests[$0] ?? 0 } ?? requests.values.reduce(0, +) }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Availd: AsyncParsableCommand {
@@ -10,4 +11,11 @@ struct Availd: AsyncParsableCommand {
             ExportCommand.self, TokenCommand.self,
         ]
     )
+
+    /// Before any command creates a file: what availd creates (the database, its WAL, the
+    /// secrets, the folders) is its owner's alone, whatever umask it was started with.
+    static func main() async {
+        umask(0o077)
+        await main(nil)
+    }
 }

@@ -30,7 +30,8 @@ struct DatabaseOptions: ParsableArguments {
         let path = self.path
         if path != ":memory:" {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         return path
     }

@@ -65,15 +65,11 @@ struct ServeCommand: AsyncParsableCommand {
             : signingKeys
         keys.removeAll(where: \.isEmpty)
         if keys.isEmpty {
-            let key = try firstRunSecret(databasePath: databasePath, suffix: "signing-key")
-            keys = [key]
-            say("availd signing key: \(key)")
+            keys = [try firstRunSecret(databasePath: databasePath, suffix: "signing-key", name: "signing key")]
         }
         var token = adminToken ?? Environment.value("AVAILD_ADMIN_TOKEN")
         if token == nil {
-            let generated = try firstRunSecret(databasePath: databasePath, suffix: "admin-token")
-            token = generated
-            say("availd admin token: \(generated)")
+            token = try firstRunSecret(databasePath: databasePath, suffix: "admin-token", name: "admin token")
         }
 
         let calendlyToken = calendlyToken ?? Environment.value("AVAILD_CALENDLY_TOKEN")
@@ -114,9 +110,18 @@ struct ServeCommand: AsyncParsableCommand {
         return limits
     }
 
-    /// A generated secret kept beside the database; with `:memory:` there is nowhere to keep it.
-    private func firstRunSecret(databasePath: String, suffix: String) throws -> String {
-        guard databasePath != ":memory:" else { return Secret.generate() }
-        return try SecretFile(database: databasePath, suffix: suffix).loadOrCreate()
+    /// A generated secret kept beside the database (with `:memory:` there is nowhere to keep
+    /// it). Printed as `availd NAME: SECRET` only when created by this run; a restart says
+    /// where it is kept, not what it is.
+    private func firstRunSecret(databasePath: String, suffix: String, name: String) throws -> String {
+        guard databasePath != ":memory:" else {
+            let secret = Secret.generate()
+            say("availd \(name): \(secret)")
+            return secret
+        }
+        let file = SecretFile(database: databasePath, suffix: suffix)
+        let (secret, created) = try file.loadOrCreate()
+        say(created ? "availd \(name): \(secret)" : "availd \(name) kept in \(file.path)")
+        return secret
     }
 }

@@ -82,28 +82,28 @@ import Testing
         let bodies = (0..<5).map { GeneratedCorpus.hosts[0].invitee(index: $0, seed: "atomic") }
         let log = try await Self.log(bodies, experts: [])
         let readModels = ReadModels(database: log.database)
-        // Make the fourth appointment's insert fail, as a full disk would, mid-batch.
-        try await log.database.writeWithoutTransaction { db in
-            try db.execute(sql: """
-                CREATE TEMP TRIGGER fail_fourth BEFORE INSERT ON main.appointments WHEN NEW.invitee_name = 'Invitee 3'
-                BEGIN SELECT RAISE(ABORT, 'disk full'); END
-                """)
-        }
+        // The database is full (`max_page_count`, as a full disk): the batch fails part-way.
+        // That is the database's failure, not an event's: retried, nothing parked.
+        let pages = try await log.database.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+        try await log.database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
         let events = try await log.events(after: 0, limit: 100)
-        await #expect(throws: (any Error).self) {
+        await #expect(throws: DatabaseError.self) {
             _ = try await readModels.apply(events.map(PreparedEvent.init), after: 0, experts: ExpertCache())
         }
         #expect(try await readModels.checkpoint() == 0)
         let counts = try await log.database.read { db in
-            try ["appointments", "invitee_facts", "appointment_hosts"].map { try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)") }
+            try ["appointments", "invitee_facts", "appointment_hosts", "parked_events"].map {
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)")
+            }
         }
-        #expect(counts == [0, 0, 0])
-        // Once the cause is gone, the same batch applies.
-        try await log.database.writeWithoutTransaction { db in try db.execute(sql: "DROP TRIGGER temp.fail_fourth") }
-        guard case .applied(let position, _, _, _) = try await readModels.apply(
+        #expect(counts == [0, 0, 0, 0])
+        // Once there is room, the same batch applies.
+        try await log.database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = 1000000") }
+        guard case .applied(let position, _, let parked, _) = try await readModels.apply(
             events.map(PreparedEvent.init), after: 0, experts: ExpertCache())
         else { Issue.record("stale"); return }
         #expect(position == 5)
+        #expect(parked == 0)
     }
 
     @Test func aBatchThatDoesNotStartAtTheCheckpointIsRefused() async throws {

@@ -36,13 +36,14 @@ public struct CalendlyClient: Sendable {
 
     /// `GET /users/{uuid}`, by the user's URI.
     public func user(uri: String) async throws(CalendlyError) -> CalendlyUser {
-        try await get(uri, as: CalendlyResource<CalendlyUser>.self).resource
+        try await get(try CalendlyURI.path(of: uri, shapes: [CalendlyURI.userShape]), as: CalendlyResource<CalendlyUser>.self).resource
     }
 
     /// `GET /scheduled_events/{uuid}`, by the event's URI: the resource as Calendly sent it
     /// (JSON), with the times, event type and hosts that an Invitee resource does not carry.
     public func scheduledEvent(uri: String) async throws(CalendlyError) -> Data {
-        let (status, answer) = try await send(method: .GET, url: baseURL + Self.path(of: uri), body: nil)
+        let path = try CalendlyURI.path(of: uri, shapes: [CalendlyURI.scheduledEventShape])
+        let (status, answer) = try await send(method: .GET, url: baseURL + path, body: nil)
         guard status == 200 else { throw Self.refusal(status, answer) }
         return try Self.resource(answer)
     }
@@ -89,6 +90,7 @@ public struct CalendlyClient: Sendable {
     /// `POST /scheduled_events/{uuid}/cancellation`. Calendly answers 403 for an event that is
     /// past or already canceled: `.refused(status: 403, …)`.
     public func cancel(scheduledEvent uuid: String, reason: String?) async throws(CalendlyError) {
+        let uuid = try CalendlyURI.identifier(uuid)
         let body = try Self.json(reason.map { ["reason": $0] } ?? [:])
         let (status, answer) = try await send(
             method: .POST, url: baseURL + "/scheduled_events/\(uuid)/cancellation", body: body, idempotent: false)
@@ -97,9 +99,11 @@ public struct CalendlyClient: Sendable {
         guard status == 201 || status == 200 else { throw Self.refusal(status, answer) }
     }
 
-    /// One invitee (`GET /scheduled_events/{uuid}/invitees/{uuid}`), by its URI, as JSON.
+    /// One invitee (`GET /scheduled_events/{uuid}/invitees/{uuid}`), by its URI, as JSON. Any
+    /// other URI is refused, unsent.
     public func invitee(uri: String) async throws(CalendlyError) -> Data {
-        let (status, answer) = try await send(method: .GET, url: baseURL + Self.path(of: uri), body: nil)
+        let path = try CalendlyURI.path(of: uri, shapes: [CalendlyURI.inviteeShape])
+        let (status, answer) = try await send(method: .GET, url: baseURL + path, body: nil)
         guard status == 200 else { throw Self.refusal(status, answer) }
         return try Self.resource(answer)
     }
@@ -124,7 +128,7 @@ public struct CalendlyClient: Sendable {
     // MARK: Transport
 
     func get<Value: Decodable>(_ path: String, query: [String: String] = [:], as type: Value.Type) async throws(CalendlyError) -> Value {
-        var components = URLComponents(string: baseURL + Self.path(of: path))
+        var components = URLComponents(string: baseURL + (try Self.path(of: path)))
         if !query.isEmpty {
             components?.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
         }
@@ -138,8 +142,9 @@ public struct CalendlyClient: Sendable {
         }
     }
 
-    /// The request, retried as described above.
+    /// The request, retried as described above. Only to `baseURL`: the token goes nowhere else.
     func send(method: HTTPMethod, url: String, body: Data?, idempotent: Bool = true) async throws(CalendlyError) -> (Int, Data) {
+        guard url.utf8.starts(with: (baseURL + "/").utf8) else { throw .unexpected("refused to send to \(url.prefix(200))") }
         var lastProblem = "no attempt"
         for attempt in 0..<max(1, attempts) {
             if attempt > 0 {
@@ -159,8 +164,7 @@ public struct CalendlyClient: Sendable {
                 let status = Int(response.status.code)
                 switch status {
                 case 429:
-                    let reset = response.headers.first(name: "X-RateLimit-Reset").flatMap(Double.init) ?? 1
-                    let wait = min(Duration.milliseconds(Int64(reset * 1000)), maximumRateLimitWait)
+                    let wait = Self.rateLimitWait(reset: response.headers.first(name: "X-RateLimit-Reset"), maximum: maximumRateLimitWait)
                     lastProblem = "rate limited (429)"
                     try? await Task.sleep(for: wait)
                 case 500...599:
@@ -179,10 +183,10 @@ public struct CalendlyClient: Sendable {
         throw .unavailable(lastProblem)
     }
 
-    /// `https://api.calendly.com/users/me` → `/users/me`; a path stays a path.
-    static func path(of uriOrPath: String) -> String {
-        guard uriOrPath.hasPrefix("http"), let url = URLComponents(string: uriOrPath) else { return uriOrPath }
-        return url.path
+    /// `https://api.calendly.com/users/me` → `/users/me`; a path stays a path. Only Calendly's
+    /// URIs and paths of a shape the client knows: anything else is refused (`CalendlyURI`).
+    static func path(of uriOrPath: String) throws(CalendlyError) -> String {
+        try CalendlyURI.path(of: uriOrPath)
     }
 
     static func refusal(_ status: Int, _ body: Data) -> CalendlyError {

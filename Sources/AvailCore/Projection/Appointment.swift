@@ -119,9 +119,10 @@ public struct Appointment: Codable, Sendable, Equatable {
     }
 
     /// A stable id: a UUID (version 8) made from the SHA-256 of the invitee URI, so a rebuild,
-    /// another machine, or the other half of a reschedule pair all name it alike.
+    /// another machine, or the other half of a reschedule pair all name it alike. The URI is
+    /// taken in NFC, as the fold keys it (`String.nfc`): both spellings name one appointment.
     public static func id(inviteeURI: String) -> String {
-        var bytes = Array(SHA256.hash(data: Array("calendly-invitee:\(inviteeURI)".utf8)).prefix(16))
+        var bytes = Array(SHA256.hash(data: Array("calendly-invitee:\(inviteeURI.nfc)".utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x80
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let hex = Hex.encode(bytes)

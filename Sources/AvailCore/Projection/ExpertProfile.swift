@@ -48,7 +48,7 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
 
     /// The Calendly user of the connection: Calendly said it owns the connected event type.
     public var trustedHostUsers: [String] {
-        calendlyConfig?.userURI.map { [$0] } ?? []
+        calendlyConfig?.userURI.map { [$0.nfc] } ?? []
     }
 
     /// Emails that vouch for this expert as a host: the one the admin set, and the connected
@@ -128,6 +128,17 @@ public struct CalendlyConfig: Codable, Sendable, Equatable {
         try container.encode(eventTypeName, forKey: .eventTypeName)
         try container.encode(durationMinutes, forKey: .durationMinutes)
         try container.encode(connectedAt, forKey: .connectedAt)
+    }
+}
+
+extension CalendlyConfig {
+    /// The event type durations (minutes) availd offers slots of; others are refused on connect.
+    public static let durations = 1...1440
+
+    /// `minutes` within `durations` (30 when unknown): slot arithmetic cannot overflow, even
+    /// for a duration logged before the bound.
+    public static func slotMinutes(_ minutes: Int?) -> Int {
+        min(max(minutes ?? 30, durations.lowerBound), durations.upperBound)
     }
 }
 

@@ -98,13 +98,16 @@ public enum ProjectionInput: Sendable {
         }
     }
 
+    /// An invitee URI the delivery must name. URIs key the fold's facts and the read models'
+    /// rows, so they are taken in NFC (see `String.nfc`).
     private static func required(_ value: String?, _ field: String) throws(ParkReason) -> String {
         guard let value = nonEmpty(value) else { throw ParkReason("\(field) is missing") }
         return value
     }
 
+    /// An invitee URI the delivery may name, in NFC.
     private static func nonEmpty(_ value: String?) -> String? {
-        value.flatMap { $0.isEmpty ? nil : $0 }
+        value.flatMap { $0.isEmpty ? nil : $0.nfc }
     }
 
     static func time(_ text: String?, _ field: String) throws(ParkReason) -> Timestamp? {
@@ -143,14 +146,14 @@ extension InviteeSnapshot {
         var emails = Set<String>(), users = Set<String>()
         for membership in event?.eventMemberships ?? [] {
             if let email = membership.userEmail.map(EmailAddress.normalize), !email.isEmpty { emails.insert(email) }
-            if let user = membership.user, !user.isEmpty { users.insert(user) }
+            if let user = membership.user, !user.isEmpty { users.insert(user.nfc) }
         }
         self.init(
             name: payload.name,
             email: payload.email,
             timezone: payload.timezone,
             scheduledEventURI: event?.uri ?? payload.event,
-            eventTypeURI: event?.eventType,
+            eventTypeURI: event?.eventType?.nfc,
             startTime: try ProjectionInput.time(event?.startTime, "payload.scheduled_event.start_time"),
             endTime: try ProjectionInput.time(event?.endTime, "payload.scheduled_event.end_time"),
             hostEmails: emails.sorted(),
@@ -161,9 +164,10 @@ extension InviteeSnapshot {
 }
 
 public enum EmailAddress {
-    /// How emails are compared when matching an expert: trimmed and lower-cased.
+    /// How emails are compared when matching an expert: trimmed, lower-cased, in NFC (so the
+    /// host index's bytes agree with Swift's `==`).
     public static func normalize(_ email: String) -> String {
-        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().nfc
     }
 }
 

@@ -72,11 +72,13 @@ public struct ProjectionState: Sendable {
             expert = existing
             expert.integrationType = .calendly
             expert.nativeSchedule = nil
+            // The event type URI keys appointments (`event_type_uri`): in NFC, as theirs are.
+            let eventTypeURI = connection.eventTypeURI?.nfc
             expert.calendlyConfig = CalendlyConfig(
-                eventLink: connection.eventLink, eventTypeURI: connection.eventTypeURI, userURI: connection.userURI,
+                eventLink: connection.eventLink, eventTypeURI: eventTypeURI, userURI: connection.userURI,
                 userEmail: connection.userEmail, eventTypeName: connection.eventTypeName,
                 durationMinutes: connection.durationMinutes, connectedAt: connection.at)
-            if let uri = connection.eventTypeURI, !expert.pastEventTypeURIs.contains(uri) {
+            if let uri = eventTypeURI, !expert.pastEventTypeURIs.contains(uri) {
                 expert.pastEventTypeURIs = (expert.pastEventTypeURIs + [uri]).sorted()
             }
             expert.updatedAt = connection.at

@@ -34,7 +34,7 @@ final class CalendlyAvailability: Sendable {
         let now = ContinuousClock.now
         if let hit = cache.withLock({ $0[expert.id]?[key] }), hit.expires > now { return hit.slots }
 
-        let duration = Int64(config.durationMinutes ?? 30) * 60_000_000
+        let duration = Int64(CalendlyConfig.slotMinutes(config.durationMinutes)) * 60_000_000
         let window = Int64(windowDays) * 86_400_000_000
         var slots: [TimeRange] = []
         var start = range.start

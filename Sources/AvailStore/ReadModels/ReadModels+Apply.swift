@@ -37,14 +37,32 @@ extension ReadModels {
     }
 
     /// Applies `batch` (consecutive events right after `checkpoint`) and moves the checkpoint,
-    /// in one transaction: a crash leaves either all of it or none.
+    /// in one transaction (one per event once an event failed): a crash leaves either all of a
+    /// transaction or none.
+    ///
+    /// An event that cannot be applied is parked with its reason and the events after it are
+    /// applied: the fold's own refusals (`ParkReason`) and, found by applying the batch one
+    /// event at a time, whatever else fails for one event (a constraint its data violates,
+    /// facts that do not decode). Only a failure of the database itself (full, busy, I/O) is
+    /// thrown, for the caller to retry.
+    public func apply(_ batch: [PreparedEvent], after checkpoint: Int64, experts cache: ExpertCache) async throws
+        -> BatchResult
+    {
+        do {
+            return try await applyTogether(batch, after: checkpoint, experts: cache)
+        } catch where !Self.isDatabaseFailure(error) {
+            return try await applyOneByOne(batch, after: checkpoint, experts: cache)
+        }
+    }
+
+    /// `batch` in one transaction; throws whatever fails.
     ///
     /// Only the writes hold the database's single writer (which webhooks wait for): the facts
     /// are read from a snapshot and folded, and every row is prepared, before the write
     /// transaction starts. That is safe because only the projector writes these tables, and a
     /// projector that ran meanwhile (a rebuild, an offline replay) moved the checkpoint, which
     /// the transaction checks before writing anything.
-    public func apply(_ batch: [PreparedEvent], after checkpoint: Int64, experts cache: ExpertCache) async throws
+    func applyTogether(_ batch: [PreparedEvent], after checkpoint: Int64, experts cache: ExpertCache) async throws
         -> BatchResult
     {
         guard let last = batch.last?.event.position else { return .applied(position: checkpoint, experts: cache, parked: 0) }
@@ -54,8 +72,13 @@ extension ReadModels {
         let (loaded, natives) = try await database.read { db in
             (try Self.facts(for: uris, db), try Self.natives(ids, db))
         }
-        let prepared = Self.fold(batch, loaded: loaded, natives: natives, experts: cache)
-        return try await database.writeWithoutTransaction { db in
+        return try await commit(Self.fold(batch, through: last, loaded: loaded, natives: natives, experts: cache), after: checkpoint)
+    }
+
+    /// Writes `prepared` and moves the checkpoint to its position, unless the checkpoint is no
+    /// longer `checkpoint`.
+    func commit(_ prepared: PreparedBatch, after checkpoint: Int64) async throws -> BatchResult {
+        try await database.writeWithoutTransaction { db in
             // Read models are derived: if a crash loses this commit, the checkpoint (committed
             // with them) goes back too and the batch is applied again. So this transaction
             // skips the fsync (`NORMAL` in WAL mode still never corrupts), and the log's next
@@ -70,9 +93,10 @@ extension ReadModels {
                     return .rollback
                 }
                 try prepared.write(db)
-                try Self.setCheckpoint(last, db)
+                try Self.setCheckpoint(prepared.position, db)
                 result = .applied(
-                    position: last, experts: prepared.experts, parked: prepared.parked.count, touched: prepared.touchedExperts)
+                    position: prepared.position, experts: prepared.experts, parked: prepared.parked.count,
+                    touched: prepared.touchedExperts)
                 return .commit
             }
             return result
@@ -80,7 +104,9 @@ extension ReadModels {
     }
 
     /// A folded batch, ready to write.
-    private struct PreparedBatch: Sendable {
+    struct PreparedBatch: Sendable {
+        /// The last event's position: the checkpoint once written.
+        var position: Int64
         var experts: ExpertCache
         var changedExperts: [ExpertProfile]
         /// Facts of invitees not described yet (no appointment to keep them in).
@@ -91,6 +117,13 @@ extension ReadModels {
         var natives: [Appointment]
         var matchKeys: MatchKeys
         var parked: [ParkedEvent]
+
+        /// Nothing but `event`, parked.
+        static func parking(_ event: ParkedEvent, _ experts: ExpertCache) -> PreparedBatch {
+            PreparedBatch(
+                position: event.position, experts: experts, changedExperts: [], facts: [], described: [], appointments: [],
+                natives: [], matchKeys: MatchKeys(), parked: [event])
+        }
 
         /// Experts whose appointments this batch writes, or who changed (and may gain or lose
         /// appointments by re-matching).
@@ -125,7 +158,8 @@ extension ReadModels {
     }
 
     private static func fold(
-        _ batch: [PreparedEvent], loaded: [String: AppointmentFacts], natives: [String: Appointment], experts cache: ExpertCache
+        _ batch: [PreparedEvent], through last: Int64, loaded: [String: AppointmentFacts], natives: [String: Appointment],
+        experts cache: ExpertCache
     ) -> PreparedBatch {
         var state = ProjectionState(experts: cache.experts, facts: loaded, natives: natives)
         var changes = ProjectionChanges()
@@ -156,7 +190,7 @@ extension ReadModels {
             appointments.append((appointment, snapshot, previous?.snapshot?.hostKeys ?? [], json))
         }
         return PreparedBatch(
-            experts: cache, changedExperts: changes.experts.sorted().map { state.experts[$0]! }, facts: facts,
+            position: last, experts: cache, changedExperts: changes.experts.sorted().map { state.experts[$0]! }, facts: facts,
             described: described, appointments: appointments, natives: changes.natives.sorted().map { state.natives[$0]! },
             matchKeys: changes.matchKeys, parked: parked)
     }

@@ -77,11 +77,14 @@ extension Appointment {
                 cancellation?.cancelerType, cancellation?.canceledAt?.description, noShow,
                 createdAt?.description, updatedAt?.description, eventTypeURI, hostKeys.joined(separator: "\n"), facts,
             ])
-        for key in previousHostKeys where !hostKeys.contains(key) {
+        // By bytes, as the table's key compares them: Swift's `==` holds two spellings of é
+        // equal, and would leave a row behind that a later insert then collides with.
+        let previous = Set(previousHostKeys.map { Array($0.utf8) }), current = Set(hostKeys.map { Array($0.utf8) })
+        for key in previousHostKeys where !current.contains(Array(key.utf8)) {
             try db.cachedStatement(sql: "DELETE FROM appointment_hosts WHERE host_key = ? AND appointment_id = ?")
                 .execute(arguments: [key, id])
         }
-        for key in hostKeys where !previousHostKeys.contains(key) {
+        for key in hostKeys where !previous.contains(Array(key.utf8)) {
             try db.cachedStatement(sql: "INSERT INTO appointment_hosts (host_key, appointment_id) VALUES (?, ?)")
                 .execute(arguments: [key, id])
         }
