@@ -58,7 +58,8 @@ public struct InjectedFailure: Codable, Sendable {
     public var times: Int
     /// Seconds, sent as `X-RateLimit-Reset` with a 429.
     public var rateLimitReset: Int?
-    /// Answer only after this many milliseconds (a time-out, for a client with a short one).
+    /// Answer only after this many milliseconds (a time-out, for a client with a short one;
+    /// with status 200, the real answer, late).
     public var delayMilliseconds: Int?
 
     public init(path: String, status: Int, times: Int, rateLimitReset: Int? = nil, delayMilliseconds: Int? = nil) {
