@@ -24,7 +24,9 @@ public func buildApplication(
     let progress = ProjectionProgress()
     let calendlyClient = configuration.calendlyToken.map { CalendlyClient(baseURL: configuration.calendlyAPI, token: $0) }
     let calendlyAvailability = calendlyClient.map {
-        CalendlyAvailability(client: $0, windowDays: configuration.calendlyWindowDays, ttl: configuration.calendlyCacheTTL)
+        CalendlyAvailability(
+            client: $0, windowDays: configuration.calendlyWindowDays, ttl: configuration.calendlyCacheTTL,
+            maxEntries: configuration.calendlyCacheEntries)
     }
     let feed = ExpertChangeFeed()
     let projector = Projector(log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger) {
@@ -66,7 +68,7 @@ public func buildApplication(
     let authenticated = router.group().add(middleware: authentication)
     let adminOnly = authenticated.group().add(middleware: AdminOnlyMiddleware())
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: adminOnly)
-    TokenController(tokens: tokens, readModels: readModels).addRoutes(to: authenticated)
+    TokenController(tokens: tokens, readModels: readModels, feed: feed).addRoutes(to: authenticated)
     let resolver = calendlyClient.map(EventTypeResolver.init(client:))
     ExpertController(readModels: readModels, commands: commands, resolver: resolver).addRoutes(to: authenticated)
     AppointmentController(readModels: readModels).addRoutes(to: authenticated)
@@ -75,8 +77,10 @@ public func buildApplication(
         .addRoutes(to: authenticated)
     // The expert's own page: signs in by cookie and answers with HTML, so it handles its own
     // access rather than going through the bearer-token group.
-    SettingsPageController(readModels: readModels, service: service, authentication: authentication, feed: feed)
-        .addRoutes(to: router)
+    SettingsPageController(
+        readModels: readModels, service: service, authentication: authentication, feed: feed,
+        maxStreamsPerExpert: configuration.limits.maxStreamsPerExpert, tokenRecheck: configuration.streamTokenRecheck
+    ).addRoutes(to: router)
     // Last: it wraps only the router's not-found answer, and needs every route to tell a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
 

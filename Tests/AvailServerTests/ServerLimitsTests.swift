@@ -199,6 +199,34 @@ import Testing
         }
     }
 
+    /// A client that asks for a lot and reads none of it: once the answer cannot be written,
+    /// the write time-out closes the connection and frees its place.
+    @Test func aClientThatNeverReadsIsClosedAfterTheWriteTimeOut() async throws {
+        try await withDaemon(Self.configuration { $0.maxConnections = 1; $0.writeTimeout = .seconds(1) }) { daemon in
+            // The API document 200 times over (some 14 MB), pipelined, into a 4 KiB receive buffer.
+            let stuck = try RawHTTPConnection(port: daemon.port, receiveBufferBytes: 4096)
+            await stuck.send(String(repeating: "GET /openapi.yaml HTTP/1.1\r\nHost: t\r\n\r\n", count: 200))
+            // Answering it, so it has its place before anyone else asks.
+            let asked = ContinuousClock.now
+            while !stuck.hasDataToRead, ContinuousClock.now - asked < .seconds(10) { try await Task.sleep(for: .milliseconds(10)) }
+            let refused = try RawHTTPConnection(port: daemon.port)
+            await refused.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            let refusal = await refused.receive()
+            #expect(RawAnswer(refusal)?.status == 503, "the stuck connection holds the only place: \(String(decoding: refusal, as: UTF8.self))")
+
+            let start = ContinuousClock.now
+            var answered = false
+            while !answered, ContinuousClock.now - start < .seconds(20) {
+                let again = try RawHTTPConnection(port: daemon.port)
+                await again.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                answered = RawAnswer(await again.receive())?.status == 200
+                if !answered { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(answered, "a connection that never reads keeps its place")
+            _ = stuck
+        }
+    }
+
     @Test(arguments: ["GARBAGE\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n"])
     func aMalformedRequestGetsAProblem(request: String) async throws {
         try await withDaemon { daemon in
