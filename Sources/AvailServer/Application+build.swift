@@ -7,8 +7,9 @@ import NIOCore
 
 /// Builds the daemon: opens and migrates the database (failing before anything listens),
 /// starts the log writer and the projector, and wires the routes. The HTTP server is the
-/// application's last service, so on SIGTERM it stops taking requests first, then the
-/// projector stops, then the writer drains and stops.
+/// application's last service, so on SIGTERM it stops taking requests first (finishing those
+/// in flight), then the writer drains and stops, then the projector folds what the log holds
+/// and stops: the read models left behind are at the log's end.
 public func buildApplication(
     configuration: Configuration,
     logger: Logger = Logger(label: "availd"),
@@ -29,7 +30,10 @@ public func buildApplication(
             maxEntries: configuration.calendlyCacheEntries)
     }
     let feed = ExpertChangeFeed()
-    let projector = Projector(log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger) {
+    let projector = Projector(
+        log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger,
+        drainTimeout: configuration.projectionDrainTimeout
+    ) {
         touched, position in
         calendlyAvailability?.invalidate(touched)
         feed.publish(touched, position: position)
@@ -88,7 +92,8 @@ public func buildApplication(
         router: router,
         server: .guarded(limits: configuration.limits, logPosition: { progress.position }),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [writer, projector],
+        // Shut down in reverse: the writer (after the server) before the projector.
+        services: [projector, writer],
         onServerRunning: { channel in
             await onServerRunning(configuration.host, channel.localAddress?.port ?? configuration.port)
         },
