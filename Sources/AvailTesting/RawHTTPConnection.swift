@@ -123,6 +123,22 @@ public final class RawHTTPConnection: @unchecked Sendable {
         return poll(&descriptors, 1, 0) > 0
     }
 
+    /// The first `count` bytes the server sent (fewer after `timeout` seconds), left unread:
+    /// what a client that never reads has been answered.
+    public func peek(until count: Int, timeout: Double) async -> Data {
+        await onQueue { self.peekNow(until: count, timeout: timeout) }
+    }
+
+    private func peekNow(until count: Int, timeout: Double) -> Data {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let peeked = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, min(count, $0.count), Int32(MSG_PEEK | MSG_DONTWAIT)) }
+            if peeked >= count || Date() >= deadline { return Data(buffer[0..<max(0, peeked)]) }
+            var descriptors = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptors, 1, 10)
+        }
+    }
+
     /// Reads one response: until it is complete, the peer closes, the timeout passes, or
     /// `limit` bytes arrived.
     public func receive(limit: Int = 1 << 20) async -> Data {
