@@ -7,8 +7,9 @@ import NIOCore
 
 /// Builds the daemon: opens and migrates the database (failing before anything listens),
 /// starts the log writer and the projector, and wires the routes. The HTTP server is the
-/// application's last service, so on SIGTERM it stops taking requests first, then the
-/// projector stops, then the writer drains and stops.
+/// application's last service, so on SIGTERM it stops taking requests first (finishing those
+/// in flight), then the writer drains and stops, then the projector folds what the log holds
+/// and stops: the read models left behind are at the log's end.
 public func buildApplication(
     configuration: Configuration,
     logger: Logger = Logger(label: "availd"),
@@ -24,10 +25,15 @@ public func buildApplication(
     let progress = ProjectionProgress()
     let calendlyClient = configuration.calendlyToken.map { CalendlyClient(baseURL: configuration.calendlyAPI, token: $0) }
     let calendlyAvailability = calendlyClient.map {
-        CalendlyAvailability(client: $0, windowDays: configuration.calendlyWindowDays, ttl: configuration.calendlyCacheTTL)
+        CalendlyAvailability(
+            client: $0, windowDays: configuration.calendlyWindowDays, ttl: configuration.calendlyCacheTTL,
+            maxEntries: configuration.calendlyCacheEntries)
     }
     let feed = ExpertChangeFeed()
-    let projector = Projector(log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger) {
+    let projector = Projector(
+        log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger,
+        drainTimeout: configuration.projectionDrainTimeout
+    ) {
         touched, position in
         calendlyAvailability?.invalidate(touched)
         feed.publish(touched, position: position)
@@ -66,7 +72,7 @@ public func buildApplication(
     let authenticated = router.group().add(middleware: authentication)
     let adminOnly = authenticated.group().add(middleware: AdminOnlyMiddleware())
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: adminOnly)
-    TokenController(tokens: tokens, readModels: readModels).addRoutes(to: authenticated)
+    TokenController(tokens: tokens, readModels: readModels, feed: feed).addRoutes(to: authenticated)
     let resolver = calendlyClient.map(EventTypeResolver.init(client:))
     ExpertController(readModels: readModels, commands: commands, resolver: resolver).addRoutes(to: authenticated)
     AppointmentController(readModels: readModels).addRoutes(to: authenticated)
@@ -75,8 +81,10 @@ public func buildApplication(
         .addRoutes(to: authenticated)
     // The expert's own page: signs in by cookie and answers with HTML, so it handles its own
     // access rather than going through the bearer-token group.
-    SettingsPageController(readModels: readModels, service: service, authentication: authentication, feed: feed)
-        .addRoutes(to: router)
+    SettingsPageController(
+        readModels: readModels, service: service, authentication: authentication, feed: feed,
+        maxStreamsPerExpert: configuration.limits.maxStreamsPerExpert, tokenRecheck: configuration.streamTokenRecheck
+    ).addRoutes(to: router)
     // Last: it wraps only the router's not-found answer, and needs every route to tell a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
 
@@ -84,7 +92,8 @@ public func buildApplication(
         router: router,
         server: .guarded(limits: configuration.limits, logPosition: { progress.position }),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [writer, projector],
+        // Shut down in reverse: the writer (after the server) before the projector.
+        services: [projector, writer],
         onServerRunning: { channel in
             await onServerRunning(configuration.host, channel.localAddress?.port ?? configuration.port)
         },

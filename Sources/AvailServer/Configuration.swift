@@ -22,6 +22,14 @@ public struct Configuration: Sendable {
     public var calendlyWindowDays: Int = 31
     /// How long Calendly availability is served from cache (a delivery for the expert drops it).
     public var calendlyCacheTTL: Duration = .seconds(30)
+    /// The most windows of Calendly availability cached at once; past it the oldest goes.
+    public var calendlyCacheEntries = 1024
+    /// On graceful shutdown, how long the projector may take to fold what the log holds before
+    /// the daemon exits anyway (with a warning).
+    public var projectionDrainTimeout: Duration = .seconds(10)
+    /// How often an open event stream checks that its token was not revoked by another process
+    /// (a revocation over HTTP ends it at once).
+    public var streamTokenRecheck: Duration = .seconds(5)
     /// Connections, requests in flight, header size, time-outs.
     public var limits = ServerLimits()
 
@@ -75,7 +83,11 @@ public struct Configuration: Sendable {
         if adminToken.isEmpty { throw .invalid("the admin token must not be empty") }
         if limits.maxConnections < 1 || limits.maxInFlightRequests < 1 { throw .invalid("connection and request bounds must be at least 1") }
         if limits.maxHeaderBytes < 1024 { throw .invalid("the header limit must be at least 1024 bytes") }
-        if limits.idleTimeout <= .zero || limits.requestTimeout <= .zero { throw .invalid("time-outs must be positive") }
+        if limits.idleTimeout <= .zero || limits.requestTimeout <= .zero || limits.writeTimeout <= .zero {
+            throw .invalid("time-outs must be positive")
+        }
+        if limits.maxStreamsPerExpert < 1 { throw .invalid("the bound on event streams per expert must be at least 1") }
+        if calendlyCacheEntries < 1 { throw .invalid("the Calendly cache must hold at least 1 window") }
         if !(0...65535).contains(port) { throw .invalid("port \(port) is out of range") }
         if signatureTolerance < 0 { throw .invalid("the signature tolerance must not be negative") }
         if maxBodyBytes < 1 { throw .invalid("the body limit must be at least 1 byte") }

@@ -22,6 +22,11 @@ public struct ServerLimits: Sendable {
     /// From a request's first byte to its last: a client trickling bytes gets 408
     /// `request_timeout` and loses the connection.
     public var requestTimeout: Duration = .seconds(30)
+    /// An answer that makes no progress (the client reads nothing, the socket stays full) for
+    /// this long loses the connection.
+    public var writeTimeout: Duration = .seconds(30)
+    /// Event streams one expert may hold open at once; past it 429 `too_many_streams`.
+    public var maxStreamsPerExpert = 8
     /// What `Retry-After` says when availd sheds load.
     public var retryAfterSeconds = 1
 
@@ -29,7 +34,7 @@ public struct ServerLimits: Sendable {
 }
 
 /// `HTTP1Channel` with `ServerLimits` enforced below it, on the raw connection: the bound on
-/// connections, the idle and request time-outs, and refusals of what the HTTP parser rejects
+/// connections, the idle, request and write time-outs, and refusals of what the HTTP parser rejects
 /// (oversized headers among them) as problem documents rather than a bare 400.
 struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = HTTP1Channel.Value
@@ -118,6 +123,8 @@ final class ConnectionGuardState {
     var responseFinished = false
     var counted = false
     var timer: Scheduled<Void>?
+    /// Runs while the socket takes no more writes (see `writeStalled()`).
+    var writeTimer: Scheduled<Void>?
     /// The raw handler's context: guard responses go straight to the socket from there.
     var rawContext: ChannelHandlerContext?
 
@@ -129,8 +136,12 @@ final class ConnectionGuardState {
 
     func startTimer(_ duration: Duration, _ action: @escaping () -> Void) {
         timer?.cancel()
-        guard let context = rawContext else { return }
-        timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(duration.nanoseconds)) {
+        timer = schedule(duration, action)
+    }
+
+    func schedule(_ duration: Duration, _ action: @escaping () -> Void) -> Scheduled<Void>? {
+        guard let context = rawContext else { return nil }
+        return context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(duration.nanoseconds)) {
             action()
         }
     }
@@ -190,12 +201,14 @@ final class ConnectionGuardState {
         phase = .closing
         timer?.cancel()
         timer = nil
+        writeResumed()
         rawContext?.close(promise: nil)
     }
 
     func connectionEnded() {
         timer?.cancel()
         timer = nil
+        writeResumed()
         if counted {
             counted = false
             connections.close()
@@ -203,8 +216,8 @@ final class ConnectionGuardState {
     }
 }
 
-/// Bytes, before the HTTP decoder: counts the connection, refuses it past the bound, and
-/// starts the request time-out at a request's first byte.
+/// Bytes, before the HTTP decoder: counts the connection, refuses it past the bound, starts
+/// the request time-out at a request's first byte, and the write time-out when the socket is full.
 final class RawConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -254,6 +267,11 @@ final class RawConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .receiving, .answering: break
         }
         context.fireChannelRead(data)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { state.writeResumed() } else { state.writeStalled() }
+        context.fireChannelWritabilityChanged()
     }
 }
 

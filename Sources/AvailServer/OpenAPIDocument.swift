@@ -63,15 +63,19 @@ info:
     | `payload_too_large` | 413 | the body is over the limit (webhook: `--max-body-bytes`; JSON bodies: 64 KiB) |
     | `malformed_request` | 400 | not well-formed HTTP/1.1; the connection is closed |
     | `headers_too_large` | 431 | the request line and headers are over 16 KiB; the connection is closed |
+    | `too_many_streams` | 429 | the settings page: the expert has as many event streams open as availd allows (8); close a page and retry |
     | `internal_error` | 500 | a bug; logged |
     | `upstream_unavailable` | 502 | Calendly failed, timed out, or no Calendly token is configured |
     | `unavailable` | 503 | the log cannot be written now (disk full, I/O error, shutting down); nothing was changed |
     | `overloaded` | 503 | availd is at its limit of connections or of requests in flight; retry after `Retry-After` seconds |
     | `projection_lag` | 504 | the read models did not reach the awaited log position in time; retry |
 
-    **Limits.** availd sheds load with 503 `overloaded` and `Retry-After` (it does not answer 429):
-    past its bound on open connections (any request, health checks included) or on requests in
-    flight (all but `/healthz`, `/readyz` and `/metrics`). 400 `malformed_request`, 405, 408,
+    **Limits.** availd sheds load with 503 `overloaded` and `Retry-After` (it answers 429 only
+    to one expert's own excess of event streams, `too_many_streams`): past its bound on open
+    connections (any request, health checks included) or on requests in flight (all but
+    `/healthz`, `/readyz`, `/metrics` and the settings page's event streams, which are bounded
+    per expert instead). An answer that makes no progress for 30 s (the client reads none of it)
+    loses its connection. 400 `malformed_request`, 405, 408,
     431 and 500 may answer any request and are not repeated in every operation; the shared
     responses `MalformedRequest`, `MethodNotAllowed` (with `Allow`), `RequestTimeout`,
     `HeadersTooLarge` and `Overloaded` describe them. The limits' own answers carry `Log-Position`
@@ -807,10 +811,10 @@ paths:
       tags: [settings page]
       operationId: settingsStream
       summary: Server-Sent Events for the page
-      description: "`event: changed` (data: the log position) whenever the projector applies a change of this expert's, a comment every 15 s otherwise; open until the page goes or the daemon stops. Not subject to the bound on requests in flight."
+      description: "`event: changed` (data: the log position) whenever the projector applies a change of this expert's, a comment every 5 s otherwise; open until the page goes, the daemon stops, or the session's token is revoked (over HTTP: at once; from `availd token revoke`: within 5 s). Not subject to the bound on requests in flight: at most 8 streams per expert are open at once (`--max-streams-per-expert`), past that 429 `too_many_streams`."
       security:
         - session: []
-      x-problem-codes: [invalid_parameter, unauthorized, not_found, overloaded]
+      x-problem-codes: [invalid_parameter, unauthorized, not_found, too_many_streams, overloaded]
       responses:
         '200':
           description: The event stream.
@@ -822,6 +826,7 @@ paths:
         '400': {$ref: '#/components/responses/InvalidParameter'}
         '401': {$ref: '#/components/responses/Unauthorized'}
         '404': {$ref: '#/components/responses/NotFound'}
+        '429': {$ref: '#/components/responses/TooManyStreams'}
         '503': {$ref: '#/components/responses/Overloaded'}
 
   /assets/settings.css:
@@ -1282,6 +1287,16 @@ components:
             allOf: [{$ref: '#/components/schemas/Problem'}]
             properties:
               code: {enum: [unavailable, overloaded]}
+    TooManyStreams:
+      description: "`too_many_streams`: the expert has as many event streams open as availd allows."
+      headers:
+        Log-Position: {$ref: '#/components/headers/Log-Position'}
+      content:
+        application/problem+json:
+          schema:
+            allOf: [{$ref: '#/components/schemas/Problem'}]
+            properties:
+              code: {enum: [too_many_streams]}
     Overloaded:
       description: "`overloaded`: too many connections or requests in flight; retry after `Retry-After` seconds."
       headers:

@@ -9,6 +9,7 @@ import Synchronization
 /// It catches up from its checkpoint on start, then wakes on every commit of the log writer
 /// (and on a slow timer, in case a commit came from another process). Each batch is read after
 /// the checkpoint, applied, and written with the new checkpoint in one transaction.
+/// Graceful shutdown lets it catch up to the log's end first (see `run()`).
 public final class Projector: Service, Sendable {
     private let log: EventLog
     private let readModels: ReadModels
@@ -17,6 +18,9 @@ public final class Projector: Service, Sendable {
     private let logger: Logger
     private let batchSize: Int
     private let pollInterval: Duration
+    private let drainTimeout: Duration
+    /// Set on graceful shutdown: the loop ends once it finds nothing more to fold.
+    private let draining = Atomic<Bool>(false)
     private let wake = WakeSignal()
     private let onApplied: @Sendable (_ touchedExperts: Set<String>, _ position: Int64) -> Void
     /// Started with the daemon's services, before the HTTP server; nil means running.
@@ -24,7 +28,7 @@ public final class Projector: Service, Sendable {
 
     public init(
         log: EventLog, readModels: ReadModels, progress: ProjectionProgress, metrics: AvailMetrics, logger: Logger,
-        batchSize: Int = 256, pollInterval: Duration = .seconds(1),
+        batchSize: Int = 256, pollInterval: Duration = .seconds(1), drainTimeout: Duration = .seconds(10),
         onApplied: @escaping @Sendable (_ touchedExperts: Set<String>, _ position: Int64) -> Void = { _, _ in }
     ) {
         self.onApplied = onApplied
@@ -35,6 +39,7 @@ public final class Projector: Service, Sendable {
         self.logger = logger
         self.batchSize = batchSize
         self.pollInterval = pollInterval
+        self.drainTimeout = drainTimeout
     }
 
     /// Something was appended: look now rather than at the next tick.
@@ -45,9 +50,28 @@ public final class Projector: Service, Sendable {
     /// nil while the projector runs and its last batch committed; otherwise why not.
     public var problem: String? { health.withLock { $0 } }
 
+    /// On graceful shutdown it does not stop at once: it folds what the log holds (the writer,
+    /// shut down before it, has drained by then), so the read models left behind are at the
+    /// log's end. A projector that cannot get there gives up after `drainTimeout`, with a warning.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await self.loop()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withGracefulShutdownHandler {
+                    await self.loop()
+                } onGracefulShutdown: {
+                    self.draining.store(true, ordering: .relaxed)
+                    self.wake.signal()
+                }
+            }
+            group.addTask {
+                guard (try? await gracefulShutdown()) != nil, (try? await Task.sleep(for: self.drainTimeout)) != nil else { return }
+                self.logger.warning("projection.drain_timed_out", metadata: [
+                    "log.position": "\(self.progress.position)", "timeout": "\(self.drainTimeout)",
+                ])
+            }
+            // The loop caught up, or the time-out passed: either way, stop the other.
+            await group.next()
+            group.cancelAll()
         }
         health.withLock { $0 = "stopped" }
     }
@@ -65,6 +89,8 @@ public final class Projector: Service, Sendable {
                 let events = try await log.events(after: checkpoint, limit: batchSize)
                 health.withLock { $0 = nil }
                 if events.isEmpty {
+                    // Shutting down and at the log's end: done.
+                    if draining.load(ordering: .relaxed) { return }
                     await wake.wait(timeout: pollInterval)
                     continue
                 }

@@ -7,6 +7,8 @@ import Hummingbird
 struct TokenController: Sendable {
     let tokens: ExpertTokens
     let readModels: ReadModels
+    /// A revoked token's open event streams end with it.
+    let feed: ExpertChangeFeed
 
     func addRoutes(to group: RouterGroup<AvailRequestContext>) {
         group.post("/experts/:id/tokens") { request, context in try await self.issue(request, context: context) }
@@ -93,6 +95,7 @@ struct TokenController: Sendable {
         else {
             throw Problem.notFound("no token \(tokenID.prefix(40)) for expert \(id)")
         }
+        feed.revoked(token: tokenID)
         return Response(status: .noContent)
     }
 

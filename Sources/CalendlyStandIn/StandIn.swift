@@ -17,8 +17,8 @@ import Synchronization
 /// each in Calendly's own shape (`StandInShapes`). Bookings and cancellations are sent as
 /// signed webhooks to the target set with `POST /_sim/webhooks {url, signing_key}`.
 /// Tests queue failures (`POST /_sim/failures`: 429 with `X-RateLimit-Reset`, 5xx, slow
-/// answers) and read how often a path was called (`GET /_sim/requests?path=`; without `path`,
-/// how many requests came at all).
+/// answers, or a slow but good one with status 200) and read how often a path was called
+/// (`GET /_sim/requests?path=`; without `path`, how many requests came at all).
 public enum CalendlyStandIn {
     public static func buildApplication(
         seed: StandInSeed, host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "calendly-stand-in"),
@@ -257,6 +257,8 @@ struct FailureMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         }
         if let delay = failure.delayMilliseconds { try await Task.sleep(for: .milliseconds(delay)) }
+        // A 200 "failure" is only slow: the real answer, after the delay.
+        if failure.status == 200 { return try await next(request, context) }
         var headers: HTTPFields = [:]
         if let reset = failure.rateLimitReset { headers[HTTPField.Name("X-RateLimit-Reset")!] = reset }
         let status = HTTPResponse.Status(code: failure.status)

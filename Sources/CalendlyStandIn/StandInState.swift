@@ -59,7 +59,8 @@ public struct InjectedFailure: Codable, Sendable {
     /// Sent as `X-RateLimit-Reset` with a 429, as given: seconds (`1`), or any text (`"inf"`,
     /// `"1e300"`) to see how a client copes with a value Calendly should never send.
     public var rateLimitReset: String?
-    /// Answer only after this many milliseconds (a time-out, for a client with a short one).
+    /// Answer only after this many milliseconds (a time-out, for a client with a short one;
+    /// with status 200, the real answer, late).
     public var delayMilliseconds: Int?
 
     public init(path: String, status: Int, times: Int, rateLimitReset: String? = nil, delayMilliseconds: Int? = nil) {

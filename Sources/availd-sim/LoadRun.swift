@@ -1,4 +1,5 @@
 import AvailCore
+import AvailTesting
 import Foundation
 import Histogram
 import Synchronization
@@ -72,7 +73,7 @@ struct LoadRun: Sendable {
 
     private func work(cursor: Cursor, start: ContinuousClock.Instant) -> WorkerResult {
         var result = WorkerResult()
-        let connection = BlockingHTTPConnection(host: host, port: port)
+        let connection = RawHTTPConnection.keptAlive(host: host, port: port)
         while let index = cursor.next(below: requests.count) {
             var sentAt = ContinuousClock.now
             if let rate {

@@ -54,6 +54,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("request-timeout"), help: "Seconds from a request's first byte to its last; past it 408 [AVAILD_REQUEST_TIMEOUT, default 30].")
     var requestTimeout: Double?
 
+    @Option(name: .customLong("write-timeout"), help: "Seconds an answer may make no progress (the client reads nothing); past it the connection closes [AVAILD_WRITE_TIMEOUT, default 30].")
+    var writeTimeout: Double?
+
+    @Option(name: .customLong("max-streams-per-expert"), help: "Event streams one expert may hold open; past it 429 [AVAILD_MAX_STREAMS_PER_EXPERT, default 8].")
+    var maxStreamsPerExpert: Int?
+
     func run() async throws {
         // A file-size limit (ulimit -f) must fail the write, which answers 503, not kill the
         // daemon with SIGXFSZ mid-request.
@@ -107,6 +113,11 @@ struct ServeCommand: AsyncParsableCommand {
         if let seconds = try requestTimeout ?? Environment.parse("AVAILD_REQUEST_TIMEOUT", as: Double.self, Double.init) {
             limits.requestTimeout = .milliseconds(Int64(seconds * 1000))
         }
+        if let seconds = try writeTimeout ?? Environment.parse("AVAILD_WRITE_TIMEOUT", as: Double.self, Double.init) {
+            limits.writeTimeout = .milliseconds(Int64(seconds * 1000))
+        }
+        limits.maxStreamsPerExpert = try maxStreamsPerExpert
+            ?? Environment.parse("AVAILD_MAX_STREAMS_PER_EXPERT", as: Int.self, Int.init) ?? limits.maxStreamsPerExpert
         return limits
     }
 

@@ -6,7 +6,7 @@ import NIOHTTP1
 import Testing
 
 /// An open settings page holds an event stream; stopping the daemon must end it, not wait for
-/// the page to close.
+/// the page to close, and so must revoking its token from the command line.
 @Suite struct SettingsStreamTests {
     @Test func aStopEndsOpenStreamsAndExitsPromptly() async throws {
         let folder = try TemporaryDirectory()
@@ -38,5 +38,27 @@ import Testing
             ended = true
         }
         #expect(ended)
+    }
+
+    /// `availd token revoke` runs in another process: the daemon notices at its next check of
+    /// the stream's token (every few seconds) and ends the stream.
+    @Test func revokingTheTokenFromTheCommandLineEndsItsStream() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let database = folder.path("availd.sqlite")
+        let (daemon, port) = try await AvaildProcess.serve(serveArguments(database))
+        defer { daemon.signal(SIGKILL) }
+        #expect(try await adminRequest("PUT", "/experts/ada", json: #"{"name":"Ada","email":"ada@experts.example","timezone":"UTC"}"#, port: port).status == 200)
+        let issued = try await AvaildProcess.run(["token", "issue", "--expert", "ada", "--database", database])
+        let lines = issued.stdout.split(separator: "\n")
+        let token = try #require(lines.first { $0.hasPrefix("token ") }?.dropFirst(6))
+        let id = try #require(lines.first { $0.hasPrefix("id ") }?.dropFirst(3))
+
+        let stream = try await RawEventStream.open(port: port, expert: "ada", token: String(token))
+        #expect(stream.isConnected, "\(stream.received)")
+        let revoked = try await AvaildProcess.run(["token", "revoke", "--expert", "ada", "--id", String(id), "--database", database])
+        #expect(revoked.status == 0, "\(revoked.stderr)")
+        let ended = await stream.ends(within: 60)
+        #expect(ended, "the stream outlived its token")
     }
 }

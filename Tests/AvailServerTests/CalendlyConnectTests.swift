@@ -206,7 +206,8 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
                 // Eight weekdays in ten days from a Monday, eight one-hour slots each (09-17 New York).
                 #expect(first.starts.count == 64)
                 #expect(first.starts == first.starts.sorted())
-                // Ten days, asked as a 7-day and a 3-day window (the stand-in refuses more than 7).
+                // Ten days from a Monday touch two windows of the 7-day grid (which starts on
+                // Thursdays, as 1 January 1970 did; the stand-in refuses more than 7 days).
                 #expect(try await requestCount("/event_type_available_times", control) == 2)
 
                 #expect(try await slots(daemon).starts == first.starts)

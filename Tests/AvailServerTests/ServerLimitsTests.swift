@@ -180,7 +180,9 @@ import Testing
                 stuck.append(connection)
             }
             var refused: ProblemDocument?
-            for _ in 0..<50 where refused == nil {
+            // Until the two stuck requests are in flight: on a loaded machine that can take a while.
+            let deadline = ContinuousClock.now + .seconds(15)
+            while refused == nil, ContinuousClock.now < deadline {
                 let answer = try await daemon.call(.get, "/experts/ada")
                 if answer.status == .serviceUnavailable {
                     refused = answer.problem
@@ -196,6 +198,39 @@ import Testing
             await stuck[0].send(String(repeating: " ", count: 99))
             _ = await stuck[0].receive()
             #expect(try await daemon.call(.get, "/experts/ada").status == .notFound)
+        }
+    }
+
+    /// A client that asks for a lot and reads none of it: once the answer cannot be written,
+    /// the write time-out closes the connection and frees its place.
+    @Test func aClientThatNeverReadsIsClosedAfterTheWriteTimeOut() async throws {
+        try await withDaemon(Self.configuration { $0.maxConnections = 2; $0.writeTimeout = .seconds(1) }) { daemon in
+            // The API document 200 times over (some 14 MB), pipelined, into a 4 KiB receive buffer.
+            let stuck = try RawHTTPConnection(port: daemon.port, receiveBufferBytes: 4096)
+            await stuck.send(String(repeating: "GET /openapi.yaml HTTP/1.1\r\nHost: t\r\n\r\n", count: 200))
+            let first = await stuck.peek(until: 12, timeout: 10)
+            #expect(first.starts(with: Data("HTTP/1.1 200".utf8)), "\(String(decoding: first, as: UTF8.self))")
+            // The other place goes to a connection of ours (or to the test client's own): past
+            // them, a new connection is refused.
+            var held: [RawHTTPConnection] = []
+            var refused = false
+            while !refused, held.count < 2 {
+                let connection = try RawHTTPConnection(port: daemon.port)
+                await connection.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                if RawAnswer(await connection.receive())?.status == 200 { held.append(connection) } else { refused = true }
+            }
+            #expect(refused, "the stuck connection holds a place")
+
+            let start = ContinuousClock.now
+            var answered = false
+            while !answered, ContinuousClock.now - start < .seconds(20) {
+                let again = try RawHTTPConnection(port: daemon.port)
+                await again.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                answered = RawAnswer(await again.receive())?.status == 200
+                if !answered { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(answered, "a connection that never reads keeps its place")
+            _ = (stuck, held)
         }
     }
 

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -110,7 +111,10 @@ class SettingsPageTest(unittest.TestCase):
             options.binary_location = binary
         service = webdriver.ChromeService(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
         cls.browser = webdriver.Chrome(options=options, service=service)
-        cls.wait = WebDriverWait(cls.browser, 15)
+        # The page re-renders parts of itself (after a change, on the stream's news): an element
+        # found on one poll may be gone by the next, so every wait finds its elements afresh on
+        # each poll and takes a stale or missing element as "not yet".
+        cls.wait = WebDriverWait(cls.browser, 15, ignored_exceptions=[StaleElementReferenceException, NoSuchElementException])
 
     @classmethod
     def tearDownClass(cls):
@@ -133,52 +137,65 @@ class SettingsPageTest(unittest.TestCase):
     def page(self):
         return f"{self.base}/experts/ada/availability-settings"
 
+    def until(self, condition, what):
+        """Waits until `condition(browser)` holds, evaluated afresh on every poll."""
+        return self.wait.until(condition, f"timed out waiting for {what}")
+
+    def wait_for_text(self, by, value, expected, exact=False):
+        """Waits until the element's text contains (or is) `expected`, re-finding it each poll."""
+        def holds(browser):
+            text = browser.find_element(by, value).text
+            return text == expected if exact else expected in text
+        self.until(holds, f"{value} to show {expected!r}")
+
+    def wait_for_value(self, by, value, attribute, expected):
+        """Waits until the element's `attribute` is `expected`, re-finding it each poll."""
+        self.until(lambda browser: browser.find_element(by, value).get_attribute(attribute) == expected,
+                   f"{value}'s {attribute} to be {expected!r}")
+
+    def act(self, by, value, action):
+        """Finds the element and does `action` to it, again if a re-render replaced it first."""
+        return self.until(lambda browser: action(browser.find_element(by, value)) or True, f"{value} to take an action")
+
     def test_the_whole_flow(self):
         browser, wait = self.browser, self.wait
 
         # Signed out: the sign-in form, and a wrong token is refused on the form.
         browser.get(self.page())
         self.shot("01-sign-in")
-        token_field = browser.find_element(By.ID, "token")
-        token_field.send_keys("availd_not_a_real_token")
-        token_field.send_keys(Keys.ENTER)
-        error = wait.until(EC.visibility_of_element_located((By.ID, "token-error")))
-        self.assertIn("does not sign in", error.text)
+        self.act(By.ID, "token", lambda field: field.send_keys("availd_not_a_real_token", Keys.ENTER))
+        wait.until(EC.visibility_of_element_located((By.ID, "token-error")))
+        self.wait_for_text(By.ID, "token-error", "does not sign in")
 
         # The expert's token signs in (typed and submitted with the keyboard).
-        token_field = browser.find_element(By.ID, "token")
-        token_field.send_keys(self.token)
-        token_field.send_keys(Keys.ENTER)
+        self.act(By.ID, "token", lambda field: field.send_keys(self.token, Keys.ENTER))
         wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Availability Management"))
-        self.assertIn("not connected", browser.find_element(By.ID, "integration-status").text)
-        self.assertEqual(browser.find_element(By.ID, "no-appointments").text, "Nothing booked yet.")
+        self.wait_for_text(By.ID, "integration-status", "not connected")
+        self.wait_for_text(By.ID, "no-appointments", "Nothing booked yet.", exact=True)
         self.assert_every_control_is_labelled()
         self.shot("02-signed-in")
 
         # A link that is not a Calendly event link: the API's message beside the field.
-        link = browser.find_element(By.ID, "event-link")
-        link.send_keys("https://example.com/ada/30min")
-        browser.find_element(By.CSS_SELECTOR, "#calendly-form button[type=submit]").click()
-        error = wait.until(EC.visibility_of_element_located((By.ID, "event-link-error")))
-        self.assertIn("event_link", error.text)
-        self.assertEqual(link.get_attribute("aria-invalid"), "true")
+        submit = (By.CSS_SELECTOR, "#calendly-form button[type=submit]")
+        self.act(By.ID, "event-link", lambda link: link.send_keys("https://example.com/ada/30min"))
+        self.act(*submit, lambda button: button.click())
+        wait.until(EC.visibility_of_element_located((By.ID, "event-link-error")))
+        self.wait_for_text(By.ID, "event-link-error", "event_link")
+        self.wait_for_value(By.ID, "event-link", "aria-invalid", "true")
         self.shot("03-bad-link")
 
         # A well-formed link Calendly does not know: its 404 shown the same way.
-        link.clear()
-        link.send_keys("https://calendly.com/ada-lovelace/no-such-event")
-        browser.find_element(By.CSS_SELECTOR, "#calendly-form button[type=submit]").click()
+        self.act(By.ID, "event-link", lambda link: (link.clear(), link.send_keys("https://calendly.com/ada-lovelace/no-such-event")))
+        self.act(*submit, lambda button: button.click())
         wait.until(EC.text_to_be_present_in_element((By.ID, "event-link-error"), "no Calendly event type"))
         self.shot("04-unknown-link")
 
         # The real link: connected, with the event type's name and length from Calendly.
-        link = browser.find_element(By.ID, "event-link")
-        link.clear()
-        link.send_keys("https://calendly.com/ada-lovelace/30min")
-        browser.find_element(By.CSS_SELECTOR, "#calendly-form button[type=submit]").click()
-        name = wait.until(EC.visibility_of_element_located((By.ID, "event-type-name")))
-        self.assertEqual(name.text, "30 Minute Meeting")
-        self.assertEqual(browser.find_element(By.ID, "event-type-duration").text, "30 minutes")
+        self.act(By.ID, "event-link", lambda link: (link.clear(), link.send_keys("https://calendly.com/ada-lovelace/30min")))
+        self.act(*submit, lambda button: button.click())
+        wait.until(EC.visibility_of_element_located((By.ID, "event-type-name")))
+        self.wait_for_text(By.ID, "event-type-name", "30 Minute Meeting", exact=True)
+        self.wait_for_text(By.ID, "event-type-duration", "30 minutes", exact=True)
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".slots li")))
         self.shot("05-connected")
 
@@ -188,54 +205,60 @@ class SettingsPageTest(unittest.TestCase):
         signed_delivery(self.base, "Browser Tester")
         wait.until(EC.text_to_be_present_in_element((By.ID, "appointments"), "Browser Tester"))
         self.assertEqual(browser.execute_script("return window.sameDocument"), "yes", "the page was reloaded")
-        row = browser.find_element(By.XPATH, "//tr[td[contains(., 'Browser Tester')]]")
-        self.assertIn("Scheduled", row.text)
+        self.wait_for_text(By.XPATH, "//tr[td[contains(., 'Browser Tester')]]", "Scheduled")
         self.shot("06-live-appointment")
 
         # Disconnect, after confirming.
-        browser.find_element(By.ID, "disconnect").click()
+        self.act(By.ID, "disconnect", lambda button: button.click())
         wait.until(EC.alert_is_present()).accept()
         wait.until(EC.text_to_be_present_in_element((By.ID, "integration-status"), "not connected"))
-        self.assertIn("Browser Tester", browser.find_element(By.ID, "appointments").text, "appointments stay")
+        self.wait_for_text(By.ID, "appointments", "Browser Tester")  # appointments stay
         self.shot("07-disconnected")
 
         # Own schedule: weekdays 10:00-12:00, Monday also 14:00-16:00, the weekend off, a day
         # off, another zone.
-        browser.find_element(By.CSS_SELECTOR, "input[name=integration][value=native]").click()
+        self.act(By.CSS_SELECTOR, "input[name=integration][value=native]", lambda radio: radio.click())
         wait.until(EC.visibility_of_element_located((By.ID, "native-form")))
+        # The editing is done in one script each (nothing held between steps that a re-render
+        # could replace): hours, Monday's second interval, a day off.
         browser.execute_script(
             "document.getElementById('timezone').value = 'Europe/Berlin';"
             "for (const input of document.querySelectorAll('[data-wday] .from')) input.value = '10:00';"
             "for (const input of document.querySelectorAll('[data-wday] .to')) input.value = '12:00';")
-        # Monday gets a second interval, in the afternoon.
-        browser.find_element(By.CSS_SELECTOR, "[data-wday=monday] .add-interval").click()
-        afternoon = browser.find_elements(By.CSS_SELECTOR, "[data-wday=monday] .interval")[-1]
-        browser.execute_script("arguments[0].value = '14:00'; arguments[1].value = '16:00'",
-                               afternoon.find_element(By.CSS_SELECTOR, ".from"), afternoon.find_element(By.CSS_SELECTOR, ".to"))
-        browser.find_element(By.ID, "add-override").click()
-        override = browser.find_elements(By.CSS_SELECTOR, "#overrides li")[-1]
-        browser.execute_script("arguments[0].value = '2030-12-24'", override.find_element(By.CSS_SELECTOR, ".date"))
-        override.find_element(By.CSS_SELECTOR, ".off").click()
+        intervals = (By.CSS_SELECTOR, "[data-wday=monday] .interval")
+        before = len(browser.find_elements(*intervals))
+        self.act(By.CSS_SELECTOR, "[data-wday=monday] .add-interval", lambda button: button.click())
+        self.until(lambda browser: len(browser.find_elements(*intervals)) == before + 1, "Monday's new interval")
+        browser.execute_script(
+            "const afternoon = [...document.querySelectorAll('[data-wday=monday] .interval')].pop();"
+            "afternoon.querySelector('.from').value = '14:00'; afternoon.querySelector('.to').value = '16:00';")
+        self.act(By.ID, "add-override", lambda button: button.click())
+        self.until(lambda browser: browser.find_elements(By.CSS_SELECTOR, "#overrides li"), "a day off to edit")
+        browser.execute_script("[...document.querySelectorAll('#overrides li')].pop().querySelector('.date').value = '2030-12-24'")
+        self.act(By.CSS_SELECTOR, "#overrides li:last-child .off", lambda box: box.click())
         self.shot("08-own-schedule-editing")
-        browser.find_element(By.CSS_SELECTOR, "#native-form button[type=submit]").click()
+        native_submit = (By.CSS_SELECTOR, "#native-form button[type=submit]")
+        self.act(*native_submit, lambda button: button.click())
         wait.until(EC.text_to_be_present_in_element((By.ID, "integration-status"), "my own schedule"))
-        self.assertEqual(browser.find_element(By.ID, "timezone").get_attribute("value"), "Europe/Berlin")
-        monday = [(span.find_element(By.CSS_SELECTOR, ".from").get_attribute("value"),
-                   span.find_element(By.CSS_SELECTOR, ".to").get_attribute("value"))
-                  for span in browser.find_elements(By.CSS_SELECTOR, "[data-wday=monday] .interval")]
-        self.assertEqual(monday, [("10:00", "12:00"), ("14:00", "16:00")])
+        self.wait_for_value(By.ID, "timezone", "value", "Europe/Berlin")
+
+        def monday(browser):
+            return [(span.find_element(By.CSS_SELECTOR, ".from").get_attribute("value"),
+                     span.find_element(By.CSS_SELECTOR, ".to").get_attribute("value"))
+                    for span in browser.find_elements(By.CSS_SELECTOR, "[data-wday=monday] .interval")]
+        self.until(lambda browser: monday(browser) == [("10:00", "12:00"), ("14:00", "16:00")], "Monday's two intervals")
         schedule = call("GET", f"{self.base}/experts/ada")["native_schedule"]
         self.assertIn({"type": "wday", "wday": "monday", "intervals": [{"from": "10:00", "to": "12:00"}, {"from": "14:00", "to": "16:00"}]},
                       schedule["rules"])
-        self.assertEqual(browser.find_element(By.CSS_SELECTOR, "#overrides .date").get_attribute("value"), "2030-12-24")
+        self.wait_for_value(By.CSS_SELECTOR, "#overrides .date", "value", "2030-12-24")
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".slots li")))
         self.shot("09-own-schedule")
 
         # A bad schedule: the API's message, naming the field.
         browser.execute_script("document.querySelector('[data-wday=monday] .to').value = '08:00'")
-        browser.find_element(By.CSS_SELECTOR, "#native-form button[type=submit]").click()
-        error = wait.until(EC.visibility_of_element_located((By.ID, "native-error")))
-        self.assertIn("schedule.rules", error.text)
+        self.act(*native_submit, lambda button: button.click())
+        wait.until(EC.visibility_of_element_located((By.ID, "native-error")))
+        self.wait_for_text(By.ID, "native-error", "schedule.rules")
 
         # A phone-sized screen: nothing wider than the screen.
         browser.set_window_size(390, 844)
@@ -250,7 +273,7 @@ class SettingsPageTest(unittest.TestCase):
         browser.set_window_size(1280, 1000)
 
         # Sign out: the sign-in form again, and the API no longer answers the cookie.
-        browser.find_element(By.CSS_SELECTOR, "header form button").click()
+        self.act(By.CSS_SELECTOR, "header form button", lambda button: button.click())
         wait.until(EC.presence_of_element_located((By.ID, "token")))
         self.assertEqual(browser.get_cookie("availd_session"), None)
         self.shot("11-signed-out")

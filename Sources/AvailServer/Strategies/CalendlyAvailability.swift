@@ -4,25 +4,55 @@ import HTTPTypes
 import Synchronization
 
 /// The Calendly strategy's availability: Calendly's available times for the expert's event
-/// type, asked in windows Calendly accepts, cached briefly per expert, and dropped as soon as
-/// the projector applies anything that changes that expert's appointments.
+/// type, asked and cached per window of a fixed grid, and dropped as soon as the projector
+/// applies anything that changes that expert's appointments.
+///
+/// The grid is `windowDays` whole UTC days from the epoch (the longest range Calendly accepts
+/// in one call), so however a range's ends are written (the settings page asks from "now", to
+/// the microsecond), it maps to the same few windows: a range costs at most one call per window
+/// it touches, and the slots are filtered down to it. The cache holds at most `maxEntries`
+/// windows, none older than `ttl`, evicting the oldest. Concurrent misses for one window share
+/// one call (single flight); its failure reaches every waiter but is not cached.
 final class CalendlyAvailability: Sendable {
+    /// One window of one expert's event type.
+    struct WindowKey: Hashable, Sendable {
+        var expert: String
+        var eventType: String
+        var window: Int64
+    }
+
     private struct Entry {
-        var slots: [TimeRange]
-        var expires: ContinuousClock.Instant
+        /// The available starts Calendly gave for the window, sorted, without repeats.
+        var starts: [Timestamp]
+        var stored: ContinuousClock.Instant
+    }
+
+    private struct Flight {
+        var id: Int
+        var call: Task<[Timestamp], any Error>
+    }
+
+    private struct State {
+        var entries: [WindowKey: Entry] = [:]
+        var flights: [WindowKey: Flight] = [:]
+        var nextFlight = 0
     }
 
     private let client: CalendlyClient
     private let windowDays: Int
     private let ttl: Duration
-    /// By expert id, then by range.
-    private let cache = Mutex<[String: [String: Entry]]>([:])
+    private let maxEntries: Int
+    private let state = Mutex(State())
 
-    init(client: CalendlyClient, windowDays: Int, ttl: Duration) {
+    init(client: CalendlyClient, windowDays: Int, ttl: Duration, maxEntries: Int = 1024) {
         self.client = client
         self.windowDays = windowDays
         self.ttl = ttl
+        self.maxEntries = max(1, maxEntries)
     }
+
+    /// Windows cached now (at most `maxEntries`).
+    var entryCount: Int { state.withLock { $0.entries.count } }
 
     func slots(for expert: ExpertProfile, in range: TimeRange) async throws -> [TimeRange] {
         guard let config = expert.calendlyConfig, let eventType = config.eventTypeURI else {
@@ -30,38 +60,100 @@ final class CalendlyAvailability: Sendable {
                 .conflict, code: "event_type_unresolved",
                 detail: "expert \(expert.id)'s Calendly link was not resolved to an event type; connect it again")
         }
-        let key = "\(eventType) \(range.start) \(range.end)"
-        let now = ContinuousClock.now
-        if let hit = cache.withLock({ $0[expert.id]?[key] }), hit.expires > now { return hit.slots }
-
+        guard range.start < range.end else { return [] }
         let duration = Int64(CalendlyConfig.slotMinutes(config.durationMinutes)) * 60_000_000
-        let window = Int64(windowDays) * 86_400_000_000
+        let length = Int64(windowDays) * 86_400_000_000
         var slots: [TimeRange] = []
-        var start = range.start
-        while start < range.end {
-            let end = Timestamp(microseconds: min(start.microseconds + window, range.end.microseconds))
-            let times: [CalendlyAvailableTime]
-            do {
-                times = try await client.availableTimes(eventType: eventType, start: "\(start)", end: "\(end)")
-            } catch {
-                throw Problem(.badGateway, code: "upstream_unavailable", detail: "\(error)")
-            }
-            for time in times where time.status == "available" {
-                guard let begin = Timestamp(rfc3339: time.startTime), begin >= range.start, begin < range.end else { continue }
+        for window in Self.window(of: range.start.microseconds, length: length)...Self.window(of: range.end.microseconds - 1, length: length) {
+            let key = WindowKey(expert: expert.id, eventType: eventType, window: window)
+            for begin in try await starts(in: key, length: length) where begin >= range.start && begin < range.end {
                 slots.append(TimeRange(start: begin, end: Timestamp(microseconds: begin.microseconds + duration)))
             }
-            start = end
         }
-        var seen = Set<Int64>()
-        slots = slots.sorted { $0.start < $1.start }.filter { seen.insert($0.start.microseconds).inserted }
-        cache.withLock { $0[expert.id, default: [:]][key] = Entry(slots: slots, expires: now + ttl) }
         return slots
     }
 
-    /// Drops what is cached for these experts.
+    /// Drops what is cached for these experts; a call still out for one of them is not stored.
     func invalidate(_ experts: Set<String>) {
-        cache.withLock { cache in
-            for expert in experts { cache[expert] = nil }
+        state.withLock { state in
+            state.entries = state.entries.filter { !experts.contains($0.key.expert) }
+            state.flights = state.flights.filter { !experts.contains($0.key.expert) }
         }
+    }
+
+    // MARK: Windows
+
+    /// The window's starts: cached, the call already out for it, or a new call.
+    private func starts(in key: WindowKey, length: Int64) async throws -> [Timestamp] {
+        // Calendly refuses a start in the past: ask from the next whole minute at the earliest.
+        let now = Timestamp.now().microseconds
+        let earliest = (Self.window(of: now - 1, length: 60_000_000) + 1) * 60_000_000
+        let start = max(key.window * length, earliest)
+        let end = key.window * length + length
+        guard start < end else { return [] }
+
+        enum Found { case cached([Timestamp]), flight(Task<[Timestamp], any Error>) }
+        let found: Found = state.withLock { state in
+            if let entry = state.entries[key], ContinuousClock.now - entry.stored < ttl { return .cached(entry.starts) }
+            if let flight = state.flights[key] { return .flight(flight.call) }
+            let id = state.nextFlight
+            state.nextFlight += 1
+            // Not fire-and-forget: every caller awaits it, and it outlives none of them by more
+            // than the client's time-outs. Unstructured, so one caller's cancellation does not
+            // fail the others.
+            let call = Task { [self] in
+                let result: Result<[Timestamp], any Error>
+                do {
+                    result = .success(try await self.fetch(eventType: key.eventType, start: start, end: end))
+                } catch {
+                    result = .failure(error)
+                }
+                self.land(result, of: key, flight: id)
+                return try result.get()
+            }
+            state.flights[key] = Flight(id: id, call: call)
+            return .flight(call)
+        }
+        switch found {
+        case .cached(let starts): return starts
+        case .flight(let call): return try await call.value
+        }
+    }
+
+    /// A call came back: stores its starts (unless the window was invalidated meanwhile) and
+    /// keeps the cache within its bounds.
+    private func land(_ result: Result<[Timestamp], any Error>, of key: WindowKey, flight id: Int) {
+        state.withLock { state in
+            guard state.flights[key]?.id == id else { return }
+            state.flights[key] = nil
+            guard case .success(let starts) = result else { return }
+            let now = ContinuousClock.now
+            state.entries = state.entries.filter { now - $0.value.stored < ttl }
+            state.entries[key] = Entry(starts: starts, stored: now)
+            while state.entries.count > maxEntries, let oldest = state.entries.min(by: { $0.value.stored < $1.value.stored }) {
+                state.entries[oldest.key] = nil
+            }
+        }
+    }
+
+    private func fetch(eventType: String, start: Int64, end: Int64) async throws -> [Timestamp] {
+        let times: [CalendlyAvailableTime]
+        do {
+            times = try await client.availableTimes(
+                eventType: eventType, start: "\(Timestamp(microseconds: start))", end: "\(Timestamp(microseconds: end))")
+        } catch {
+            throw Problem(.badGateway, code: "upstream_unavailable", detail: "\(error)")
+        }
+        var seen = Set<Int64>()
+        return times.filter { $0.status == "available" }
+            .compactMap { Timestamp(rfc3339: $0.startTime) }
+            .sorted()
+            .filter { seen.insert($0.microseconds).inserted }
+    }
+
+    /// The grid cell holding `microseconds`, rounding down also before the epoch.
+    private static func window(of microseconds: Int64, length: Int64) -> Int64 {
+        let quotient = microseconds / length
+        return microseconds % length < 0 ? quotient - 1 : quotient
     }
 }

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Tells whoever listens that an expert's read models changed: the projector publishes after
-/// each batch, the settings page's event stream listens. Nothing is buffered for a listener
+/// each batch, the settings page's event stream listens (at most so many per expert). Nothing is buffered for a listener
 /// but the newest news: a slow page just refetches once.
 final class ExpertChangeFeed: Sendable {
     enum News: Sendable, Equatable {
@@ -13,6 +13,8 @@ final class ExpertChangeFeed: Sendable {
 
     private struct Listener {
         var expert: String
+        /// The id of the expert token the stream was opened with (nil for the admin's).
+        var token: String?
         var continuation: AsyncStream<News>.Continuation
     }
 
@@ -32,17 +34,24 @@ final class ExpertChangeFeed: Sendable {
         for continuation in targets { continuation.yield(.changed(position: position)) }
     }
 
-    /// News of `expert`, a heartbeat every `heartbeat`, until the stream is dropped or the feed
-    /// finishes.
-    func changes(of expert: String, heartbeat: Duration = .seconds(15)) -> AsyncStream<News> {
+    /// News of `expert`, a heartbeat every `heartbeat`, until the stream is dropped, the token
+    /// it was opened with is revoked, or the feed finishes; nil when the expert has `limit`
+    /// streams open already.
+    func changes(of expert: String, token: String?, limit: Int, heartbeat: Duration = .seconds(15)) -> AsyncStream<News>? {
         let (stream, continuation) = AsyncStream.makeStream(of: News.self, bufferingPolicy: .bufferingNewest(1))
-        let id: Int? = state.withLock { state in
-            guard !state.finished else { return nil }
+        enum Opened { case listening(Int), finished, refused }
+        let opened: Opened = state.withLock { state in
+            guard !state.finished else { return .finished }
+            guard state.listeners.values.count(where: { $0.expert == expert }) < limit else { return .refused }
             defer { state.nextID += 1 }
-            state.listeners[state.nextID] = Listener(expert: expert, continuation: continuation)
-            return state.nextID
+            state.listeners[state.nextID] = Listener(expert: expert, token: token, continuation: continuation)
+            return .listening(state.nextID)
         }
-        guard let id else {
+        let id: Int
+        switch opened {
+        case .listening(let listening): id = listening
+        case .refused: return nil
+        case .finished:
             continuation.finish()
             return stream
         }
@@ -57,6 +66,15 @@ final class ExpertChangeFeed: Sendable {
             _ = self?.state.withLock { $0.listeners.removeValue(forKey: id) }
         }
         return stream
+    }
+
+    /// Ends the streams opened with the expert token `token` (it was just revoked).
+    func revoked(token: String) {
+        let ended = state.withLock { state in
+            let ids = state.listeners.filter { $0.value.token == token }.map(\.key)
+            return ids.compactMap { state.listeners.removeValue(forKey: $0)?.continuation }
+        }
+        for continuation in ended { continuation.finish() }
     }
 
     /// Ends every stream (the daemon is stopping: open pages must not hold it up).

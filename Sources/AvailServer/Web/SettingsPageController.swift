@@ -15,6 +15,10 @@ struct SettingsPageController: Sendable {
     let service: AvailabilityService
     let authentication: AuthenticationMiddleware
     let feed: ExpertChangeFeed
+    /// Event streams one expert may hold open at once.
+    var maxStreamsPerExpert = 8
+    /// How often an open stream checks that its token is still valid (and writes a comment).
+    var tokenRecheck: Duration = .seconds(5)
 
     func addRoutes(to router: Router<AvailRequestContext>) {
         router.get("/experts/:id/availability-settings") { request, context in try await self.page(request, context: context) }
@@ -86,12 +90,21 @@ struct SettingsPageController: Sendable {
     }
 
     /// `text/event-stream`: `event: changed` whenever the projector applied a change of this
-    /// expert's (data: the log position), a comment every 15 s otherwise. Ends when the page
-    /// goes or the daemon stops.
+    /// expert's (data: the log position), a comment every few seconds otherwise. Ends when the
+    /// page goes, the daemon stops, or the session's token is revoked: at once over HTTP, at the
+    /// next check (`tokenRecheck`, and on every change) when another process revoked it.
     func stream(_ request: Request, context: AvailRequestContext) async throws -> Response {
         let (expert, _) = try await signedIn(request, context: context)
-        let changes = feed.changes(of: expert.id)
+        let session = request.cookies[WebSession.sessionCookie]?.value ?? ""
+        guard let changes = feed.changes(
+            of: expert.id, token: ExpertToken(bearer: session)?.id, limit: maxStreamsPerExpert, heartbeat: tokenRecheck)
+        else {
+            throw Problem(
+                .tooManyRequests, code: "too_many_streams",
+                detail: "expert \(expert.id) has \(maxStreamsPerExpert) event streams open already; close a page and retry")
+        }
         let feed = self.feed
+        let authentication = self.authentication
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-store", .init("X-Accel-Buffering")!: "no"],
@@ -99,6 +112,8 @@ struct SettingsPageController: Sendable {
                 try await withGracefulShutdownHandler {
                     try await writer.write(ByteBuffer(string: "retry: 2000\n: connected\n\n"))
                     for await news in changes {
+                        let principal = try? await authentication.principal(for: session)
+                        guard principal?.mayAccess(expert: expert.id) == true else { break }
                         switch news {
                         case .changed(let position): try await writer.write(ByteBuffer(string: "event: changed\ndata: \(position)\n\n"))
                         case .heartbeat: try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
