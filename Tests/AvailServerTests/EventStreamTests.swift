@@ -1,4 +1,4 @@
-import AvailServer
+@testable import AvailServer
 import AvailTesting
 import Foundation
 import HTTPTypes
@@ -40,5 +40,20 @@ import Testing
             #expect(try await daemon.call(.delete, "/experts/ada/tokens/\(issued.id)").status == .noContent)
             #expect(await stream.ends(within: 30), "the stream outlived its token")
         }
+    }
+}
+
+/// The feed keeps only the newest news per listener; a heartbeat is news too, and must not
+/// push out a change the page has not read yet.
+@Suite struct ExpertChangeFeedTests {
+    @Test func aHeartbeatNeverReplacesAnUnreadChange() async throws {
+        let feed = ExpertChangeFeed()
+        let stream = try #require(feed.changes(of: "ada", token: nil, limit: 1, heartbeat: .milliseconds(5)))
+        feed.publish(["ada"], position: 7)
+        // Many heartbeats come while nobody reads.
+        try await Task.sleep(for: .milliseconds(200))
+        var news = stream.makeAsyncIterator()
+        #expect(await news.next() == .changed(position: 7))
+        feed.finish()
     }
 }

@@ -1,8 +1,9 @@
 import Synchronization
 
 /// Tells whoever listens that an expert's read models changed: the projector publishes after
-/// each batch, the settings page's event stream listens (at most so many per expert). Nothing is buffered for a listener
-/// but the newest news: a slow page just refetches once.
+/// each batch, the settings page's event stream listens (at most so many per expert). Nothing
+/// is buffered for a listener but the newest news (a slow page just refetches once), and a
+/// heartbeat never replaces an unread change.
 final class ExpertChangeFeed: Sendable {
     enum News: Sendable, Equatable {
         /// The expert changed; the read models include `position`.
@@ -58,7 +59,11 @@ final class ExpertChangeFeed: Sendable {
         let beats = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: heartbeat)
-                continuation.yield(.heartbeat)
+                // Only the newest news is kept: a heartbeat must not push out a change the
+                // page has not read yet, so that change goes back in instead.
+                if case .dropped(let unread) = continuation.yield(.heartbeat), unread != .heartbeat {
+                    continuation.yield(unread)
+                }
             }
         }
         continuation.onTermination = { [weak self] _ in
