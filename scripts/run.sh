@@ -4,6 +4,9 @@
 # and serve. Everything stays on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Owner-only, like every file availd writes: ./var and the daemon's output (which holds the
+# secrets it prints on a first run).
+umask 077
 
 database="${AVAILD_DATABASE:-./var/availd.sqlite}"
 port="${AVAILD_PORT:-8080}"
