@@ -42,10 +42,7 @@ public struct CalendlyClient: Sendable {
     /// `GET /scheduled_events/{uuid}`, by the event's URI: the resource as Calendly sent it
     /// (JSON), with the times, event type and hosts that an Invitee resource does not carry.
     public func scheduledEvent(uri: String) async throws(CalendlyError) -> Data {
-        let path = try CalendlyURI.path(of: uri, shapes: [CalendlyURI.scheduledEventShape])
-        let (status, answer) = try await send(method: .GET, url: baseURL + path, body: nil)
-        guard status == 200 else { throw Self.refusal(status, answer) }
-        return try Self.resource(answer)
+        try await resource(at: uri, shape: CalendlyURI.scheduledEventShape)
     }
 
     /// Every event type of a user or an organization (`GET /event_types`), following pagination.
@@ -102,7 +99,12 @@ public struct CalendlyClient: Sendable {
     /// One invitee (`GET /scheduled_events/{uuid}/invitees/{uuid}`), by its URI, as JSON. Any
     /// other URI is refused, unsent.
     public func invitee(uri: String) async throws(CalendlyError) -> Data {
-        let path = try CalendlyURI.path(of: uri, shapes: [CalendlyURI.inviteeShape])
+        try await resource(at: uri, shape: CalendlyURI.inviteeShape)
+    }
+
+    /// `GET` of Calendly's URI `uri`, which must have `shape`: the `resource` as JSON.
+    private func resource(at uri: String, shape: [CalendlyURI.Segment]) async throws(CalendlyError) -> Data {
+        let path = try CalendlyURI.path(of: uri, shapes: [shape])
         let (status, answer) = try await send(method: .GET, url: baseURL + path, body: nil)
         guard status == 200 else { throw Self.refusal(status, answer) }
         return try Self.resource(answer)

@@ -28,9 +28,9 @@ public struct AppointmentFacts: Codable, Sendable, Equatable {
     /// it, which does not embed one) takes the event's fields from the others, so it never
     /// erases the times, event type or hosts that another copy knows.
     public var snapshot: InviteeSnapshot? {
-        let copies = [canceled?.value.snapshot, created?.value, noShowSnapshot?.value].compactMap { $0 }
-        guard var latest = copies.first else { return nil }
-        for other in copies.dropFirst() { latest.fillEventFields(from: other) }
+        guard var latest = canceled?.value.snapshot ?? created?.value ?? noShowSnapshot?.value else { return nil }
+        if let created { latest.fillEventFields(from: created.value) }
+        if let noShowSnapshot { latest.fillEventFields(from: noShowSnapshot.value) }
         return latest
     }
 

@@ -42,9 +42,4 @@ public struct ExpertDirectory: Sendable {
     public func expert(for snapshot: InviteeSnapshot) -> String? {
         expert(eventTypeURI: snapshot.eventTypeURI, hostKeys: snapshot.hostKeys)
     }
-
-    /// The expert whose current connection is `eventTypeURI`, if any.
-    public func holder(ofEventType eventTypeURI: String) -> String? {
-        byEventType[eventTypeURI]
-    }
 }
