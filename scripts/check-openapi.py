@@ -21,6 +21,7 @@ PUBLIC = {
     ("post", "/experts/{id}/availability-settings/sign-out"),
     ("get", "/assets/settings.css"),
     ("get", "/assets/settings.js"),
+    ("get", "/oauth/calendly/callback"),
 }
 METHODS = {"get", "put", "post", "patch", "delete"}
 
@@ -54,6 +55,8 @@ def main(path: str) -> int:
                 content = dict(response.get("content", {}))
                 if route == "/readyz" and status == "503":
                     content.pop("application/json", None)  # not ready is a report, not a refusal
+                if route == "/oauth/calendly/callback":
+                    content.pop("text/html", None)  # the same refusal, as a page for a browser
                 if route.endswith("/sign-in") and status == "401":
                     continue  # the sign-in form again, for a browser
                 if list(content) != ["application/problem+json"]:

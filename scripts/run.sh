@@ -21,7 +21,9 @@ echo "== loading the demo deliveries from fixtures/deliveries into $database"
 "$bin/availd" replay fixtures/deliveries --database "$database"
 
 echo "== starting the Calendly stand-in on $calendly (seed: fixtures/calendly-api/state.json)"
-"$bin/availd-sim" calendly --port "$calendly_port" 2>/dev/null &
+# Its OAuth app is availd's: the demo client id and secret, with this daemon's callback.
+"$bin/availd-sim" calendly --port "$calendly_port" --client-id availd-demo --client-secret availd-demo-secret \
+    --redirect-uri "$url/oauth/calendly/callback" 2>/dev/null &
 stand_in=$!
 daemon=""
 trap 'kill $stand_in ${daemon:+$daemon} 2>/dev/null || true' EXIT
@@ -30,7 +32,8 @@ trap 'exit 0' INT TERM
 echo "== starting availd"
 "$bin/availd" serve --database "$database" --port "$port" \
     --calendly-api "$calendly" --calendly-token "${AVAILD_CALENDLY_TOKEN:-calendly-token-admin}" \
-    --calendly-window-days 7 > "$output" &
+    --calendly-auth "$calendly" --calendly-client-id availd-demo --calendly-client-secret availd-demo-secret \
+    --public-url "$url" --calendly-window-days 7 > "$output" &
 daemon=$!
 for _ in $(seq 100); do grep -q "listening on" "$output" 2>/dev/null && break; sleep 0.1; done
 cat "$output"
@@ -51,8 +54,13 @@ for expert in "ada|Ada Lovelace|ada.lovelace@experts.example|Europe/London|ada-l
         -d "{\"type\":\"calendly\",\"event_link\":\"https://calendly.com/$link\"}" > /dev/null
 done
 
-# An expert token for Ada: it reaches Ada and her appointments only.
+# Katherine is outside the marketplace's Calendly organization: she connects her own account.
+curl -sf -X PUT "$url/experts/katherine" -H "Authorization: Bearer $token" -H "Content-Type: application/json" \
+    -d '{"name":"Katherine Johnson","email":"katherine.johnson@orbits.example","timezone":"America/New_York"}' > /dev/null
+
+# Expert tokens: each reaches its own expert and that expert's appointments only.
 ada_token="$("$bin/availd" token issue --expert ada --label "make run" --database "$database" | sed -n 's/^token //p')"
+katherine_token="$("$bin/availd" token issue --expert katherine --label "make run" --database "$database" | sed -n 's/^token //p')"
 
 cat <<TEXT
 == ready: experts ada, grace and alan are connected to their Calendly event types.
@@ -63,6 +71,11 @@ cat <<TEXT
    Free slots:          curl "$url/experts/grace/availability?start_time=$(date -u -d '+1 day' +%Y-%m-%dT00:00:00Z)&end_time=$(date -u -d '+8 days' +%Y-%m-%dT00:00:00Z)"
    Book one:            curl -X POST -H "Authorization: Bearer $token" -H "Content-Type: application/json" \\
                           $url/experts/grace/appointments -d '{"start_time":"<a slot>","invitee":{"name":"You","email":"you@example.com"}}'
+   Connect an expert's own Calendly account (OAuth 2 with PKCE, through the stand-in):
+     1. open $url/experts/katherine/availability-settings and sign in with
+        $katherine_token
+     2. press "Connect with Calendly"; on the stand-in's page choose katherine-johnson and Approve
+     3. back on the settings page, tick her event types and press "Offer these"
    Send Calendly deliveries yourself:
                         $bin/availd replay fixtures/deliveries/01-bookings --to $url --signing-key $key
    Stop with Ctrl-C.

@@ -1,4 +1,5 @@
 import AvailClient
+import AvailCore
 import AvailStore
 import GRDB
 import Hummingbird
@@ -23,19 +24,17 @@ public func buildApplication(
     metrics.logPosition(try await log.lastPosition())
     let readModels = ReadModels(database: database)
     let progress = ProjectionProgress()
-    let calendlyClient = configuration.calendlyToken.map { CalendlyClient(baseURL: configuration.calendlyAPI, token: $0) }
-    let calendlyAvailability = calendlyClient.map {
-        CalendlyAvailability(
-            client: $0, windowDays: configuration.calendlyWindowDays, ttl: configuration.calendlyCacheTTL,
-            maxEntries: configuration.calendlyCacheEntries)
-    }
+    let calendlyAvailability = CalendlyAvailability(
+        windowDays: configuration.calendlyWindowDays, ttl: configuration.calendlyCacheTTL, maxEntries: configuration.calendlyCacheEntries)
+    let sealer = try TokenSealer(secretKey: configuration.secretKey)
+    let publicURL = PublicURL(configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)")
     let feed = ExpertChangeFeed()
     let projector = Projector(
         log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger,
         drainTimeout: configuration.projectionDrainTimeout
     ) {
         touched, position in
-        calendlyAvailability?.invalidate(touched)
+        calendlyAvailability.invalidate(touched)
         feed.publish(touched, position: position)
     }
     let writer = LogWriter(log: log, maximumBatchSize: configuration.maxBatchSize, logger: logger) { position, _ in
@@ -43,6 +42,11 @@ public func buildApplication(
         projector.logAdvanced()
     }
     let commands = Commands(writer: writer, progress: progress, waitTimeout: configuration.projectionWaitTimeout)
+    let connections = CalendlyConnections(
+        apiBase: configuration.calendlyAPI, organizationToken: configuration.calendlyToken, app: configuration.calendlyOAuth,
+        authURL: configuration.calendlyAuth, publicURL: publicURL,
+        credentials: CalendlyCredentialStore(database: database, sealer: sealer), commands: commands,
+        refreshMargin: configuration.tokenRefreshMargin, logger: logger)
 
     let router = Router(context: AvailRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
@@ -62,7 +66,7 @@ public func buildApplication(
     let service = AvailabilityService(
         none: NoIntegrationStrategy(),
         native: NativeStrategy(readModels: readModels, commands: commands),
-        calendly: CalendlyStrategy(calendly: calendlyClient, availability: calendlyAvailability, readModels: readModels, commands: commands))
+        calendly: CalendlyStrategy(connections: connections, availability: calendlyAvailability, readModels: readModels, commands: commands))
     AvailabilityController(readModels: readModels, service: service).addRoutes(to: router)
     OperationsController(database: database, writer: writer, projector: projector, metrics: metrics).addRoutes(to: router)
     // Everything else needs a bearer token: the admin's, or an expert's for that expert only
@@ -73,8 +77,11 @@ public func buildApplication(
     let adminOnly = authenticated.group().add(middleware: AdminOnlyMiddleware())
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: adminOnly)
     TokenController(tokens: tokens, readModels: readModels, feed: feed).addRoutes(to: authenticated)
-    let resolver = calendlyClient.map(EventTypeResolver.init(client:))
-    ExpertController(readModels: readModels, commands: commands, resolver: resolver).addRoutes(to: authenticated)
+    ExpertController(readModels: readModels, commands: commands, connections: connections).addRoutes(to: authenticated)
+    OAuthController(
+        readModels: readModels, commands: commands, connections: connections, states: OAuthStates(database: database, sealer: sealer),
+        authentication: authentication, stateLifetime: configuration.oauthStateLifetime, logger: logger
+    ).addRoutes(to: router)
     AppointmentController(readModels: readModels).addRoutes(to: authenticated)
     BookingController(
         log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock(), service: service)
@@ -82,7 +89,7 @@ public func buildApplication(
     // The expert's own page: signs in by cookie and answers with HTML, so it handles its own
     // access rather than going through the bearer-token group.
     SettingsPageController(
-        readModels: readModels, service: service, authentication: authentication, feed: feed,
+        readModels: readModels, service: service, connections: connections, authentication: authentication, feed: feed,
         maxStreamsPerExpert: configuration.limits.maxStreamsPerExpert, tokenRecheck: configuration.streamTokenRecheck
     ).addRoutes(to: router)
     // Last: it wraps only the router's not-found answer, and needs every route to tell a 405.
@@ -95,7 +102,9 @@ public func buildApplication(
         // Shut down in reverse: the writer (after the server) before the projector.
         services: [projector, writer],
         onServerRunning: { channel in
-            await onServerRunning(configuration.host, channel.localAddress?.port ?? configuration.port)
+            let port = channel.localAddress?.port ?? configuration.port
+            if configuration.publicURL == nil { publicURL.set("http://\(configuration.host):\(port)") }
+            await onServerRunning(configuration.host, port)
         },
         logger: logger
     )

@@ -19,12 +19,17 @@ struct AvailabilityController: Sendable {
         let id = try ExpertID.validate(context.parameters.get("id") ?? "")
         let range = try Self.range(request.uri.queryParameters, now: .now())
         guard let expert = try await readModels.expert(id: id) else { throw Problem.notFound("no expert \(id)") }
-        let slots = try await service.strategy(for: expert.integrationType).slots(for: expert, in: range)
+        let eventType = request.uri.queryParameters["event_type"].map(String.init)
+        try EventTypeChoice.check(eventType, for: expert, field: "event_type")
+        let slots = try await service.strategy(for: expert.integrationType).slots(for: expert, eventType: eventType, in: range)
         // Written by hand: a month of 30-minute slots is ~1,500 objects, and JSONEncoder was
         // most of this endpoint's time.
         var bytes = Array(#"{"expert_id":"#.utf8)
         bytes.reserveCapacity(80 + slots.count * 70)
-        bytes += Array("\"\(id)\",\"integration_type\":\"\(expert.integrationType.rawValue)\",\"slots\":[".utf8)
+        let offered = expert.integrationType == .calendly ? expert.calendlyConfig?.eventType(eventType)?.uri : nil
+        bytes += Array("\"\(id)\",\"integration_type\":\"\(expert.integrationType.rawValue)\",".utf8)
+        bytes += Array("\"event_type\":".utf8) + (try offered.map { Array(try JSONEncoder.canonical().encode($0)) } ?? Array("null".utf8))
+        bytes += Array(",\"slots\":[".utf8)
         for (offset, slot) in slots.enumerated() {
             if offset > 0 { bytes.append(UInt8(ascii: ",")) }
             bytes += Array("{\"end_time\":\"\(slot.end)\",\"start_time\":\"\(slot.start)\"}".utf8)
@@ -46,5 +51,20 @@ struct AvailabilityController: Sendable {
             throw Problem(.badRequest, code: "invalid_range", detail: "the range may span at most 31 days")
         }
         return TimeRange(start: start, end: end)
+    }
+}
+
+/// `event_type` of an availability or booking request: one the expert offers.
+enum EventTypeChoice {
+    static func check(_ eventType: String?, for expert: ExpertProfile, field: String) throws {
+        guard let eventType else { return }
+        guard expert.integrationType == .calendly, let config = expert.calendlyConfig else {
+            throw Problem.invalidParameter(field, "expert \(expert.id) offers no Calendly event types")
+        }
+        guard config.eventType(eventType) != nil else {
+            throw Problem(
+                .badRequest, code: "event_type_not_offered",
+                detail: "expert \(expert.id) does not offer the event type \(eventType.prefix(200)); see GET /experts/\(expert.id)")
+        }
     }
 }

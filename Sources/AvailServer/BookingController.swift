@@ -25,6 +25,7 @@ struct BookingController: Sendable {
 
     struct BookingRequest: Decodable {
         var startTime: String
+        var eventType: String?
         var invitee: Invitee
 
         struct Invitee: Decodable {
@@ -35,7 +36,7 @@ struct BookingController: Sendable {
 
         enum CodingKeys: String, CodingKey {
             case invitee
-            case startTime = "start_time"
+            case startTime = "start_time", eventType = "event_type"
         }
     }
 
@@ -57,7 +58,9 @@ struct BookingController: Sendable {
         let appointment = try await locks.withLock(id) {
             try await self.catchUp()
             let expert = try await self.expert(id)
-            return try await self.service.strategy(for: expert.integrationType).book(for: expert, at: start, invitee: invitee)
+            try EventTypeChoice.check(body.eventType, for: expert, field: "event_type")
+            return try await self.service.strategy(for: expert.integrationType)
+                .book(for: expert, eventType: body.eventType, at: start, invitee: invitee)
         }
         return .json(bytes: appointment.canonicalJSON(), status: .created)
     }

@@ -1,3 +1,5 @@
+import AvailCore
+
 /// Everything `availd serve` needs, built at the edge (flags, environment) or by tests.
 public struct Configuration: Sendable {
     public var host: String
@@ -13,6 +15,21 @@ public struct Configuration: Sendable {
     public var adminToken: String
     public var calendlyAPI: String
     public var calendlyToken: String?
+    /// The Calendly OAuth app experts connect their own accounts through; without one the
+    /// settings page says so and offers no button.
+    public var calendlyOAuth: CalendlyOAuthApp?
+    /// Calendly's OAuth server (`--calendly-auth`).
+    public var calendlyAuth = "https://auth.calendly.com"
+    /// The base of the OAuth redirect URI (and, with part 8, of the webhook URL) as Calendly
+    /// and browsers reach this daemon; nil: `http://HOST:PORT` of the listening socket.
+    public var publicURL: String?
+    /// Seals Calendly tokens at rest (`TokenSealer`): at least 32 characters. The daemon keeps
+    /// one beside the database unless `--secret-key` gives it; tests get a random one.
+    public var secretKey: String = Secret.generate()
+    /// A token that expires within this is refreshed (in the background while it still works).
+    public var tokenRefreshMargin: Duration = .seconds(300)
+    /// How long an OAuth `state` (an authorization under way) stays good.
+    public var oauthStateLifetime: Duration = .seconds(600)
     /// The most appends one transaction (one fsync) commits.
     public var maxBatchSize: Int
     /// How long a command or a `min_position` read waits for the projector.
@@ -93,6 +110,31 @@ public struct Configuration: Sendable {
         if maxBodyBytes < 1 { throw .invalid("the body limit must be at least 1 byte") }
         if maxBatchSize < 1 { throw .invalid("the batch size must be at least 1") }
         if !(1...31).contains(calendlyWindowDays) { throw .invalid("the Calendly window must be 1 to 31 days") }
+        if secretKey.utf8.count < TokenSealer.minimumSecretLength {
+            throw .invalid("the secret key must be at least \(TokenSealer.minimumSecretLength) characters")
+        }
+        if let app = calendlyOAuth, app.clientID.isEmpty || app.clientSecret.isEmpty {
+            throw .invalid("the Calendly OAuth app needs both a client id and a client secret")
+        }
+        if let publicURL, !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) || publicURL.hasSuffix("/") {
+            throw .invalid("the public URL must be http(s)://HOST[:PORT][/PATH] without a trailing slash")
+        }
+        if !(calendlyAuth.hasPrefix("http://") || calendlyAuth.hasPrefix("https://")) {
+            throw .invalid("the Calendly auth URL must be http(s)")
+        }
+        if tokenRefreshMargin < .zero || oauthStateLifetime <= .zero { throw .invalid("OAuth durations must be positive") }
+        if calendlyCacheTTL < .zero { throw .invalid("the Calendly cache TTL must not be negative") }
+    }
+}
+
+/// A Calendly OAuth app's credentials (from Calendly's developer console).
+public struct CalendlyOAuthApp: Sendable {
+    public var clientID: String
+    public var clientSecret: String
+
+    public init(clientID: String, clientSecret: String) {
+        self.clientID = clientID
+        self.clientSecret = clientSecret
     }
 }
 

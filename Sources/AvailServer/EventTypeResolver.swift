@@ -16,20 +16,30 @@ struct EventTypeResolver: Sendable {
     /// The event type behind `link`; nil when there is none. An event type availd cannot
     /// offer slots of (a duration outside `CalendlyConfig.durations`) is refused.
     func resolve(_ link: EventLink) async throws(CalendlyError) -> Resolved? {
-        guard let resolved = try await find(link) else { return nil }
-        let duration = resolved.eventType.duration
-        guard CalendlyConfig.durations.contains(duration) else {
-            throw .unexpected(
-                "the event type \(resolved.eventType.uri) lasts \(duration) minutes; availd accepts "
-                    + "\(CalendlyConfig.durations.lowerBound) to \(CalendlyConfig.durations.upperBound)")
-        }
+        guard let resolved = try await find({ (try? EventLink(parsing: $0.schedulingURL)) == link }) else { return nil }
+        try Self.checkDuration(resolved.eventType)
         return resolved
     }
 
-    private func find(_ link: EventLink) async throws(CalendlyError) -> Resolved? {
+    /// The event type whose URI is `uri`, among the token user's and its organization's.
+    func resolve(uri: String) async throws(CalendlyError) -> Resolved? {
+        guard let resolved = try await find({ $0.uri == uri }) else { return nil }
+        try Self.checkDuration(resolved.eventType)
+        return resolved
+    }
+
+    static func checkDuration(_ eventType: CalendlyEventType) throws(CalendlyError) {
+        guard CalendlyConfig.durations.contains(eventType.duration) else {
+            throw .unexpected(
+                "the event type \(eventType.uri) lasts \(eventType.duration) minutes; availd accepts "
+                    + "\(CalendlyConfig.durations.lowerBound) to \(CalendlyConfig.durations.upperBound)")
+        }
+    }
+
+    private func find(_ isWanted: (CalendlyEventType) -> Bool) async throws(CalendlyError) -> Resolved? {
         let me = try await client.me()
         func matching(_ types: [CalendlyEventType]) -> CalendlyEventType? {
-            types.first { (try? EventLink(parsing: $0.schedulingURL)) == link }
+            types.first(where: isWanted)
         }
         var found = matching(try await client.eventTypes(user: me.uri))
         if found == nil, let organization = me.currentOrganization {

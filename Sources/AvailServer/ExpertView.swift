@@ -1,4 +1,5 @@
 import AvailCore
+import AvailClient
 
 /// `GET /experts/{id}`'s shape: every key present, nulls included.
 struct ExpertView: Encodable {
@@ -6,7 +7,7 @@ struct ExpertView: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, email, timezone
-        case integrationType = "integration_type", calendlyConfig = "calendly_config"
+        case integrationType = "integration_type", calendlyConfig = "calendly_config", calendly
         case nativeSchedule = "native_schedule", createdAt = "created_at", updatedAt = "updated_at"
     }
 
@@ -18,9 +19,66 @@ struct ExpertView: Encodable {
         try container.encode(expert.timezone, forKey: .timezone)
         try container.encode(expert.integrationType, forKey: .integrationType)
         try container.encode(expert.calendlyConfig.map(CalendlyConfigView.init), forKey: .calendlyConfig)
+        try container.encode(expert.calendlyAccount.map { CalendlyAccountView(account: $0, expert: expert) }, forKey: .calendly)
         try container.encode(expert.nativeSchedule, forKey: .nativeSchedule)
         try container.encode(expert.createdAt, forKey: .createdAt)
         try container.encode(expert.updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// `calendly`: the expert's own Calendly account (OAuth), and what it offers.
+struct CalendlyAccountView: Encodable {
+    var account: CalendlyAccount
+    var expert: ExpertProfile
+
+    enum CodingKeys: String, CodingKey {
+        case status, subscription
+        case userURI = "user_uri", organizationURI = "organization_uri", eventTypes = "event_types", connectedAt = "connected_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(account.status, forKey: .status)
+        try container.encode(account.userURI, forKey: .userURI)
+        try container.encode(account.organizationURI, forKey: .organizationURI)
+        let offered = expert.integrationType == .calendly ? expert.calendlyConfig?.eventTypes ?? [] : []
+        try container.encode(offered, forKey: .eventTypes)
+        // The webhook subscription comes with part 8.
+        try container.encodeNil(forKey: .subscription)
+        try container.encode(account.connectedAt, forKey: .connectedAt)
+    }
+}
+
+/// `GET /experts/{id}/calendly/event-types`.
+struct EventTypeList: Encodable {
+    struct Item: Encodable {
+        var uri: String
+        var name: String
+        var durationMinutes: Int
+        var schedulingURL: String
+        var active: Bool
+        var chosen: Bool
+
+        init(_ eventType: CalendlyEventType, chosen: Bool) {
+            uri = eventType.uri
+            name = eventType.name
+            durationMinutes = eventType.duration
+            schedulingURL = eventType.schedulingURL
+            active = eventType.active ?? true
+            self.chosen = chosen
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case uri, name, active, chosen
+            case durationMinutes = "duration_minutes", schedulingURL = "scheduling_url"
+        }
+    }
+
+    var expertID: String
+    var eventTypes: [Item]
+
+    enum CodingKeys: String, CodingKey {
+        case expertID = "expert_id", eventTypes = "event_types"
     }
 }
 
@@ -32,10 +90,12 @@ struct CalendlyConfigView: Encodable {
     enum CodingKeys: String, CodingKey {
         case eventLink = "event_link", eventTypeURI = "event_type_uri", userURI = "user_uri"
         case eventTypeName = "event_type_name", durationMinutes = "duration_minutes", connectedAt = "connected_at"
+        case eventTypes = "event_types"
     }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(config.eventTypes, forKey: .eventTypes)
         try container.encode(config.eventLink, forKey: .eventLink)
         try container.encode(config.eventTypeURI, forKey: .eventTypeURI)
         try container.encode(config.userURI, forKey: .userURI)

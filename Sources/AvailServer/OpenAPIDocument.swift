@@ -28,7 +28,8 @@ info:
     expert's appointments; another expert's resources answer 404 `not_found`, and the admin-only
     operations (`/events`, `/dead-letters`, `/parked`, issuing tokens) answer 403 `forbidden`.
     A missing or unknown token answers 401 `unauthorized` with `WWW-Authenticate: Bearer`.
-    Public (no token): `GET /experts/{id}/availability`, `/healthz`, `/readyz`, `/metrics`,
+    Public (no token): `GET /experts/{id}/availability`, `GET /oauth/calendly/callback` (bound
+    to its `state` and the browser's cookie instead), `/healthz`, `/readyz`, `/metrics`,
     `/openapi.yaml`, `POST /webhooks/calendly` (authenticated by its signature instead), and the
     settings page's sign-in, sign-out and assets.
 
@@ -50,7 +51,11 @@ info:
     | `invalid_form` | 400 | the settings page: a form that could not be read |
     | `forbidden` | 403 | an expert token on an admin-only operation |
     | `csrf_failed` | 403 | signed in by cookie, but the change did not carry the page's CSRF token |
-    | `not_your_event_type` | 403 | an expert's token connecting a Calendly event type whose owner, as Calendly reports it, is not that expert |
+    | `not_your_event_type` | 403 | connecting a Calendly event type that is not the expert's: with their own account, one its token does not list; with the organization token and an expert's token, one whose owner (as Calendly reports it) is not that expert |
+    | `event_type_not_offered` | 400 | availability or booking: `event_type` is not one the expert offers |
+    | `oauth_failed` | 400, 409, 502 | connecting a Calendly account: a bad, spent, expired or other browser's `state`, a denial, a refused code, an account already connected to another expert (409), or Calendly unreachable (502); nothing was recorded |
+    | `oauth_not_configured` | 409 | this availd has no Calendly OAuth app (`--calendly-client-id`), so accounts cannot be connected |
+    | `calendly_not_connected` | 409 | the expert has no Calendly account (or organization token) to ask |
     | `not_found` | 404 | no such resource (or not the token's expert's), or no such route |
     | `event_type_not_found` | 404 | no Calendly event type has that scheduling link |
     | `method_not_allowed` | 405 | the path exists, the method does not |
@@ -66,6 +71,7 @@ info:
     | `too_many_streams` | 429 | the settings page: the expert has as many event streams open as availd allows (8); close a page and retry |
     | `internal_error` | 500 | a bug; logged |
     | `upstream_unavailable` | 502 | Calendly failed, timed out, or no Calendly token is configured |
+    | `calendly_reconnect_needed` | 502 | Calendly refused the expert's connection (`invalid_grant`): the expert must connect their Calendly account again |
     | `unavailable` | 503 | the log cannot be written now (disk full, I/O error, shutting down); nothing was changed |
     | `overloaded` | 503 | availd is at its limit of connections or of requests in flight; retry after `Retry-After` seconds |
     | `projection_lag` | 504 | the read models did not reach the awaited log position in time; retry |
@@ -101,7 +107,8 @@ tags:
   - name: settings page
     description: |
       The expert's Availability Management page (HTML for browsers): signed in with the expert's
-      token, kept in an `HttpOnly`, `SameSite=Strict` cookie; changes go through the JSON API
+      token, kept in an `HttpOnly`, `SameSite=Lax` cookie (Lax, so the browser still sends it when
+      Calendly's authorize page sends it back); changes go through the JSON API
       with the cookie and the page's CSRF token. Only the page's own refusals of an unreadable
       form, a missing CSRF token or a bad id are problem documents; a failed sign-in re-renders
       the form (HTML, 401).
@@ -319,9 +326,12 @@ paths:
       operationId: putIntegration
       summary: Connect Calendly, or set a native schedule
       description: |
-        `{"type": "calendly", "event_link"}`: the link is validated and, when a Calendly token is
-        configured, resolved to its event type through Calendly's API (without a token it is stored
-        unresolved). `{"type": "native", "schedule"}`: the schedule is validated and stored.
+        `{"type": "calendly", "event_types": [URI or link, …]}` (one to 20, no repeats; the first is
+        the default of availability and booking) or `{"type": "calendly", "event_link"}` (one):
+        each is resolved to its event type through Calendly's API, with the expert's own account
+        when they connected one (then only event types that account's token lists, else 403
+        `not_your_event_type`, for the admin too), else with the organization token (without any
+        token, links are stored unresolved and URIs are 409 `calendly_not_connected`). `{"type": "native", "schedule"}`: the schedule is validated and stored.
         The expert must exist (404 before the body is read).
 
         Whose event type: with an expert's token, the event type's owner (`profile.owner`, as
@@ -329,7 +339,7 @@ paths:
         the expert or by the Calendly user of the expert's current connection; otherwise 403
         `not_your_event_type`. The admin may connect any event type of the organization. An
         event type connected to another expert is 409 `event_type_taken`, for the admin too.
-      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, invalid_event_link, unauthorized, csrf_failed, not_your_event_type, not_found, event_type_not_found, event_type_taken, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
+      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, invalid_event_link, unauthorized, csrf_failed, not_your_event_type, not_found, event_type_not_found, event_type_taken, calendly_not_connected, payload_too_large, upstream_unavailable, calendly_reconnect_needed, unavailable, overloaded, projection_lag]
       requestBody:
         required: true
         content:
@@ -347,6 +357,10 @@ paths:
                       - {type: date, date: "2030-12-24", intervals: []}
               calendly:
                 value: {type: calendly, event_link: "https://calendly.com/grace-hopper/60min"}
+              several:
+                value:
+                  type: calendly
+                  event_types: ["https://api.calendly.com/event_types/839a144c-94df-45bf-9708-62a6c496b3a5", "https://calendly.com/ada-lovelace/15min-intro"]
       responses:
         '200':
           description: The expert with its new integration.
@@ -394,7 +408,7 @@ paths:
                 properties:
                   code: {enum: [not_found, event_type_not_found]}
         '409':
-          description: "`event_type_taken`: the event type is connected to another expert; disconnect it there first."
+          description: "`event_type_taken`: the event type is connected to another expert; disconnect it there first. `calendly_not_connected`: an event type URI, and no token to check it with."
           headers:
             Log-Position: {$ref: '#/components/headers/Log-Position'}
           content:
@@ -402,7 +416,7 @@ paths:
               schema:
                 allOf: [{$ref: '#/components/schemas/Problem'}]
                 properties:
-                  code: {enum: [event_type_taken]}
+                  code: {enum: [event_type_taken, calendly_not_connected]}
         '413': {$ref: '#/components/responses/PayloadTooLarge'}
         '502': {$ref: '#/components/responses/UpstreamUnavailable'}
         '503': {$ref: '#/components/responses/Unavailable'}
@@ -411,7 +425,7 @@ paths:
       tags: [experts]
       operationId: deleteIntegration
       summary: Disconnect the expert's integration
-      description: "`integration_type` becomes `none`; the expert's appointments stay its own."
+      description: "`integration_type` becomes `none` and `calendly` null; the expert's appointments stay its own. A Calendly account the expert connected is let go: its token revoked at Calendly (`POST {auth}/oauth/revoke`; a revocation Calendly does not answer is logged) and erased here."
       x-problem-codes: [invalid_parameter, unauthorized, csrf_failed, not_found, unavailable, overloaded, projection_lag]
       responses:
         '200':
@@ -425,6 +439,152 @@ paths:
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/CSRFFailed'}
         '404': {$ref: '#/components/responses/NotFound'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        '504': {$ref: '#/components/responses/ProjectionLag'}
+
+  /experts/{id}/calendly/event-types:
+    parameters:
+      - {$ref: '#/components/parameters/ExpertID'}
+    get:
+      tags: [experts]
+      operationId: listCalendlyEventTypes
+      summary: The event types the expert's Calendly account offers
+      description: |
+        Asked of Calendly (`GET /event_types?user=`) with the expert's own account's token, or,
+        without one, with the organization token for the Calendly user of the expert's current
+        connection. `chosen`: the expert offers it through availd (`PUT /experts/{id}/integration`).
+      x-problem-codes: [invalid_parameter, unauthorized, not_found, calendly_not_connected, upstream_unavailable, calendly_reconnect_needed, overloaded, projection_lag]
+      parameters:
+        - {$ref: '#/components/parameters/MinPosition'}
+      responses:
+        '200':
+          description: The account's event types.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/EventTypeList'}
+        '400': {$ref: '#/components/responses/InvalidParameter'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409':
+          description: "`calendly_not_connected`: no Calendly account to ask."
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [calendly_not_connected]}
+        '502': {$ref: '#/components/responses/UpstreamUnavailable'}
+        '503': {$ref: '#/components/responses/Overloaded'}
+        '504': {$ref: '#/components/responses/ProjectionLag'}
+
+  /experts/{id}/calendly/authorize:
+    parameters:
+      - {$ref: '#/components/parameters/ExpertID'}
+    get:
+      tags: [experts]
+      operationId: authorizeCalendly
+      summary: Start connecting the expert's own Calendly account (OAuth 2, PKCE)
+      description: |
+        The expert only (by bearer token or the settings page's cookie; not the admin). 302 to
+        `{--calendly-auth}/oauth/authorize?client_id&response_type=code&redirect_uri={--public-url}/oauth/calendly/callback&code_challenge&code_challenge_method=S256&state`,
+        setting the `availd_oauth_browser` cookie (`HttpOnly`, `SameSite=Lax`, path
+        `/oauth/calendly`) that binds the `state` to this browser. The `state` works once, for
+        this expert, for 10 minutes; availd keeps only its hash.
+      x-problem-codes: [invalid_parameter, unauthorized, forbidden, not_found, oauth_not_configured, unavailable, overloaded]
+      responses:
+        '302':
+          description: To Calendly's authorize page.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+            Location:
+              description: Calendly's authorize URL.
+              schema: {type: string}
+            Set-Cookie:
+              description: "`availd_oauth_browser`."
+              schema: {type: string}
+        '400': {$ref: '#/components/responses/InvalidParameter'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409':
+          description: "`oauth_not_configured`: no Calendly OAuth app is configured."
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [oauth_not_configured]}
+        '503': {$ref: '#/components/responses/Unavailable'}
+
+  /oauth/calendly/callback:
+    get:
+      tags: [experts]
+      operationId: calendlyCallback
+      summary: Where Calendly sends the browser back
+      description: |
+        Public: bound to its `state` and the `availd_oauth_browser` cookie instead of a token.
+        Takes (spends) the `state`, exchanges the `code` at `POST {auth}/oauth/token` with the PKCE
+        verifier, asks Calendly whose account it is (`GET /users/me` with the new token), stores
+        the tokens sealed (AES-GCM, never in the log), records `expert.calendly_account_connected`
+        (the token's owner and organization) and 302s to the expert's settings page. Any failure
+        records nothing and is `oauth_failed`: a problem document, or an HTML page for a browser
+        (`Accept: text/html`).
+      security: []
+      x-problem-codes: [oauth_failed, oauth_not_configured, unavailable, overloaded, projection_lag]
+      parameters:
+        - {name: code, in: query, required: false, schema: {type: string, maxLength: 2048}}
+        - {name: state, in: query, required: false, schema: {type: string, maxLength: 2048}}
+        - {name: error, in: query, required: false, description: "Calendly's refusal, e.g. `access_denied`.", schema: {type: string, maxLength: 2048}}
+      responses:
+        '302':
+          description: Connected; to `/experts/{id}/availability-settings`.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+            Location:
+              description: The expert's settings page.
+              schema: {type: string}
+        '400':
+          description: "`oauth_failed`: no, an unknown, a spent, an expired or another browser's `state`; a denial (`error=`); or a code Calendly refused."
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [oauth_failed]}
+            text/html:
+              schema: {type: string}
+        '409':
+          description: "`oauth_failed`: the Calendly account is connected to another expert. `oauth_not_configured`: no OAuth app."
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [oauth_failed, oauth_not_configured]}
+            text/html:
+              schema: {type: string}
+        '502':
+          description: "`oauth_failed`: Calendly could not be reached."
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [oauth_failed]}
+            text/html:
+              schema: {type: string}
         '503': {$ref: '#/components/responses/Unavailable'}
         '504': {$ref: '#/components/responses/ProjectionLag'}
 
@@ -476,8 +636,10 @@ paths:
       description: |
         Native: checked against the schedule and the expert's appointments under a per-expert lock
         (of concurrent bookings of one slot exactly one wins). Calendly: `POST /invitees` at
-        Calendly (never sent twice); the appointment is the invitee Calendly answered.
-      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, unauthorized, csrf_failed, not_found, no_integration, slot_unavailable, event_type_unresolved, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
+        Calendly (never sent twice) for `event_type` (one the expert offers; without it, the
+        first), with the expert's own account's token when they connected one; the appointment
+        is the invitee Calendly answered, with its scheduled event read back.
+      x-problem-codes: [invalid_parameter, invalid_field, invalid_json, event_type_not_offered, unauthorized, csrf_failed, not_found, no_integration, slot_unavailable, event_type_unresolved, payload_too_large, upstream_unavailable, calendly_reconnect_needed, unavailable, overloaded, projection_lag]
       requestBody:
         required: true
         content:
@@ -501,7 +663,16 @@ paths:
             CancelAppointment:
               operationId: cancelAppointment
               parameters: {path.id: '$response.body#/id'}
-        '400': {$ref: '#/components/responses/InvalidBody'}
+        '400':
+          description: "`invalid_parameter` (path), `invalid_field` (a body field, named in the detail), `invalid_json`, or `event_type_not_offered`: the expert does not offer `event_type`."
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [invalid_parameter, invalid_field, invalid_json, event_type_not_offered]}
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/CSRFFailed'}
         '404': {$ref: '#/components/responses/NotFound'}
@@ -530,10 +701,10 @@ paths:
       description: |
         Public: slots carry no personal data. None: no slots. Native: the schedule's slots less the
         expert's scheduled appointments widened by the buffers. Calendly: Calendly's available
-        times for the connected event type (cached for 30 s, dropped when a delivery changes that
-        expert's appointments).
+        times for one of the expert's event types (`event_type`; without it, the first chosen),
+        cached for 30 s and dropped when a delivery changes that expert's appointments.
       security: []
-      x-problem-codes: [invalid_parameter, invalid_range, not_found, event_type_unresolved, upstream_unavailable, projection_lag, overloaded]
+      x-problem-codes: [invalid_parameter, invalid_range, event_type_not_offered, not_found, event_type_unresolved, upstream_unavailable, calendly_reconnect_needed, projection_lag, overloaded]
       parameters:
         - name: start_time
           in: query
@@ -547,6 +718,11 @@ paths:
           description: After `start_time`, at most 31 days after it.
           schema: {type: string, format: date-time}
           example: "2030-01-14T00:00:00Z"
+        - name: event_type
+          in: query
+          required: false
+          description: "A Calendly event type URI the expert offers (see `calendly_config.event_types`); without it, the first. Only for a Calendly expert."
+          schema: {type: string, maxLength: 2048}
         - {$ref: '#/components/parameters/MinPosition'}
       responses:
         '200':
@@ -562,7 +738,7 @@ paths:
               parameters: {path.id: '$response.body#/expert_id'}
               requestBody: {start_time: '$response.body#/slots/0/start_time'}
         '400':
-          description: "`invalid_parameter` names a malformed or missing parameter; `invalid_range`: the start is in the past, the end not after it, or the range over 31 days."
+          description: "`invalid_parameter` names a malformed or missing parameter; `invalid_range`: the start is in the past, the end not after it, or the range over 31 days; `event_type_not_offered`: the expert does not offer `event_type`."
           headers:
             Log-Position: {$ref: '#/components/headers/Log-Position'}
           content:
@@ -570,7 +746,7 @@ paths:
               schema:
                 allOf: [{$ref: '#/components/schemas/Problem'}]
                 properties:
-                  code: {enum: [invalid_parameter, invalid_range]}
+                  code: {enum: [invalid_parameter, invalid_range, event_type_not_offered]}
         '404': {$ref: '#/components/responses/NotFound'}
         '409':
           description: "`event_type_unresolved`: the expert's Calendly link was never resolved to an event type."
@@ -895,7 +1071,7 @@ paths:
         with `rescheduled_to`. Its own old slot counts as free. Calendly has no reschedule: availd
         books the new time, cancels the old, and links both; if the cancel fails it records only
         the new booking and answers 502 saying the old one stands.
-      x-problem-codes: [invalid_field, invalid_json, unauthorized, csrf_failed, not_found, no_integration, slot_unavailable, not_scheduled, event_type_unresolved, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
+      x-problem-codes: [invalid_field, invalid_json, unauthorized, csrf_failed, not_found, no_integration, slot_unavailable, not_scheduled, event_type_unresolved, payload_too_large, upstream_unavailable, calendly_reconnect_needed, unavailable, overloaded, projection_lag]
       requestBody:
         required: true
         content:
@@ -955,7 +1131,7 @@ paths:
       operationId: cancelAppointment
       summary: Cancel an appointment
       description: Its slot is free again. Calendly appointments are canceled at Calendly, then the canceled invitee is read back and recorded.
-      x-problem-codes: [invalid_field, invalid_json, unauthorized, csrf_failed, not_found, no_integration, not_scheduled, payload_too_large, upstream_unavailable, unavailable, overloaded, projection_lag]
+      x-problem-codes: [invalid_field, invalid_json, unauthorized, csrf_failed, not_found, no_integration, not_scheduled, payload_too_large, upstream_unavailable, calendly_reconnect_needed, unavailable, overloaded, projection_lag]
       requestBody:
         required: true
         content:
@@ -1267,7 +1443,7 @@ components:
             properties:
               code: {enum: [headers_too_large]}
     UpstreamUnavailable:
-      description: "`upstream_unavailable`: Calendly failed or timed out (after retries), or no Calendly token is configured. Nothing was recorded unless the detail says so."
+      description: "`upstream_unavailable`: Calendly failed or timed out (after retries), or no Calendly token is configured. `calendly_reconnect_needed`: Calendly refused the expert's own connection; they must connect again. Nothing was recorded unless the detail says so."
       headers:
         Log-Position: {$ref: '#/components/headers/Log-Position'}
       content:
@@ -1275,7 +1451,7 @@ components:
           schema:
             allOf: [{$ref: '#/components/schemas/Problem'}]
             properties:
-              code: {enum: [upstream_unavailable]}
+              code: {enum: [upstream_unavailable, calendly_reconnect_needed]}
     Unavailable:
       description: "`unavailable`: the log cannot be written now (nothing was changed); `overloaded`: too many connections or requests in flight. Retry after `Retry-After` seconds."
       headers:
@@ -1458,7 +1634,7 @@ components:
     Expert:
       type: object
       additionalProperties: false
-      required: [id, name, email, timezone, integration_type, calendly_config, native_schedule, created_at, updated_at]
+      required: [id, name, email, timezone, integration_type, calendly_config, calendly, native_schedule, created_at, updated_at]
       properties:
         id: {$ref: '#/components/schemas/ExpertIDString'}
         name: {type: string}
@@ -1468,6 +1644,11 @@ components:
         calendly_config:
           oneOf:
             - {$ref: '#/components/schemas/CalendlyConfig'}
+            - {type: 'null'}
+        calendly:
+          description: The expert's own Calendly account, connected by OAuth; null when none is.
+          oneOf:
+            - {$ref: '#/components/schemas/CalendlyAccount'}
             - {type: 'null'}
         native_schedule:
           oneOf:
@@ -1479,15 +1660,68 @@ components:
     CalendlyConfig:
       type: object
       additionalProperties: false
-      required: [event_link, event_type_uri, user_uri, event_type_name, duration_minutes, connected_at]
-      description: "`event_type_uri`, `user_uri`, `event_type_name` and `duration_minutes` are null when the link was stored unresolved (no Calendly token)."
+      required: [event_types, event_link, event_type_uri, user_uri, event_type_name, duration_minutes, connected_at]
+      description: "The event types the expert offers; the single fields describe the first (the default). `event_type_uri`, `user_uri`, `event_type_name` and `duration_minutes` are null when the link was stored unresolved (no Calendly token)."
       properties:
+        event_types:
+          type: array
+          minItems: 1
+          items: {$ref: '#/components/schemas/ChosenEventType'}
         event_link: {type: string, description: "`https://calendly.com/<user>/<event>`"}
         event_type_uri: {type: ['string', 'null']}
         user_uri: {type: ['string', 'null']}
         event_type_name: {type: ['string', 'null']}
         duration_minutes: {type: ['integer', 'null']}
         connected_at: {$ref: '#/components/schemas/Timestamp'}
+
+    ChosenEventType:
+      type: object
+      additionalProperties: false
+      required: [uri, link, name, duration_minutes]
+      properties:
+        uri: {type: ['string', 'null'], description: "Calendly's event type URI; null when stored unresolved."}
+        link: {type: string, description: The public scheduling link.}
+        name: {type: ['string', 'null']}
+        duration_minutes: {type: ['integer', 'null']}
+
+    CalendlyAccount:
+      type: object
+      additionalProperties: false
+      required: [status, user_uri, organization_uri, event_types, subscription, connected_at]
+      properties:
+        status:
+          enum: [connected, needs_reconnect]
+          description: "`needs_reconnect`: Calendly refused the refresh token; the expert must connect again."
+        user_uri: {type: string, description: "The token's owner, as Calendly's token endpoint named it."}
+        organization_uri: {type: ['string', 'null']}
+        event_types:
+          type: array
+          description: The event types the expert offers (as in `calendly_config`); empty until chosen.
+          items: {$ref: '#/components/schemas/ChosenEventType'}
+        subscription:
+          type: 'null'
+          description: The account's webhook subscription (part 8); null until then.
+        connected_at: {$ref: '#/components/schemas/Timestamp'}
+
+    EventTypeList:
+      type: object
+      additionalProperties: false
+      required: [expert_id, event_types]
+      properties:
+        expert_id: {$ref: '#/components/schemas/ExpertIDString'}
+        event_types:
+          type: array
+          items:
+            type: object
+            additionalProperties: false
+            required: [uri, name, duration_minutes, scheduling_url, active, chosen]
+            properties:
+              uri: {type: string}
+              name: {type: string}
+              duration_minutes: {type: integer}
+              scheduling_url: {type: string}
+              active: {type: boolean}
+              chosen: {type: boolean, description: Whether the expert offers it through availd.}
 
     IntegrationInput:
       oneOf:
@@ -1500,9 +1734,19 @@ components:
           native: '#/components/schemas/NativeIntegrationInput'
     CalendlyIntegrationInput:
       type: object
-      required: [type, event_link]
+      required: [type]
+      description: "`event_types`, or `event_link` alone; not both."
       properties:
         type: {const: calendly}
+        event_types:
+          type: array
+          minItems: 1
+          maxItems: 20
+          uniqueItems: true
+          items:
+            type: string
+            maxLength: 2048
+            description: "An event type URI (`https://api.calendly.com/event_types/<uuid>`) or its public link."
         event_link:
           type: string
           description: "`https://calendly.com/<user>/<event>` as people paste it (`www.`, a trailing `/` or a query are fine); at most 2048 characters."
@@ -1653,10 +1897,11 @@ components:
     Availability:
       type: object
       additionalProperties: false
-      required: [expert_id, integration_type, slots]
+      required: [expert_id, integration_type, event_type, slots]
       properties:
         expert_id: {$ref: '#/components/schemas/ExpertIDString'}
         integration_type: {enum: [none, native, calendly]}
+        event_type: {type: ['string', 'null'], description: The Calendly event type the slots are of; null for other integrations.}
         slots:
           type: array
           items:
@@ -1671,6 +1916,11 @@ components:
       type: object
       required: [start_time, invitee]
       properties:
+        event_type:
+          type: string
+          maxLength: 2048
+          description: "Calendly only: one of the expert's event types (URI); without it, the first."
+          examples: ["https://api.calendly.com/event_types/839a144c-94df-45bf-9708-62a6c496b3a5"]
         start_time:
           type: string
           format: date-time

@@ -155,6 +155,30 @@ enum Migrations {
                 UPDATE projection_checkpoint SET position = 0 WHERE name = 'read_models';
                 """)
         }
+        migrator.registerMigration("v5-calendly-oauth") { db in
+            // An expert's own Calendly account: who it is (from the log) in the read model; its
+            // tokens, sealed with AES-GCM, beside the log and never in it; and the `state` of
+            // each authorization under way (its SHA-256, never the value).
+            try db.execute(sql: """
+                ALTER TABLE expert_profiles ADD COLUMN calendly_account TEXT;
+                CREATE TABLE calendly_credentials (
+                    expert_id       TEXT PRIMARY KEY,
+                    user_uri        TEXT NOT NULL,
+                    sealed          BLOB NOT NULL,
+                    version         INTEGER NOT NULL,
+                    expires_at      INTEGER NOT NULL,
+                    needs_reconnect INTEGER NOT NULL DEFAULT 0 CHECK (needs_reconnect IN (0, 1)),
+                    updated_at      TEXT NOT NULL
+                ) STRICT;
+                CREATE TABLE oauth_states (
+                    state_hash   BLOB PRIMARY KEY CHECK (length(state_hash) = 32),
+                    expert_id    TEXT NOT NULL,
+                    browser_hash BLOB NOT NULL CHECK (length(browser_hash) = 32),
+                    sealed_verifier BLOB NOT NULL,
+                    expires_at   INTEGER NOT NULL
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 }

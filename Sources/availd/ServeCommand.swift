@@ -34,6 +34,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("calendly-token"), help: "Calendly API token [AVAILD_CALENDLY_TOKEN].")
     var calendlyToken: String?
 
+    @Option(name: .customLong("calendly-client-id"), help: "The Calendly OAuth app's client id; without one experts cannot connect their own accounts [AVAILD_CALENDLY_CLIENT_ID].")
+    var calendlyClientID: String?
+
+    @Option(name: .customLong("calendly-client-secret"), help: "The Calendly OAuth app's client secret [AVAILD_CALENDLY_CLIENT_SECRET].")
+    var calendlyClientSecret: String?
+
+    @Option(name: .customLong("calendly-auth"), help: "Calendly's OAuth server [AVAILD_CALENDLY_AUTH, default https://auth.calendly.com].")
+    var calendlyAuth: String?
+
+    @Option(name: .customLong("public-url"), help: "This daemon's URL as browsers and Calendly reach it: the base of the OAuth redirect URI [AVAILD_PUBLIC_URL, default http://HOST:PORT].")
+    var publicURL: String?
+
+    @Option(name: .customLong("secret-key"), help: "Seals Calendly tokens at rest, 32 characters or more [AVAILD_SECRET_KEY, default: created once beside the database].")
+    var secretKey: String?
+
+    @Option(name: .customLong("calendly-cache-ttl"), help: "Seconds Calendly availability is served from cache; 0 asks every time [AVAILD_CALENDLY_CACHE_TTL, default 30].")
+    var calendlyCacheTTL: Double?
+
+    @Option(name: .customLong("token-refresh-margin"), help: "Seconds before a Calendly access token expires that it is refreshed [AVAILD_TOKEN_REFRESH_MARGIN, default 300].")
+    var tokenRefreshMargin: Double?
+
     @Option(
         name: .customLong("calendly-window-days"),
         help: "Longest range one Calendly availability call asks for: 31, or 7 for older accounts [AVAILD_CALENDLY_WINDOW_DAYS, default 31].")
@@ -79,7 +100,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         let calendlyToken = calendlyToken ?? Environment.value("AVAILD_CALENDLY_TOKEN")
-        let logger = Log.bootstrap(secrets: keys + [token, calendlyToken].compactMap { $0 })
+        var sealingKey = secretKey ?? Environment.value("AVAILD_SECRET_KEY")
+        if sealingKey == nil {
+            sealingKey = try firstRunSecret(databasePath: databasePath, suffix: "secret-key", name: "secret key", printed: false)
+        }
+        let clientID = calendlyClientID ?? Environment.value("AVAILD_CALENDLY_CLIENT_ID")
+        let clientSecret = calendlyClientSecret ?? Environment.value("AVAILD_CALENDLY_CLIENT_SECRET")
+        let logger = Log.bootstrap(secrets: keys + [token, calendlyToken, sealingKey, clientSecret].compactMap { $0 })
 
         var configuration = AvailServer.Configuration(
             host: host ?? Environment.value("AVAILD_HOST") ?? "127.0.0.1",
@@ -95,6 +122,20 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.calendlyWindowDays =
             try calendlyWindowDays ?? Environment.parse("AVAILD_CALENDLY_WINDOW_DAYS", as: Int.self, Int.init) ?? 31
         configuration.limits = try limits()
+        configuration.secretKey = sealingKey ?? ""
+        if let seconds = try calendlyCacheTTL ?? Environment.parse("AVAILD_CALENDLY_CACHE_TTL", as: Double.self, Double.init) {
+            configuration.calendlyCacheTTL = .milliseconds(Int64(seconds * 1000))
+        }
+        if let seconds = try tokenRefreshMargin ?? Environment.parse("AVAILD_TOKEN_REFRESH_MARGIN", as: Double.self, Double.init) {
+            configuration.tokenRefreshMargin = .milliseconds(Int64(seconds * 1000))
+        }
+        configuration.calendlyAuth = calendlyAuth ?? Environment.value("AVAILD_CALENDLY_AUTH") ?? configuration.calendlyAuth
+        configuration.publicURL = publicURL ?? Environment.value("AVAILD_PUBLIC_URL")
+        switch (clientID, clientSecret) {
+        case (let id?, let secret?): configuration.calendlyOAuth = CalendlyOAuthApp(clientID: id, clientSecret: secret)
+        case (nil, nil): say("availd: no Calendly OAuth app (--calendly-client-id, --calendly-client-secret): experts cannot connect their own Calendly accounts")
+        default: throw ValidationError("--calendly-client-id and --calendly-client-secret go together")
+        }
         let app = try await buildApplication(configuration: configuration, logger: logger) { host, port in
             say("availd listening on http://\(host):\(port)")
         }
@@ -124,15 +165,16 @@ struct ServeCommand: AsyncParsableCommand {
     /// A generated secret kept beside the database (with `:memory:` there is nowhere to keep
     /// it). Printed as `availd NAME: SECRET` only when created by this run; a restart says
     /// where it is kept, not what it is.
-    private func firstRunSecret(databasePath: String, suffix: String, name: String) throws -> String {
+    /// A secret only availd itself uses (`printed: false`) is never printed, only where it is.
+    private func firstRunSecret(databasePath: String, suffix: String, name: String, printed: Bool = true) throws -> String {
         guard databasePath != ":memory:" else {
             let secret = Secret.generate()
-            say("availd \(name): \(secret)")
+            if printed { say("availd \(name): \(secret)") }
             return secret
         }
         let file = SecretFile(database: databasePath, suffix: suffix)
         let (secret, created) = try file.loadOrCreate()
-        say(created ? "availd \(name): \(secret)" : "availd \(name) kept in \(file.path)")
+        say(created && printed ? "availd \(name): \(secret)" : "availd \(name) \(created ? "created in" : "kept in") \(file.path)")
         return secret
     }
 }

@@ -43,10 +43,11 @@ typealias ProblemDocument = Problem.Document
 
 func withDaemon(
     _ configuration: AvailServer.Configuration = .testing(),
+    logger: Logger? = nil,
     _ body: @Sendable (Daemon) async throws -> Void
 ) async throws {
-    var logger = Logger(label: "availd-test")
-    logger.logLevel = .warning
+    var logger = logger ?? Logger(label: "availd-test")
+    if logger.label == "availd-test" { logger.logLevel = .warning }
     let app = try await buildApplication(configuration: configuration, logger: logger)
     try await app.test(.live) { client in
         try await body(Daemon(client: client, port: client.port!, configuration: configuration))

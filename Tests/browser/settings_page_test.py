@@ -1,5 +1,6 @@
 """The expert's Availability Management page in headless Chromium, against a live availd and
-the Calendly stand-in: sign in, a bad link (error shown), a good link (the event type's name
+the Calendly stand-in: connect with Calendly (OAuth through the stand-in's page), tick two
+event types, their slots, disconnect; sign in, a bad link (error shown), a good link (the event type's name
 shown), a signed delivery arriving while the page is open (the appointment appears without a
 reload), disconnect, the own-schedule editor, sign out; on a desktop and on a phone-sized
 screen. Each step saves a screenshot under SCREENSHOTS (default .build/screenshots).
@@ -35,6 +36,7 @@ BIN = Path(os.environ.get("AVAILD_BIN_DIR", ROOT / ".build" / "debug"))
 SHOTS = Path(os.environ.get("SCREENSHOTS", ROOT / ".build" / "screenshots"))
 SIGNING_KEY = "browser-signing-key"
 ADMIN = "browser-admin-token"
+CLIENT_ID, CLIENT_SECRET = "browser-app", "browser-app-secret"
 
 
 def start(command, prefix):
@@ -96,11 +98,22 @@ class SettingsPageTest(unittest.TestCase):
         cls.daemon, cls.base = start(
             [str(BIN / "availd"), "serve", "--port", "0", "--database", f"{cls.folder.name}/availd.sqlite",
              "--signing-key", SIGNING_KEY, "--admin-token", ADMIN,
-             "--calendly-api", calendly, "--calendly-token", "calendly-token-admin", "--calendly-window-days", "7"],
+             "--calendly-api", calendly, "--calendly-token", "calendly-token-admin", "--calendly-window-days", "7",
+             "--calendly-auth", calendly, "--calendly-client-id", CLIENT_ID, "--calendly-client-secret", CLIENT_SECRET],
             "availd listening on ")
+        # The stand-in's OAuth app redirects to this daemon's callback (its port is known now).
+        register = urllib.request.Request(
+            f"{calendly}/_sim/oauth/apps", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                             "redirect_uris": [f"{cls.base}/oauth/calendly/callback"]}).encode())
+        urllib.request.urlopen(register, timeout=10).read()
         call("PUT", f"{cls.base}/experts/ada",
              {"name": "Ada Lovelace", "email": "ada.lovelace@experts.example", "timezone": "Europe/London"})
         cls.token = call("POST", f"{cls.base}/experts/ada/tokens", {"label": "browser test"})["token"]
+        # Katherine's Calendly account is in another organization: she connects it herself.
+        call("PUT", f"{cls.base}/experts/katherine",
+             {"name": "Katherine Johnson", "email": "katherine.johnson@orbits.example", "timezone": "America/New_York"})
+        cls.katherine = call("POST", f"{cls.base}/experts/katherine/tokens", {"label": "browser test"})["token"]
 
         options = webdriver.ChromeOptions()
         for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
@@ -156,6 +169,56 @@ class SettingsPageTest(unittest.TestCase):
     def act(self, by, value, action):
         """Finds the element and does `action` to it, again if a re-render replaced it first."""
         return self.until(lambda browser: action(browser.find_element(by, value)) or True, f"{value} to take an action")
+
+    def test_connect_with_calendly(self):
+        """Connect with Calendly → Approve on the stand-in's page → back, connected, event types
+        listed → tick two → availability shows both → Disconnect."""
+        browser, wait = self.browser, self.wait
+        page = f"{self.base}/experts/katherine/availability-settings"
+        browser.get(page)
+        self.act(By.ID, "token", lambda field: field.send_keys(self.katherine, Keys.ENTER))
+        wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Availability Management"))
+        self.act(By.ID, "connect-calendly", lambda link: link.click())
+
+        # The stand-in's authorize page: who is signed in at Calendly, and Approve.
+        wait.until(EC.presence_of_element_located((By.ID, "approve")))
+        self.shot("00a-calendly-authorize")
+        self.act(By.CSS_SELECTOR, "#user option[value=katherine-johnson]", lambda option: option.click())
+        self.act(By.ID, "approve", lambda button: button.click())
+
+        # Back on the settings page: connected, her event types listed, none offered yet.
+        wait.until(EC.presence_of_element_located((By.ID, "calendly-account")))
+        self.assertEqual(browser.current_url, page)
+        self.assertEqual(browser.find_element(By.ID, "calendly-account").get_attribute("data-status"), "connected")
+        self.wait_for_text(By.ID, "account-name", "Katherine Johnson")
+        labels = [box.find_element(By.XPATH, "..").text for box in browser.find_elements(By.CSS_SELECTOR, "#event-types-form input[name=event_type]")]
+        self.assertEqual(len(labels), 2, labels)
+        self.assertTrue(any("Quick Call · 20 minutes" in label for label in labels), labels)
+        self.assertTrue(any("Orbital Review · 50 minutes" in label for label in labels), labels)
+        self.assert_every_control_is_labelled()
+        self.shot("00b-calendly-connected")
+
+        # Tick both and offer them: the next free slots list both, each by name.
+        for box in browser.find_elements(By.CSS_SELECTOR, "#event-types-form input[name=event_type]"):
+            if not box.is_selected():
+                box.click()
+        self.act(By.ID, "save-event-types", lambda button: button.click())
+        wait.until(EC.text_to_be_present_in_element((By.ID, "integration-status"), "Calendly"))
+        boxes = lambda b: b.find_elements(By.CSS_SELECTOR, "#event-types-form input[name=event_type]")
+        self.until(lambda b: len(boxes(b)) == 2 and all(box.is_selected() for box in boxes(b)), "both ticks to stay after the reload")
+        slots = lambda b: " ".join(item.text for item in b.find_elements(By.CSS_SELECTOR, ".slots li"))
+        self.until(lambda b: "Quick Call" in slots(b) and "Orbital Review" in slots(b), "slots of both event types")
+        offered = call("GET", f"{self.base}/experts/katherine")["calendly"]["event_types"]
+        self.assertEqual(sorted(item["name"] for item in offered), ["Orbital Review", "Quick Call"])
+        self.shot("00c-calendly-two-event-types")
+
+        # Disconnect (after the confirmation): the account is gone, the button is back.
+        self.act(By.ID, "disconnect", lambda button: button.click())
+        wait.until(EC.alert_is_present()).accept()
+        wait.until(EC.presence_of_element_located((By.ID, "connect-calendly")))
+        self.assertIsNone(call("GET", f"{self.base}/experts/katherine")["calendly"])
+        self.shot("00d-calendly-disconnected")
+        browser.delete_all_cookies()
 
     def test_the_whole_flow(self):
         browser, wait = self.browser, self.wait

@@ -5,7 +5,7 @@
 /// `api.calendly.com`, with a path of a shape the client knows and identifiers of a safe
 /// charset (no `..`, no `%`, no query or fragment), becomes a request. Anything else is
 /// refused before a byte is sent.
-enum CalendlyURI {
+public enum CalendlyURI {
     /// What Calendly's API identifiers begin with, whatever base URL the client calls.
     static let origin = "https://api.calendly.com"
 
@@ -43,6 +43,12 @@ enum CalendlyURI {
 
     /// `/scheduled_events/{uuid}/invitees/{uuid}`.
     static let inviteeShape: [Segment] = [.literal("scheduled_events"), .id, .literal("invitees"), .id]
+
+    /// Whether `text` is an event type's URI (`https://api.calendly.com/event_types/{uuid}`).
+    public static func isEventTypeURI(_ text: String) -> Bool {
+        guard let path = try? apiPath(of: text) else { return false }
+        return isKnown(path, shapes: [[.literal("event_types"), .id]])
+    }
 
     /// The path to call for `uriOrPath`: Calendly's URI of a known shape (by its path), or
     /// such a path itself.

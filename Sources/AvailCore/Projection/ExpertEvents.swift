@@ -7,6 +7,8 @@ public enum ExpertEvent: Sendable, Equatable {
     case calendlyConnected(CalendlyConnected)
     case nativeScheduleSet(NativeScheduleSet)
     case disconnected(IntegrationDisconnected)
+    case accountConnected(CalendlyAccountConnected)
+    case reconnectNeeded(CalendlyReconnectNeeded)
 
     public var expertID: String {
         switch self {
@@ -14,6 +16,8 @@ public enum ExpertEvent: Sendable, Equatable {
         case .calendlyConnected(let event): event.expertID
         case .nativeScheduleSet(let event): event.expertID
         case .disconnected(let event): event.expertID
+        case .accountConnected(let event): event.expertID
+        case .reconnectNeeded(let event): event.expertID
         }
     }
 
@@ -24,6 +28,8 @@ public enum ExpertEvent: Sendable, Equatable {
         case .calendlyConnected: CalendlyConnected.type
         case .nativeScheduleSet: NativeScheduleSet.type
         case .disconnected: IntegrationDisconnected.type
+        case .accountConnected: CalendlyAccountConnected.type
+        case .reconnectNeeded: CalendlyReconnectNeeded.type
         }
     }
 
@@ -36,6 +42,8 @@ public enum ExpertEvent: Sendable, Equatable {
         case .calendlyConnected(let event): return try! encoder.encode(event)
         case .nativeScheduleSet(let event): return try! encoder.encode(event)
         case .disconnected(let event): return try! encoder.encode(event)
+        case .accountConnected(let event): return try! encoder.encode(event)
+        case .reconnectNeeded(let event): return try! encoder.encode(event)
         }
     }
 
@@ -48,6 +56,10 @@ public enum ExpertEvent: Sendable, Equatable {
         case NativeScheduleSet.type: return .nativeScheduleSet(try decoder.decode(NativeScheduleSet.self, from: body))
         case IntegrationDisconnected.type:
             return .disconnected(try decoder.decode(IntegrationDisconnected.self, from: body))
+        case CalendlyAccountConnected.type:
+            return .accountConnected(try decoder.decode(CalendlyAccountConnected.self, from: body))
+        case CalendlyReconnectNeeded.type:
+            return .reconnectNeeded(try decoder.decode(CalendlyReconnectNeeded.self, from: body))
         default: return nil
         }
     }
@@ -99,11 +111,14 @@ public struct CalendlyConnected: Codable, Sendable, Equatable {
     public var userEmail: String?
     public var eventTypeName: String?
     public var durationMinutes: Int?
+    /// Every event type chosen, the first being the one above (`event_link`, `event_type_uri`,
+    /// ...). Events logged before several could be chosen have none: then the one above alone.
+    public var eventTypes: [ChosenEventType]?
     public var at: Timestamp
 
     public init(
         expertID: String, eventLink: String, eventTypeURI: String? = nil, userURI: String? = nil, userEmail: String? = nil,
-        eventTypeName: String? = nil, durationMinutes: Int? = nil, at: Timestamp
+        eventTypeName: String? = nil, durationMinutes: Int? = nil, eventTypes: [ChosenEventType]? = nil, at: Timestamp
     ) {
         self.expertID = expertID
         self.eventLink = eventLink
@@ -112,14 +127,102 @@ public struct CalendlyConnected: Codable, Sendable, Equatable {
         self.userEmail = userEmail
         self.eventTypeName = eventTypeName
         self.durationMinutes = durationMinutes
+        self.eventTypes = eventTypes
         self.at = at
+    }
+
+    /// The event types of this connection: `eventTypes`, or the one an older event names.
+    public var chosen: [ChosenEventType] {
+        if let eventTypes, !eventTypes.isEmpty { return eventTypes }
+        return [ChosenEventType(uri: eventTypeURI, link: eventLink, name: eventTypeName, durationMinutes: durationMinutes)]
     }
 
     enum CodingKeys: String, CodingKey {
         case at
         case expertID = "expert_id", eventLink = "event_link", eventTypeURI = "event_type_uri"
         case userURI = "user_uri", userEmail = "user_email", eventTypeName = "event_type_name"
+        case durationMinutes = "duration_minutes", eventTypes = "event_types"
+    }
+}
+
+/// One Calendly event type an expert offers.
+public struct ChosenEventType: Codable, Sendable, Equatable, Hashable {
+    /// Nil only for a link connected without a Calendly token to resolve it.
+    public var uri: String?
+    /// The public scheduling link (`https://calendly.com/<user>/<event>`).
+    public var link: String
+    public var name: String?
+    public var durationMinutes: Int?
+
+    public init(uri: String?, link: String, name: String?, durationMinutes: Int?) {
+        self.uri = uri
+        self.link = link
+        self.name = name
+        self.durationMinutes = durationMinutes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case uri, link, name
         case durationMinutes = "duration_minutes"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(uri, forKey: .uri)
+        try container.encode(link, forKey: .link)
+        try container.encode(name, forKey: .name)
+        try container.encode(durationMinutes, forKey: .durationMinutes)
+    }
+}
+
+/// The expert connected their own Calendly account by OAuth: who Calendly says the token's
+/// owner is. Never the tokens: those are kept encrypted outside the log.
+public struct CalendlyAccountConnected: Codable, Sendable, Equatable {
+    public static let type = "expert.calendly_account_connected"
+    public var expertID: String
+    /// The token's `owner`, as Calendly's token endpoint answered it.
+    public var userURI: String
+    public var organizationURI: String?
+    /// The user's email and name as `GET /users/me` answered with that token.
+    public var userEmail: String?
+    public var userName: String?
+    public var at: Timestamp
+
+    public init(expertID: String, userURI: String, organizationURI: String?, userEmail: String?, userName: String?, at: Timestamp) {
+        self.expertID = expertID
+        self.userURI = userURI
+        self.organizationURI = organizationURI
+        self.userEmail = userEmail
+        self.userName = userName
+        self.at = at
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case at
+        case expertID = "expert_id", userURI = "user_uri", organizationURI = "organization_uri"
+        case userEmail = "user_email", userName = "user_name"
+    }
+}
+
+/// Calendly refused the connection's refresh token (`invalid_grant`): the expert must connect
+/// again before availd can ask Calendly anything for them.
+public struct CalendlyReconnectNeeded: Codable, Sendable, Equatable {
+    public static let type = "expert.calendly_reconnect_needed"
+    public var expertID: String
+    public var userURI: String
+    public var reason: String
+    public var at: Timestamp
+
+    public init(expertID: String, userURI: String, reason: String, at: Timestamp) {
+        self.expertID = expertID
+        self.userURI = userURI
+        self.reason = reason
+        self.at = at
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case reason, at
+        case expertID = "expert_id", userURI = "user_uri"
     }
 }
 

@@ -9,6 +9,8 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
     public var timezone: String
     public var integrationType: IntegrationType
     public var calendlyConfig: CalendlyConfig?
+    /// The expert's own Calendly account, connected by OAuth (its tokens are kept elsewhere).
+    public var calendlyAccount: CalendlyAccount?
     public var nativeSchedule: NativeSchedule?
     /// Every event type this expert ever connected, so its appointments stay its own after a
     /// disconnect (CONTRACT.md: "appointments stay").
@@ -19,7 +21,8 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
     public init(
         id: String, name: String, email: String, adminEmail: String? = nil, timezone: String,
         integrationType: IntegrationType = .none,
-        calendlyConfig: CalendlyConfig? = nil, nativeSchedule: NativeSchedule? = nil, pastEventTypeURIs: [String] = [],
+        calendlyConfig: CalendlyConfig? = nil, calendlyAccount: CalendlyAccount? = nil, nativeSchedule: NativeSchedule? = nil,
+        pastEventTypeURIs: [String] = [],
         createdAt: Timestamp,
         updatedAt: Timestamp
     ) {
@@ -30,6 +33,7 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
         self.timezone = timezone
         self.integrationType = integrationType
         self.calendlyConfig = calendlyConfig
+        self.calendlyAccount = calendlyAccount
         self.nativeSchedule = nativeSchedule
         self.pastEventTypeURIs = pastEventTypeURIs
         self.createdAt = createdAt
@@ -40,15 +44,19 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
     public var matchKeys: MatchKeys {
         var keys = MatchKeys()
         keys.eventTypeURIs.formUnion(pastEventTypeURIs)
-        if let uri = calendlyConfig?.eventTypeURI { keys.eventTypeURIs.insert(uri) }
+        keys.eventTypeURIs.formUnion(calendlyConfig?.eventTypeURIs ?? [])
         keys.hostKeys.formUnion(trustedHostUsers)
         keys.hostKeys.formUnion(trustedHostEmails)
         return keys
     }
 
-    /// The Calendly user of the connection: Calendly said it owns the connected event type.
+    /// The Calendly users of the connection: the one Calendly said owns the connected event
+    /// type, and the owner of the expert's OAuth token.
     public var trustedHostUsers: [String] {
-        calendlyConfig?.userURI.map { [$0.nfc] } ?? []
+        var users: [String] = []
+        if let uri = calendlyConfig?.userURI?.nfc { users.append(uri) }
+        if let uri = calendlyAccount?.userURI.nfc, !users.contains(uri) { users.append(uri) }
+        return users
     }
 
     /// Emails that vouch for this expert as a host: the one the admin set, and the connected
@@ -56,7 +64,8 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
     public var trustedHostEmails: [String] {
         var emails: [String] = []
         if let adminEmail { emails.append(adminEmail) }
-        if let reported = calendlyConfig?.userEmail.map(EmailAddress.normalize), !emails.contains(reported) {
+        for reported in [calendlyConfig?.userEmail, calendlyAccount?.email].compactMap({ $0.map(EmailAddress.normalize) })
+        where !emails.contains(reported) {
             emails.append(reported)
         }
         return emails
@@ -66,7 +75,7 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
         case id, name, email, timezone
         case adminEmail = "admin_email"
         case integrationType = "integration_type", calendlyConfig = "calendly_config"
-        case nativeSchedule = "native_schedule"
+        case calendlyAccount = "calendly_account", nativeSchedule = "native_schedule"
         case pastEventTypeURIs = "past_event_type_uris", createdAt = "created_at", updatedAt = "updated_at"
     }
 
@@ -80,6 +89,7 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
         try container.encode(timezone, forKey: .timezone)
         try container.encode(integrationType, forKey: .integrationType)
         try container.encode(calendlyConfig, forKey: .calendlyConfig)
+        try container.encode(calendlyAccount, forKey: .calendlyAccount)
         try container.encode(nativeSchedule, forKey: .nativeSchedule)
         try container.encode(pastEventTypeURIs, forKey: .pastEventTypeURIs)
         try container.encode(createdAt, forKey: .createdAt)
@@ -99,11 +109,13 @@ public struct CalendlyConfig: Codable, Sendable, Equatable {
     public var userEmail: String?
     public var eventTypeName: String?
     public var durationMinutes: Int?
+    /// Every event type the expert offers; the first is the one above, and the default.
+    public var eventTypes: [ChosenEventType]
     public var connectedAt: Timestamp
 
     public init(
         eventLink: String, eventTypeURI: String?, userURI: String?, userEmail: String? = nil, eventTypeName: String?,
-        durationMinutes: Int?, connectedAt: Timestamp
+        durationMinutes: Int?, eventTypes: [ChosenEventType]? = nil, connectedAt: Timestamp
     ) {
         self.eventLink = eventLink
         self.eventTypeURI = eventTypeURI
@@ -111,12 +123,38 @@ public struct CalendlyConfig: Codable, Sendable, Equatable {
         self.userEmail = userEmail
         self.eventTypeName = eventTypeName
         self.durationMinutes = durationMinutes
+        self.eventTypes = eventTypes ?? [
+            ChosenEventType(uri: eventTypeURI, link: eventLink, name: eventTypeName, durationMinutes: durationMinutes)
+        ]
         self.connectedAt = connectedAt
+    }
+
+    /// The URIs of the event types offered, resolved ones only.
+    public var eventTypeURIs: [String] { eventTypes.compactMap(\.uri) }
+
+    /// The offered event type `uri`; without one, the first (the default).
+    public func eventType(_ uri: String?) -> ChosenEventType? {
+        guard let uri else { return eventTypes.first }
+        return eventTypes.first { $0.uri == uri.nfc }
     }
 
     enum CodingKeys: String, CodingKey {
         case eventLink = "event_link", eventTypeURI = "event_type_uri", userURI = "user_uri", userEmail = "user_email"
-        case eventTypeName = "event_type_name", durationMinutes = "duration_minutes", connectedAt = "connected_at"
+        case eventTypeName = "event_type_name", durationMinutes = "duration_minutes", eventTypes = "event_types"
+        case connectedAt = "connected_at"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            eventLink: try container.decode(String.self, forKey: .eventLink),
+            eventTypeURI: try container.decodeIfPresent(String.self, forKey: .eventTypeURI),
+            userURI: try container.decodeIfPresent(String.self, forKey: .userURI),
+            userEmail: try container.decodeIfPresent(String.self, forKey: .userEmail),
+            eventTypeName: try container.decodeIfPresent(String.self, forKey: .eventTypeName),
+            durationMinutes: try container.decodeIfPresent(Int.self, forKey: .durationMinutes),
+            eventTypes: try container.decodeIfPresent([ChosenEventType].self, forKey: .eventTypes),
+            connectedAt: try container.decode(Timestamp.self, forKey: .connectedAt))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -127,6 +165,48 @@ public struct CalendlyConfig: Codable, Sendable, Equatable {
         try container.encode(userEmail, forKey: .userEmail)
         try container.encode(eventTypeName, forKey: .eventTypeName)
         try container.encode(durationMinutes, forKey: .durationMinutes)
+        try container.encode(eventTypes, forKey: .eventTypes)
+        try container.encode(connectedAt, forKey: .connectedAt)
+    }
+}
+
+/// An expert's own Calendly account, connected by OAuth: who Calendly says it is.
+public struct CalendlyAccount: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        case connected
+        /// Calendly refused the refresh token: the expert must connect again.
+        case needsReconnect = "needs_reconnect"
+    }
+
+    public var userURI: String
+    public var organizationURI: String?
+    /// As Calendly reported it for the token's owner: a matching key like `CalendlyConfig.userEmail`.
+    public var email: String?
+    public var name: String?
+    public var status: Status
+    public var connectedAt: Timestamp
+
+    public init(userURI: String, organizationURI: String?, email: String?, name: String?, status: Status, connectedAt: Timestamp) {
+        self.userURI = userURI
+        self.organizationURI = organizationURI
+        self.email = email
+        self.name = name
+        self.status = status
+        self.connectedAt = connectedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case email, name, status
+        case userURI = "user_uri", organizationURI = "organization_uri", connectedAt = "connected_at"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(userURI, forKey: .userURI)
+        try container.encode(organizationURI, forKey: .organizationURI)
+        try container.encode(email, forKey: .email)
+        try container.encode(name, forKey: .name)
+        try container.encode(status, forKey: .status)
         try container.encode(connectedAt, forKey: .connectedAt)
     }
 }
@@ -162,11 +242,21 @@ extension ExpertProfile {
     /// Whether this expert's current connection is the event type `connection` names (by its
     /// URI, or by its link when neither was resolved).
     public func holds(_ connection: CalendlyConnected) -> Bool {
-        guard integrationType == .calendly, let config = calendlyConfig else { return false }
-        if let uri = connection.eventTypeURI, let held = config.eventTypeURI { return uri == held }
-        guard let held = try? EventLink(parsing: config.eventLink), let asked = try? EventLink(parsing: connection.eventLink)
-        else { return false }
-        return held == asked
+        !held(of: connection).isEmpty
+    }
+
+    /// The event types of `connection` this expert's current connection offers (by URI, or
+    /// by link when either was not resolved).
+    public func held(of connection: CalendlyConnected) -> [ChosenEventType] {
+        guard integrationType == .calendly, let config = calendlyConfig else { return [] }
+        return connection.chosen.filter { asked in
+            config.eventTypes.contains { held in
+                if let uri = asked.uri, let heldURI = held.uri { return uri.nfc == heldURI }
+                guard let heldLink = try? EventLink(parsing: held.link), let askedLink = try? EventLink(parsing: asked.link)
+                else { return false }
+                return heldLink == askedLink
+            }
+        }
     }
 }
 

@@ -66,22 +66,52 @@ public struct ProjectionState: Sendable {
         case .calendlyConnected(let connection):
             guard let existing = before else { throw ParkReason("expert \(id) does not exist") }
             // One expert per event type: the first connection in the log keeps it.
-            if let holder = experts.values.first(where: { $0.id != id && $0.holds(connection) }) {
-                throw ParkReason("event type \(connection.eventTypeURI ?? connection.eventLink) is connected to expert \(holder.id)")
+            for holder in experts.values where holder.id != id {
+                if let taken = holder.held(of: connection).first {
+                    throw ParkReason("event type \(taken.uri ?? taken.link) is connected to expert \(holder.id)")
+                }
             }
             expert = existing
             expert.integrationType = .calendly
             expert.nativeSchedule = nil
-            // The event type URI keys appointments (`event_type_uri`): in NFC, as theirs are.
-            let eventTypeURI = connection.eventTypeURI?.nfc
-            expert.calendlyConfig = CalendlyConfig(
-                eventLink: connection.eventLink, eventTypeURI: eventTypeURI, userURI: connection.userURI,
-                userEmail: connection.userEmail, eventTypeName: connection.eventTypeName,
-                durationMinutes: connection.durationMinutes, connectedAt: connection.at)
-            if let uri = eventTypeURI, !expert.pastEventTypeURIs.contains(uri) {
-                expert.pastEventTypeURIs = (expert.pastEventTypeURIs + [uri]).sorted()
+            // Event type URIs key appointments (`event_type_uri`): in NFC, as theirs are.
+            let chosen = connection.chosen.map { chosen in
+                var chosen = chosen
+                chosen.uri = chosen.uri?.nfc
+                return chosen
             }
+            expert.calendlyConfig = CalendlyConfig(
+                eventLink: chosen[0].link, eventTypeURI: chosen[0].uri, userURI: connection.userURI,
+                userEmail: connection.userEmail, eventTypeName: chosen[0].name,
+                durationMinutes: chosen[0].durationMinutes, eventTypes: chosen, connectedAt: connection.at)
+            let past = Set(expert.pastEventTypeURIs).union(chosen.compactMap(\.uri))
+            expert.pastEventTypeURIs = past.sorted()
             expert.updatedAt = connection.at
+        case .accountConnected(let account):
+            guard let existing = before else { throw ParkReason("expert \(id) does not exist") }
+            // One expert per Calendly account, or its appointments would have two owners.
+            if let holder = experts.values.first(where: { $0.id != id && $0.calendlyAccount?.userURI == account.userURI }) {
+                throw ParkReason("Calendly user \(account.userURI) is connected to expert \(holder.id)")
+            }
+            expert = existing
+            // Another account's event types are not this one's to offer.
+            if let config = expert.calendlyConfig, config.userURI?.nfc != account.userURI.nfc {
+                expert.calendlyConfig = nil
+                if expert.integrationType == .calendly { expert.integrationType = .none }
+            }
+            expert.calendlyAccount = CalendlyAccount(
+                userURI: account.userURI, organizationURI: account.organizationURI, email: account.userEmail,
+                name: account.userName, status: .connected, connectedAt: account.at)
+            expert.updatedAt = account.at
+        case .reconnectNeeded(let refusal):
+            guard let existing = before else { throw ParkReason("expert \(id) does not exist") }
+            expert = existing
+            // Only the account it was about: a reconnect logged since then stands.
+            guard expert.calendlyAccount?.userURI == refusal.userURI, let connectedAt = expert.calendlyAccount?.connectedAt,
+                connectedAt <= refusal.at
+            else { return }
+            expert.calendlyAccount?.status = .needsReconnect
+            expert.updatedAt = refusal.at
         case .nativeScheduleSet(let setting):
             guard let existing = before else { throw ParkReason("expert \(id) does not exist") }
             expert = existing
@@ -94,6 +124,7 @@ public struct ProjectionState: Sendable {
             expert = existing
             expert.integrationType = .none
             expert.calendlyConfig = nil
+            expert.calendlyAccount = nil
             expert.nativeSchedule = nil
             expert.updatedAt = disconnection.at
         }

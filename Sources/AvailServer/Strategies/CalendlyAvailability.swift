@@ -38,13 +38,17 @@ final class CalendlyAvailability: Sendable {
         var nextFlight = 0
     }
 
-    private let client: CalendlyClient
+    /// Asks Calendly for one window of an event type's available times.
+    typealias Fetch = @Sendable (_ eventType: String, _ start: String, _ end: String) async throws -> [CalendlyAvailableTime]
+
+    /// The client asked when a caller names none (tests; the organization token).
+    private let client: CalendlyClient?
     private let windowDays: Int
     private let ttl: Duration
     private let maxEntries: Int
     private let state = Mutex(State())
 
-    init(client: CalendlyClient, windowDays: Int, ttl: Duration, maxEntries: Int = 1024) {
+    init(client: CalendlyClient? = nil, windowDays: Int, ttl: Duration, maxEntries: Int = 1024) {
         self.client = client
         self.windowDays = windowDays
         self.ttl = ttl
@@ -54,23 +58,36 @@ final class CalendlyAvailability: Sendable {
     /// Windows cached now (at most `maxEntries`).
     var entryCount: Int { state.withLock { $0.entries.count } }
 
+    /// The slots of the expert's default event type, asked with the client given at `init`.
     func slots(for expert: ExpertProfile, in range: TimeRange) async throws -> [TimeRange] {
-        guard let config = expert.calendlyConfig, let eventType = config.eventTypeURI else {
-            throw Problem(
-                .conflict, code: "event_type_unresolved",
-                detail: "expert \(expert.id)'s Calendly link was not resolved to an event type; connect it again")
+        guard let client else { throw CalendlyConnections.notConfigured }
+        guard let eventType = expert.calendlyConfig?.eventType(nil) else { throw Self.unresolved(expert.id) }
+        return try await slots(for: expert.id, eventType: eventType, in: range) { type, start, end in
+            try await client.availableTimes(eventType: type, start: start, end: end)
         }
+    }
+
+    /// The slots of `eventType` (one the expert offers) starting in `range`; a window not
+    /// cached is asked with `fetch`.
+    func slots(for expertID: String, eventType: ChosenEventType, in range: TimeRange, fetch: @escaping Fetch) async throws -> [TimeRange] {
+        guard let uri = eventType.uri else { throw Self.unresolved(expertID) }
         guard range.start < range.end else { return [] }
-        let duration = Int64(CalendlyConfig.slotMinutes(config.durationMinutes)) * 60_000_000
+        let duration = Int64(CalendlyConfig.slotMinutes(eventType.durationMinutes)) * 60_000_000
         let length = Int64(windowDays) * 86_400_000_000
         var slots: [TimeRange] = []
         for window in Self.window(of: range.start.microseconds, length: length)...Self.window(of: range.end.microseconds - 1, length: length) {
-            let key = WindowKey(expert: expert.id, eventType: eventType, window: window)
-            for begin in try await starts(in: key, length: length) where begin >= range.start && begin < range.end {
+            let key = WindowKey(expert: expertID, eventType: uri, window: window)
+            for begin in try await starts(in: key, length: length, fetch: fetch) where begin >= range.start && begin < range.end {
                 slots.append(TimeRange(start: begin, end: Timestamp(microseconds: begin.microseconds + duration)))
             }
         }
         return slots
+    }
+
+    static func unresolved(_ expertID: String) -> Problem {
+        Problem(
+            .conflict, code: "event_type_unresolved",
+            detail: "expert \(expertID)'s Calendly link was not resolved to an event type; connect it again")
     }
 
     /// Drops what is cached for these experts; a call still out for one of them is not stored.
@@ -84,7 +101,7 @@ final class CalendlyAvailability: Sendable {
     // MARK: Windows
 
     /// The window's starts: cached, the call already out for it, or a new call.
-    private func starts(in key: WindowKey, length: Int64) async throws -> [Timestamp] {
+    private func starts(in key: WindowKey, length: Int64, fetch: @escaping Fetch) async throws -> [Timestamp] {
         // Calendly refuses a start in the past: ask from the next whole minute at the earliest.
         let now = Timestamp.now().microseconds
         let earliest = (Self.window(of: now - 1, length: 60_000_000) + 1) * 60_000_000
@@ -104,7 +121,7 @@ final class CalendlyAvailability: Sendable {
             let call = Task { [self] in
                 let result: Result<[Timestamp], any Error>
                 do {
-                    result = .success(try await self.fetch(eventType: key.eventType, start: start, end: end))
+                    result = .success(try await Self.fetch(eventType: key.eventType, start: start, end: end, with: fetch))
                 } catch {
                     result = .failure(error)
                 }
@@ -136,11 +153,12 @@ final class CalendlyAvailability: Sendable {
         }
     }
 
-    private func fetch(eventType: String, start: Int64, end: Int64) async throws -> [Timestamp] {
+    private static func fetch(eventType: String, start: Int64, end: Int64, with fetch: Fetch) async throws -> [Timestamp] {
         let times: [CalendlyAvailableTime]
         do {
-            times = try await client.availableTimes(
-                eventType: eventType, start: "\(Timestamp(microseconds: start))", end: "\(Timestamp(microseconds: end))")
+            times = try await fetch(eventType, "\(Timestamp(microseconds: start))", "\(Timestamp(microseconds: end))")
+        } catch let problem as Problem {
+            throw problem
         } catch {
             throw Problem(.badGateway, code: "upstream_unavailable", detail: "\(error)")
         }

@@ -10,36 +10,32 @@ import Hummingbird
 /// event type or hosts), so the appointment is complete at once and the webhook Calendly sends
 /// afterwards lands on the same appointment (one per invitee URI).
 struct CalendlyStrategy: AvailabilityStrategy {
-    /// Nil without a Calendly token: every call then answers 502.
-    let calendly: CalendlyClient?
-    let availability: CalendlyAvailability?
+    /// Which token speaks for an expert (their own account's, or the organization's).
+    let connections: CalendlyConnections
+    let availability: CalendlyAvailability
     let readModels: ReadModels
     let commands: Commands
 
-    func slots(for expert: ExpertProfile, in range: TimeRange) async throws -> [TimeRange] {
-        guard let availability else { throw Self.notConfigured }
-        return try await availability.slots(for: expert, in: range)
+    func slots(for expert: ExpertProfile, eventType: String?, in range: TimeRange) async throws -> [TimeRange] {
+        guard connections.canAsk(for: expert) else { throw CalendlyConnections.notConfigured }
+        let chosen = try self.eventType(eventType, of: expert)
+        return try await availability.slots(for: expert.id, eventType: chosen, in: range) { [connections] type, start, end in
+            try await connections.perform(for: expert) { client throws(CalendlyError) in
+                try await client.availableTimes(eventType: type, start: start, end: end)
+            }
+        }
     }
 
-    func book(for expert: ExpertProfile, at start: Timestamp, invitee: Appointment.Invitee) async throws -> Appointment {
-        let (client, eventType) = try calendlyEventType(of: expert)
-        let resource: Data
-        do {
-            resource = try await client.book(
-                eventType: eventType, start: "\(start)", name: invitee.name ?? "", email: invitee.email ?? "", timezone: invitee.timezone)
-        } catch .refused(status: 400, let message) {
-            throw Problem(.conflict, code: "slot_unavailable", detail: "Calendly: \(message)")
-        } catch {
-            throw Self.upstream(error)
-        }
-        return try await recordBooking(try await answered(booking: resource, client: client), oldInvitee: nil)
+    func book(for expert: ExpertProfile, eventType: String?, at start: Timestamp, invitee: Appointment.Invitee) async throws -> Appointment {
+        guard connections.canAsk(for: expert) else { throw CalendlyConnections.notConfigured }
+        let chosen = try self.eventType(eventType, of: expert)
+        return try await recordBooking(try await book(chosen, for: expert, at: start, invitee: invitee), oldInvitee: nil)
     }
 
     func cancel(_ appointment: Appointment, of expert: ExpertProfile?, reason: String?) async throws -> Appointment {
         let appointment = try scheduled(appointment)
-        let client = try calendlyClient()
-        try await cancelAtCalendly(appointment, reason: reason, client: client)
-        return try await recordCancellation(appointment, newInvitee: nil, client: client)
+        try await cancelAtCalendly(appointment, of: expert, reason: reason)
+        return try await recordCancellation(appointment, of: expert, newInvitee: nil)
     }
 
     /// Calendly has no reschedule: book the new time, cancel the old, and record both linked
@@ -50,20 +46,13 @@ struct CalendlyStrategy: AvailabilityStrategy {
         guard let expert, expert.integrationType == .calendly else {
             throw Problem(.conflict, code: "no_integration", detail: "the appointment's expert is not connected to Calendly")
         }
-        let (client, eventType) = try calendlyEventType(of: expert)
-        let resource: Data
+        // The same event type, if the expert still offers it; else the default.
+        let config = expert.calendlyConfig
+        let oldEventType = try await readModels.eventTypeURI(ofAppointment: old.id)
+        guard let chosen = oldEventType.flatMap({ config?.eventType($0) }) ?? config?.eventType(nil) else { throw CalendlyAvailability.unresolved(expert.id) }
+        let booked = try await book(chosen, for: expert, at: start, invitee: old.invitee)
         do {
-            resource = try await client.book(
-                eventType: eventType, start: "\(start)", name: old.invitee.name ?? "", email: old.invitee.email ?? "",
-                timezone: old.invitee.timezone)
-        } catch .refused(status: 400, let message) {
-            throw Problem(.conflict, code: "slot_unavailable", detail: "Calendly: \(message)")
-        } catch {
-            throw Self.upstream(error)
-        }
-        let booked = try await answered(booking: resource, client: client)
-        do {
-            try await cancelAtCalendly(old, reason: "Rescheduled", client: client)
+            try await cancelAtCalendly(old, of: expert, reason: "Rescheduled")
         } catch {
             let recorded = try await recordBooking(booked, oldInvitee: nil)
             throw Problem(
@@ -71,7 +60,7 @@ struct CalendlyStrategy: AvailabilityStrategy {
                 detail: "the new time is booked (appointment \(recorded.id)) but Calendly did not cancel the old one: \(error)")
         }
         let new = try await recordBooking(booked, oldInvitee: old.externalInviteeURI)
-        _ = try await recordCancellation(old, newInvitee: booked.inviteeURI, client: client)
+        _ = try await recordCancellation(old, of: expert, newInvitee: booked.inviteeURI)
         return try await readModels.appointment(id: new.id) ?? new
     }
 
@@ -84,14 +73,31 @@ struct CalendlyStrategy: AvailabilityStrategy {
         var scheduledEvent: Data
     }
 
-    /// The booking Calendly answered, with its scheduled event read: `POST /invitees` answers
-    /// the Invitee without the event's times, event type or hosts.
-    private func answered(booking invitee: Data, client: CalendlyClient) async throws -> Answered {
+    /// Books at Calendly, then reads the scheduled event: `POST /invitees` answers the
+    /// Invitee without the event's times, event type or hosts.
+    private func book(_ eventType: ChosenEventType, for expert: ExpertProfile, at start: Timestamp, invitee: Appointment.Invitee) async throws -> Answered {
+        guard let uri = eventType.uri else { throw CalendlyAvailability.unresolved(expert.id) }
+        let resource: Data
+        do {
+            resource = try await connections.perform(for: expert) { client throws(CalendlyError) in
+                try await client.book(
+                    eventType: uri, start: "\(start)", name: invitee.name ?? "", email: invitee.email ?? "", timezone: invitee.timezone)
+            }
+        } catch CalendlyError.refused(status: 400, let message) {
+            throw Problem(.conflict, code: "slot_unavailable", detail: "Calendly: \(message)")
+        } catch let error as CalendlyError {
+            throw Self.upstream(error)
+        }
+        return try await answered(booking: resource, for: expert)
+    }
+
+    private func answered(booking invitee: Data, for expert: ExpertProfile) async throws -> Answered {
         guard let uri = CalendlyBooking.inviteeURI(invitee), let event = CalendlyBooking.scheduledEventURI(invitee) else {
             throw Self.upstream(.unexpected("the booked invitee has no uri or event"))
         }
         do {
-            return Answered(inviteeURI: uri, invitee: invitee, scheduledEvent: try await client.scheduledEvent(uri: event))
+            let scheduledEvent = try await connections.perform(for: expert) { client throws(CalendlyError) in try await client.scheduledEvent(uri: event) }
+            return Answered(inviteeURI: uri, invitee: invitee, scheduledEvent: scheduledEvent)
         } catch {
             throw Problem(
                 .badGateway, code: "upstream_unavailable",
@@ -113,24 +119,26 @@ struct CalendlyStrategy: AvailabilityStrategy {
         return appointment
     }
 
-    private func cancelAtCalendly(_ appointment: Appointment, reason: String?, client: CalendlyClient) async throws {
+    private func cancelAtCalendly(_ appointment: Appointment, of expert: ExpertProfile?, reason: String?) async throws {
         guard let event = appointment.externalCalendarEventID else { throw Self.upstream(.unexpected("no scheduled event")) }
         do {
-            try await client.cancel(scheduledEvent: event, reason: reason)
-        } catch .refused(status: 403, let message) {
+            try await connections.perform(for: expert) { client throws(CalendlyError) in try await client.cancel(scheduledEvent: event, reason: reason) }
+        } catch CalendlyError.refused(status: 403, let message) {
             throw Problem(.conflict, code: "not_scheduled", detail: "Calendly: \(message)")
-        } catch {
+        } catch let error as CalendlyError {
             throw Self.upstream(error)
         }
     }
 
-    private func recordCancellation(_ appointment: Appointment, newInvitee: String?, client: CalendlyClient) async throws -> Appointment {
+    private func recordCancellation(_ appointment: Appointment, of expert: ExpertProfile?, newInvitee: String?) async throws -> Appointment {
         guard let uri = appointment.externalInviteeURI else { throw Self.upstream(.unexpected("no invitee uri")) }
         let resource: Data, event: Data
         do {
-            resource = try await client.invitee(uri: uri)
-            guard let eventURI = CalendlyBooking.scheduledEventURI(resource) else { throw CalendlyError.unexpected("no event") }
-            event = try await client.scheduledEvent(uri: eventURI)
+            (resource, event) = try await connections.perform(for: expert) { client throws(CalendlyError) in
+                let resource = try await client.invitee(uri: uri)
+                guard let eventURI = CalendlyBooking.scheduledEventURI(resource) else { throw CalendlyError.unexpected("no event") }
+                return (resource, try await client.scheduledEvent(uri: eventURI))
+            }
         } catch {
             // Canceled at Calendly; its webhook will tell the log.
             throw Problem(
@@ -153,22 +161,14 @@ struct CalendlyStrategy: AvailabilityStrategy {
         return appointment
     }
 
-    private func calendlyClient() throws -> CalendlyClient {
-        guard let calendly else { throw Self.notConfigured }
-        return calendly
-    }
-
-    static let notConfigured = Problem(
-        .badGateway, code: "upstream_unavailable", detail: "no Calendly token is configured (--calendly-token), so Calendly cannot be asked")
-
-    private func calendlyEventType(of expert: ExpertProfile) throws -> (CalendlyClient, String) {
-        let client = try calendlyClient()
-        guard let eventType = expert.calendlyConfig?.eventTypeURI else {
-            throw Problem(
-                .conflict, code: "event_type_unresolved",
-                detail: "expert \(expert.id)'s Calendly link was not resolved to an event type; connect it again")
+    /// The event type `uri` of the expert's (nil: the default), resolved.
+    private func eventType(_ uri: String?, of expert: ExpertProfile) throws -> ChosenEventType {
+        guard let config = expert.calendlyConfig else { throw CalendlyAvailability.unresolved(expert.id) }
+        guard let chosen = config.eventType(uri) else {
+            throw Problem(.badRequest, code: "event_type_not_offered", detail: "expert \(expert.id) does not offer that event type")
         }
-        return (client, eventType)
+        guard chosen.uri != nil else { throw CalendlyAvailability.unresolved(expert.id) }
+        return chosen
     }
 
     static func upstream(_ error: CalendlyError) -> Problem {

@@ -10,13 +10,13 @@ struct NativeStrategy: AvailabilityStrategy {
     let readModels: ReadModels
     let commands: Commands
 
-    func slots(for expert: ExpertProfile, in range: TimeRange) async throws -> [TimeRange] {
+    func slots(for expert: ExpertProfile, eventType: String?, in range: TimeRange) async throws -> [TimeRange] {
         let calculator = try calculator(for: expert)
         let busy = try await busyTimes(expert.id, around: range, calculator.schedule, excluding: nil)
         return calculator.slots(in: range, now: .now(), busy: busy)
     }
 
-    func book(for expert: ExpertProfile, at start: Timestamp, invitee: Appointment.Invitee) async throws -> Appointment {
+    func book(for expert: ExpertProfile, eventType: String?, at start: Timestamp, invitee: Appointment.Invitee) async throws -> Appointment {
         let calculator = try calculator(for: expert)
         try await requireFree(start, calculator, expertID: expert.id, excluding: nil)
         let id = UUID().uuidString.lowercased()

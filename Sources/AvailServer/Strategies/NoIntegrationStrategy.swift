@@ -3,9 +3,9 @@ import HTTPTypes
 
 /// An expert without integration: no slots, no bookings.
 struct NoIntegrationStrategy: AvailabilityStrategy {
-    func slots(for expert: ExpertProfile, in range: TimeRange) async throws -> [TimeRange] { [] }
+    func slots(for expert: ExpertProfile, eventType: String?, in range: TimeRange) async throws -> [TimeRange] { [] }
 
-    func book(for expert: ExpertProfile, at start: Timestamp, invitee: Appointment.Invitee) async throws -> Appointment {
+    func book(for expert: ExpertProfile, eventType: String?, at start: Timestamp, invitee: Appointment.Invitee) async throws -> Appointment {
         throw Self.refusal(expert.id)
     }
 

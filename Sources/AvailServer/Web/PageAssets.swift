@@ -23,6 +23,9 @@ enum PageAssets {
         button { margin-top: .75rem; padding: .55rem 1rem; border: 0; border-radius: 6px; background: var(--accent); color: #fff; cursor: pointer; }
         button.secondary { background: #e8edf6; color: var(--ink); }
         button.danger { background: var(--danger); }
+        a.button { display: inline-block; padding: .55rem 1rem; border-radius: 6px; background: var(--accent); color: #fff; text-decoration: none; }
+        a.button:focus-visible { outline: 3px solid var(--ink); outline-offset: 2px; }
+        .event-types label { display: block; margin: .35rem 0; }
         button.link { background: none; color: var(--accent); padding: 0; margin: 0; text-decoration: underline; }
         .choices { border: 0; padding: 0; margin: 0 0 .5rem; display: flex; flex-wrap: wrap; gap: .25rem 1.5rem; }
         .choices legend { font-weight: 600; margin-bottom: .25rem; }
@@ -121,12 +124,28 @@ enum PageAssets {
             } catch (problem) { showError(error, input, problem); }
           });
 
+          // The connected account's event types: one tick each; at least one to offer.
+          $("#event-types-form")?.addEventListener("submit", async (event) => {
+            event.preventDefault();
+            const error = $("#event-types-error");
+            clearError(error, null);
+            const chosen = [...document.querySelectorAll("#event-types-form input[name=event_type]:checked")].map((box) => box.value);
+            if (chosen.length === 0) {
+              showError(error, null, { detail: "Tick at least one event type, or disconnect Calendly." });
+              return;
+            }
+            try {
+              await api("PUT", `/experts/${expert}/integration`, { type: "calendly", event_types: chosen });
+              location.reload();
+            } catch (problem) { showError(error, null, problem); }
+          });
+
           $("#disconnect")?.addEventListener("click", async () => {
             if (!confirm("Disconnect Calendly? Clients will not be able to book you until you connect again.")) return;
             try {
               await api("DELETE", `/experts/${expert}/integration`);
               location.reload();
-            } catch (problem) { showError($("#event-link-error"), null, problem); }
+            } catch (problem) { showError($("#event-link-error") ?? $("#event-types-error"), null, problem); }
           });
 
           // Several hours a day: add and remove intervals; a day keeps at least one to edit.

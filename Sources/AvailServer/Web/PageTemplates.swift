@@ -66,6 +66,39 @@ enum PageTemplates {
             <p class="status" id="integration-status">Now: <strong>{{integrationLabel}}</strong></p>
 
             <div id="calendly-panel" class="panel" {{^showCalendly}}hidden{{/showCalendly}}>
+              {{#account}}
+              <div class="connected" id="calendly-account" data-status="{{#needsReconnect}}needs_reconnect{{/needsReconnect}}{{^needsReconnect}}connected{{/needsReconnect}}">
+                <p>Calendly account <strong id="account-name">{{name}}</strong> <span class="muted">{{email}}</span></p>
+                <p class="muted">Connected since {{connectedAt}}</p>
+                {{#needsReconnect}}
+                <p class="error" role="alert" id="reconnect-needed">Calendly no longer accepts availd's access to this account, so clients cannot book you through it. Reconnect to go on.</p>
+                <a class="button" id="reconnect" href="/experts/{{expert.id}}/calendly/authorize">Reconnect Calendly</a>
+                {{/needsReconnect}}
+                {{^needsReconnect}}
+                <form id="event-types-form" novalidate>
+                  <fieldset class="event-types">
+                    <legend>Event types clients can book</legend>
+                    {{#eventTypes}}
+                    <label><input type="checkbox" name="event_type" value="{{uri}}" {{#chosen}}checked{{/chosen}}> {{name}} · {{duration}} minutes{{#inactive}} <span class="muted">(inactive in Calendly)</span>{{/inactive}}</label>
+                    {{/eventTypes}}
+                    {{^hasEventTypes}}{{^eventTypesError}}<p class="muted">This Calendly account has no event types yet. Create one in Calendly, then reload.</p>{{/eventTypesError}}{{/hasEventTypes}}
+                    {{#eventTypesError}}<p class="error" role="alert">{{eventTypesError}}</p>{{/eventTypesError}}
+                  </fieldset>
+                  <p id="event-types-error" class="error" role="alert" hidden></p>
+                  {{#hasEventTypes}}<button type="submit" id="save-event-types">Offer these</button>{{/hasEventTypes}}
+                </form>
+                {{/needsReconnect}}
+                <button type="button" id="disconnect" class="danger">Disconnect Calendly</button>
+              </div>
+              {{/account}}
+              {{^account}}
+              {{#oauthAvailable}}
+              <p><a class="button" id="connect-calendly" href="/experts/{{expert.id}}/calendly/authorize">Connect with Calendly</a></p>
+              <p class="muted">You sign in at Calendly and approve; then choose which of your event types clients can book.</p>
+              {{/oauthAvailable}}
+              {{^oauthAvailable}}
+              <p class="muted" id="oauth-unavailable">Connecting your own Calendly account is not available here: this availd has no Calendly app configured (its operator starts it with <code>--calendly-client-id</code> and <code>--calendly-client-secret</code>). You can still give an event link of the organization's Calendly below.</p>
+              {{/oauthAvailable}}
               {{#calendly}}
               <div class="connected" id="calendly-connected">
                 <p>Connected to <strong id="event-type-name">{{name}}</strong>{{#duration}} · <span id="event-type-duration">{{duration}} minutes</span>{{/duration}}</p>
@@ -81,6 +114,7 @@ enum PageTemplates {
                 <p id="event-link-error" class="error" role="alert" hidden></p>
                 <button type="submit">{{#calendly}}Change event{{/calendly}}{{^calendly}}Connect{{/calendly}}</button>
               </form>
+              {{/account}}
             </div>
 
             <div id="native-panel" class="panel" {{^showNative}}hidden{{/showNative}}>

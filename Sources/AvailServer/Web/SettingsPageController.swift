@@ -1,3 +1,4 @@
+import AvailClient
 import AvailCore
 import AvailStore
 import Foundation
@@ -13,6 +14,8 @@ import ServiceLifecycle
 struct SettingsPageController: Sendable {
     let readModels: ReadModels
     let service: AvailabilityService
+    /// The expert's Calendly account: its event types, and whether accounts can be connected.
+    let connections: CalendlyConnections
     let authentication: AuthenticationMiddleware
     let feed: ExpertChangeFeed
     /// Event streams one expert may hold open at once.
@@ -143,6 +146,10 @@ struct SettingsPageController: Sendable {
         var showNative: Bool
         var integrationLabel: String
         var calendly: CalendlyView?
+        /// The expert's own Calendly account, when connected.
+        var account: AccountView?
+        /// Whether this availd can connect a Calendly account (an OAuth app is configured).
+        var oauthAvailable: Bool
         var eventLinkValue: String
         var native: NativeView
         var zones: [Zone]
@@ -157,6 +164,25 @@ struct SettingsPageController: Sendable {
         var duration: Int?
         var link: String
         var connectedAt: String
+    }
+
+    struct AccountView {
+        var name: String
+        var email: String
+        var connectedAt: String
+        var needsReconnect: Bool
+        var eventTypes: [EventTypeOption]
+        var hasEventTypes: Bool
+        /// Why the event types could not be listed, if they could not.
+        var eventTypesError: String?
+    }
+
+    struct EventTypeOption {
+        var uri: String
+        var name: String
+        var duration: Int
+        var chosen: Bool
+        var inactive: Bool
     }
 
     struct NativeView {
@@ -216,6 +242,7 @@ struct SettingsPageController: Sendable {
         let zone = TimeZone(identifier: expert.nativeSchedule?.timezone ?? expert.timezone) ?? .gmt
         let format = Self.wallClock(in: zone)
         let (slots, slotsError) = await slotPreview(expert, format: format)
+        let account = await accountView(expert, format: format)
         let calendly = expert.integrationType == .calendly ? expert.calendlyConfig.map { config in
             CalendlyView(
                 name: config.eventTypeName ?? "your Calendly event", duration: config.durationMinutes,
@@ -226,11 +253,36 @@ struct SettingsPageController: Sendable {
             showCalendly: expert.integrationType != .native, showNative: expert.integrationType == .native,
             integrationLabel: Self.label(expert.integrationType),
             calendly: calendly,
+            account: account, oauthAvailable: connections.app != nil,
             eventLinkValue: expert.integrationType == .calendly ? expert.calendlyConfig?.eventLink ?? "" : "",
             native: Self.nativeView(expert.nativeSchedule),
             zones: NativeSchedule.knownZones.sorted().map { Zone(name: $0, selected: $0 == (expert.nativeSchedule?.timezone ?? expert.timezone)) },
             slots: slots, slotsZone: zone.identifier, slotsError: slotsError,
             upcoming: try await appointmentsView(expert))
+    }
+
+    /// The connected account and its event types as Calendly lists them now (a tick for each
+    /// the expert offers).
+    func accountView(_ expert: ExpertProfile, format: (Timestamp) -> String) async -> AccountView? {
+        guard let account = expert.calendlyAccount else { return nil }
+        let chosen = Set(expert.integrationType == .calendly ? expert.calendlyConfig?.eventTypeURIs ?? [] : [])
+        var options: [EventTypeOption] = []
+        var failure: String?
+        if account.status == .connected {
+            do {
+                options = try await connections.eventTypes(of: expert).map {
+                    EventTypeOption(uri: $0.uri, name: $0.name, duration: $0.duration, chosen: chosen.contains($0.uri.nfc), inactive: $0.active == false)
+                }
+            } catch let problem as Problem {
+                failure = "Your event types could not be read from Calendly: \(problem.detail)"
+            } catch {
+                failure = "Your event types could not be read from Calendly."
+            }
+        }
+        return AccountView(
+            name: account.name ?? account.userURI, email: account.email ?? "", connectedAt: format(account.connectedAt),
+            needsReconnect: account.status == .needsReconnect, eventTypes: options, hasEventTypes: !options.isEmpty,
+            eventTypesError: failure)
     }
 
     func appointmentsView(_ expert: ExpertProfile) async throws -> AppointmentsView {
@@ -256,8 +308,19 @@ struct SettingsPageController: Sendable {
         let now = Timestamp.now()
         let range = TimeRange(start: now, end: Timestamp(microseconds: now.microseconds + 7 * 86_400_000_000))
         do {
-            let slots = try await service.strategy(for: expert.integrationType).slots(for: expert, in: range)
-            return (slots.prefix(8).map { format($0.start) }, nil)
+            let strategy = service.strategy(for: expert.integrationType)
+            let offered = expert.integrationType == .calendly ? expert.calendlyConfig?.eventTypes ?? [] : []
+            guard offered.count > 1 else {
+                return (try await strategy.slots(for: expert, eventType: nil, in: range).prefix(8).map { format($0.start) }, nil)
+            }
+            // Several event types: the next few of each, named.
+            var lines: [String] = []
+            for eventType in offered {
+                let slots = try await strategy.slots(for: expert, eventType: eventType.uri, in: range)
+                let label = "\(eventType.name ?? "Event")\(eventType.durationMinutes.map { " (\($0) min)" } ?? "")"
+                lines += slots.prefix(4).map { "\(format($0.start)) · \(label)" }
+            }
+            return (lines, nil)
         } catch let problem as Problem {
             return ([], "Slots are not available right now: \(problem.detail)")
         } catch {

@@ -55,6 +55,13 @@ extension ReadModels {
         }
     }
 
+    /// The Calendly event type of appointment `id`, as its deliveries name it.
+    public func eventTypeURI(ofAppointment id: String) async throws -> String? {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT event_type_uri FROM appointments WHERE id = ?", arguments: [id])
+        }
+    }
+
     public func appointments(_ query: AppointmentQuery) async throws -> AppointmentPage {
         try await database.read { db in
             // Walks the (expert_id, start_time, id) index; NULL start times are stored as ''

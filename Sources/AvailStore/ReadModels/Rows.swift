@@ -9,6 +9,7 @@ extension ExpertProfile {
         let schedule: String? = row["native_schedule"]
         let pastURIs: String = row["past_event_type_uris"]
         let adminEmail: String? = row["admin_email"]
+        let account: String? = row["calendly_account"]
         guard let integrationType = IntegrationType(rawValue: integration),
             let createdAt = Timestamp(rfc3339: row["created_at"]), let updatedAt = Timestamp(rfc3339: row["updated_at"])
         else { throw DatabaseError(message: "expert_profiles row \(row["id"] as String) is unreadable") }
@@ -16,6 +17,7 @@ extension ExpertProfile {
             id: row["id"], name: row["name"], email: row["email"], adminEmail: adminEmail, timezone: row["timezone"],
             integrationType: integrationType,
             calendlyConfig: try config.map { try ColumnJSON.decode(CalendlyConfig.self, $0) },
+            calendlyAccount: try account.map { try ColumnJSON.decode(CalendlyAccount.self, $0) },
             nativeSchedule: try schedule.map { try ColumnJSON.decode(NativeSchedule.self, $0) },
             pastEventTypeURIs: try ColumnJSON.decode([String].self, pastURIs),
             createdAt: createdAt, updatedAt: updatedAt)
@@ -24,12 +26,12 @@ extension ExpertProfile {
     func save(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO expert_profiles
-                (id, name, email, admin_email, timezone, integration_type, calendly_config, native_schedule,
-                 past_event_type_uris, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                (id, name, email, admin_email, timezone, integration_type, calendly_config, calendly_account,
+                 native_schedule, past_event_type_uris, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 id, name, email, adminEmail, timezone, integrationType.rawValue, try calendlyConfig.map(ColumnJSON.encode),
-                try nativeSchedule.map(ColumnJSON.encode),
+                try calendlyAccount.map(ColumnJSON.encode), try nativeSchedule.map(ColumnJSON.encode),
                 try ColumnJSON.encode(pastEventTypeURIs), createdAt.description, updatedAt.description,
             ])
     }

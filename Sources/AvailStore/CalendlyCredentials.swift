@@ -1,0 +1,193 @@
+import AvailCore
+import Foundation
+import GRDB
+
+/// An expert's Calendly OAuth tokens, as availd holds them.
+public struct CalendlyTokens: Codable, Sendable, Equatable {
+    public var accessToken: String
+    public var refreshToken: String
+    /// When the access token stops working, as Calendly said (`created_at + expires_in`).
+    public var expiresAt: Timestamp
+
+    public init(accessToken: String, refreshToken: String, expiresAt: Timestamp) {
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+        self.expiresAt = expiresAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token", refreshToken = "refresh_token", expiresAt = "expires_at"
+    }
+}
+
+/// One expert's stored connection: the tokens, the Calendly user they belong to, and a
+/// version that every rotation increments (so a writer can tell it raced another).
+public struct StoredCalendlyCredentials: Sendable, Equatable {
+    public var expertID: String
+    public var userURI: String
+    public var tokens: CalendlyTokens
+    public var version: Int64
+    public var needsReconnect: Bool
+}
+
+/// Calendly tokens, sealed with AES-GCM (`TokenSealer`) and kept beside the log, never in it:
+/// not in `/events`, `export`, the read models or an answer. Writes commit with
+/// `synchronous=FULL`: a refresh token Calendly rotated must be on disk before the new access
+/// token is used, or a crash would lose the connection.
+public struct CalendlyCredentialStore: Sendable {
+    public let database: any DatabaseWriter
+    let sealer: TokenSealer
+
+    public init(database: any DatabaseWriter, sealer: TokenSealer) {
+        self.database = database
+        self.sealer = sealer
+    }
+
+    /// Stores a new connection's tokens (a first connection, or a reconnect), replacing any.
+    public func store(expertID: String, userURI: String, tokens: CalendlyTokens, at time: Timestamp) async throws {
+        let sealed = try seal(tokens, expertID: expertID, userURI: userURI)
+        try await durableWrite { db in
+            let version = try Int64.fetchOne(db, sql: "SELECT version FROM calendly_credentials WHERE expert_id = ?", arguments: [expertID]) ?? 0
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO calendly_credentials
+                        (expert_id, user_uri, sealed, version, expires_at, needs_reconnect, updated_at)
+                    VALUES (?, ?, ?, ?, ?, 0, ?)
+                    """,
+                arguments: [expertID, userURI, sealed, version + 1, tokens.expiresAt.unixSeconds, time.description])
+        }
+    }
+
+    /// The expert's credentials, opened; nil when there are none.
+    public func load(expertID: String) async throws -> StoredCalendlyCredentials? {
+        let row = try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM calendly_credentials WHERE expert_id = ?", arguments: [expertID])
+        }
+        guard let row else { return nil }
+        let userURI: String = row["user_uri"]
+        let sealed: Data = row["sealed"]
+        let opened = try sealer.open(sealed, context: Self.context(expertID: expertID, userURI: userURI))
+        return StoredCalendlyCredentials(
+            expertID: expertID, userURI: userURI, tokens: try JSONDecoder().decode(CalendlyTokens.self, from: opened),
+            version: row["version"], needsReconnect: row["needs_reconnect"])
+    }
+
+    /// Replaces the tokens of version `version` with their rotation. False, and nothing
+    /// written, when the stored version is another (someone else rotated or reconnected).
+    public func rotate(
+        expertID: String, userURI: String, from version: Int64, to tokens: CalendlyTokens, at time: Timestamp
+    ) async throws -> Bool {
+        let sealed = try seal(tokens, expertID: expertID, userURI: userURI)
+        return try await durableWrite { db in
+            try db.execute(
+                sql: """
+                    UPDATE calendly_credentials SET sealed = ?, version = version + 1, expires_at = ?, updated_at = ?
+                    WHERE expert_id = ? AND version = ? AND user_uri = ?
+                    """,
+                arguments: [sealed, tokens.expiresAt.unixSeconds, time.description, expertID, version, userURI])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Marks version `version` as refused by Calendly; false when it is no longer stored.
+    public func markNeedsReconnect(expertID: String, version: Int64, at time: Timestamp) async throws -> Bool {
+        try await durableWrite { db in
+            try db.execute(
+                sql: "UPDATE calendly_credentials SET needs_reconnect = 1, updated_at = ? WHERE expert_id = ? AND version = ?",
+                arguments: [time.description, expertID, version])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Erases the expert's tokens (a disconnect).
+    public func erase(expertID: String) async throws {
+        try await durableWrite { db in
+            try db.execute(sql: "DELETE FROM calendly_credentials WHERE expert_id = ?", arguments: [expertID])
+        }
+    }
+
+    /// The expert whose stored connection is `userURI`'s, if any.
+    public func expert(holding userURI: String) async throws -> String? {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT expert_id FROM calendly_credentials WHERE user_uri = ?", arguments: [userURI])
+        }
+    }
+
+    private func seal(_ tokens: CalendlyTokens, expertID: String, userURI: String) throws -> Data {
+        try sealer.seal(try JSONEncoder().encode(tokens), context: Self.context(expertID: expertID, userURI: userURI))
+    }
+
+    /// What a sealed value is bound to: it opens for this expert and this Calendly user only.
+    static func context(expertID: String, userURI: String) -> String {
+        "availd calendly tokens v1\u{0}\(expertID)\u{0}\(userURI)"
+    }
+
+    func durableWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+}
+
+/// An authorization under way: who asked, from which browser, with which PKCE verifier.
+public struct PendingAuthorization: Sendable, Equatable {
+    public var expertID: String
+    public var browserHash: [UInt8]
+    public var verifier: String
+    public var expiresAt: Timestamp
+
+    public init(expertID: String, browserHash: [UInt8], verifier: String, expiresAt: Timestamp) {
+        self.expertID = expertID
+        self.browserHash = browserHash
+        self.verifier = verifier
+        self.expiresAt = expiresAt
+    }
+}
+
+/// The `state` of each OAuth authorization under way, kept by its SHA-256 (the value itself
+/// travels only in URLs), with the verifier sealed. `take` deletes as it reads: a state works
+/// once, whether the callback then succeeds or not.
+public struct OAuthStates: Sendable {
+    let credentials: CalendlyCredentialStore
+
+    public init(database: any DatabaseWriter, sealer: TokenSealer) {
+        credentials = CalendlyCredentialStore(database: database, sealer: sealer)
+    }
+
+    public func create(state: String, _ pending: PendingAuthorization) async throws {
+        let stateHash = Data(PKCE.hash(state))
+        let sealed = try credentials.sealer.seal(Data(pending.verifier.utf8), context: Self.context(stateHash))
+        try await credentials.durableWrite { db in
+            // Expired ones are of no use to anyone.
+            try db.execute(sql: "DELETE FROM oauth_states WHERE expires_at < ?", arguments: [Timestamp.now().unixSeconds])
+            try db.execute(
+                sql: "INSERT INTO oauth_states (state_hash, expert_id, browser_hash, sealed_verifier, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [stateHash, pending.expertID, Data(pending.browserHash), sealed, pending.expiresAt.unixSeconds])
+        }
+    }
+
+    /// The pending authorization of `state`, removed; nil when there is none (unknown, or used).
+    public func take(state: String) async throws -> PendingAuthorization? {
+        let stateHash = Data(PKCE.hash(state))
+        let taken = try await credentials.durableWrite { db -> (String, Data, Data, Int64)? in
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM oauth_states WHERE state_hash = ?", arguments: [stateHash])
+            try db.execute(sql: "DELETE FROM oauth_states WHERE state_hash = ?", arguments: [stateHash])
+            return row.map { ($0["expert_id"], $0["browser_hash"], $0["sealed_verifier"], $0["expires_at"]) }
+        }
+        guard let (expertID, browserHash, sealed, expiresAt) = taken else { return nil }
+        let verifier = try credentials.sealer.open(sealed, context: Self.context(stateHash))
+        return PendingAuthorization(
+            expertID: expertID, browserHash: Array(browserHash), verifier: String(decoding: verifier, as: UTF8.self),
+            expiresAt: Timestamp(microseconds: expiresAt * 1_000_000))
+    }
+
+    static func context(_ stateHash: Data) -> String {
+        "availd oauth verifier v1\u{0}" + stateHash.map { String(format: "%02x", $0) }.joined()
+    }
+}
