@@ -14,11 +14,15 @@ import Synchronization
 /// organization, paginated), `GET /event_type_available_times` (the owner's working hours,
 /// Monday to Friday, less what is booked), `POST /invitees`, `GET /scheduled_events/{uuid}`,
 /// `POST /scheduled_events/{uuid}/cancellation` and `GET /scheduled_events/{uuid}/invitees/{uuid}`,
-/// each in Calendly's own shape (`StandInShapes`). Bookings and cancellations are sent as
-/// signed webhooks to the target set with `POST /_sim/webhooks {url, signing_key}`.
-/// Tests queue failures (`POST /_sim/failures`: 429 with `X-RateLimit-Reset`, 5xx, slow
-/// answers, or a slow but good one with status 200) and read how often a path was called
-/// (`GET /_sim/requests?path=`; without `path`, how many requests came at all).
+/// each in Calendly's own shape (`StandInShapes`). A seeded token acts as its user: an owner
+/// or admin of an organization on everything in it, a plain user on their own things only
+/// (`StandInState.permits`).
+///
+/// Bookings and cancellations are sent as signed webhooks to the target set with
+/// `POST /_sim/webhooks {url, signing_key}`. Tests queue failures (`POST /_sim/failures`: 429
+/// with `X-RateLimit-Reset`, 5xx, slow answers, or a slow but good one with status 200, by path
+/// prefix) and read how often a path was called (`GET /_sim/requests?path=`; without `path`,
+/// how many requests came at all).
 public enum CalendlyStandIn {
     public static func buildApplication(
         seed: StandInSeed, host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "calendly-stand-in"),
@@ -39,25 +43,28 @@ public enum CalendlyStandIn {
             String(state.requestCount(request.uri.queryParameters["path"].map(String.init)))
         }
         router.get("/users/me") { request, _ -> Response in
-            let user = try authenticate(request, state)
-            return try json(["resource": StandInShapes.user(user)])
+            let me = try authenticate(request, state)
+            return try json(["resource": StandInShapes.user(me.user)])
         }
         router.get("/users/:user") { request, context -> Response in
-            _ = try authenticate(request, state)
+            let me = try authenticate(request, state)
             let uri = "https://api.calendly.com/users/\(context.parameters.get("user") ?? "")"
-            guard let user = seed.users.first(where: { $0.user.uri == uri })?.user else {
+            // Another organization's user is as unknown as one that does not exist.
+            guard let user = state.member(uri: uri), user.organization == me.organization else {
                 throw CalendlyProblem(.notFound, "Resource Not Found", "The user was not found")
             }
-            return try json(["resource": StandInShapes.user(user)])
+            return try json(["resource": StandInShapes.user(user.user)])
         }
         router.get("/event_types") { request, _ -> Response in
-            _ = try authenticate(request, state)
+            let me = try authenticate(request, state)
             let query = request.uri.queryParameters
             let all: [CalendlyEventType]
             if let user = query["user"].map(String.init) {
+                guard state.permits(me, on: user) else { throw permissionDenied }
                 all = seed.eventTypes.filter { $0.profile?.owner == user }
-            } else if let organization = query["organization"].map(String.init), organization == seed.organization {
-                all = seed.eventTypes
+            } else if let organization = query["organization"].map(String.init) {
+                guard me.isAdmin, organization == me.organization else { throw permissionDenied }
+                all = seed.eventTypes.filter { state.member(uri: $0.profile?.owner)?.organization == organization }
             } else {
                 throw CalendlyProblem(.badRequest, "Invalid Argument", "user or organization is required")
             }
@@ -72,11 +79,12 @@ public enum CalendlyStandIn {
             return try json(StandInShapes.page(items, path: request.uri.path, next: next, previous: previous))
         }
         router.get("/event_type_available_times") { request, _ -> Response in
-            _ = try authenticate(request, state)
+            let me = try authenticate(request, state)
             let query = request.uri.queryParameters
             guard let uri = query["event_type"].map(String.init), let eventType = seed.eventTypes.first(where: { $0.uri == uri }) else {
                 throw CalendlyProblem(.notFound, "Resource Not Found", "The event type was not found")
             }
+            guard state.permits(me, on: eventType.profile?.owner) else { throw permissionDenied }
             guard let start = query["start_time"].flatMap({ Timestamp(rfc3339: String($0)) }),
                 let end = query["end_time"].flatMap({ Timestamp(rfc3339: String($0)) }), start < end
             else { throw CalendlyProblem(.badRequest, "Invalid Argument", "start_time and end_time are required") }
@@ -98,11 +106,12 @@ public enum CalendlyStandIn {
             String(dispatcher.outstanding)
         }
         router.post("/invitees") { request, context -> Response in
-            let host = try authenticate(request, state)
+            let me = try authenticate(request, state)
             let booking = try await request.decode(as: BookingBody.self, context: context)
             guard let eventType = seed.eventTypes.first(where: { $0.uri == booking.eventType }),
                 let owner = seed.users.first(where: { $0.user.uri == eventType.profile?.owner })?.user
             else { throw CalendlyProblem(.badRequest, "Invalid Argument", "The event type was not found") }
+            guard state.permits(me, on: owner.uri) else { throw permissionDenied }
             guard let start = Timestamp(rfc3339: booking.startTime) else {
                 throw CalendlyProblem(.badRequest, "Invalid Argument", "start_time is invalid")
             }
@@ -112,35 +121,39 @@ public enum CalendlyStandIn {
             let booked = bookings.book(
                 eventType, owner: owner, start: start, name: booking.invitee.name, email: booking.invitee.email,
                 timezone: booking.invitee.timezone)
-            await dispatcher.deliver(try envelope("invitee.created", booked, by: host))
+            await dispatcher.deliver(try envelope("invitee.created", booked, by: me.user))
             var response = try json(["resource": StandInShapes.invitee(booked)])
             response.status = .created
             return response
         }
         router.post("/scheduled_events/:event/cancellation") { request, context -> Response in
-            let host = try authenticate(request, state)
+            let me = try authenticate(request, state)
             let body = try? await request.decode(as: CancellationBody.self, context: context)
             let uuid = context.parameters.get("event") ?? ""
-            guard let canceled = bookings.cancel(eventUUID: uuid, reason: body?.reason, by: host.name, at: .now()),
+            guard let booking = bookings.booking(eventUUID: uuid), state.permits(me, on: booking.host.uri) else {
+                throw CalendlyProblem(.notFound, "Resource Not Found", "The event was not found")
+            }
+            guard let canceled = bookings.cancel(eventUUID: uuid, reason: body?.reason, by: me.user.name, at: .now()),
                 let cancellation = canceled.cancellation
             else {
-                throw CalendlyProblem(.forbidden, "Permission Denied", "The event is already canceled or does not exist")
+                throw CalendlyProblem(.forbidden, "Permission Denied", "The event is already canceled")
             }
-            await dispatcher.deliver(try envelope("invitee.canceled", canceled, by: host))
+            await dispatcher.deliver(try envelope("invitee.canceled", canceled, by: me.user))
             var response = try json(["resource": StandInShapes.cancellation(cancellation)])
             response.status = .created
             return response
         }
         router.get("/scheduled_events/:event") { request, context -> Response in
-            _ = try authenticate(request, state)
-            guard let booking = bookings.booking(eventUUID: context.parameters.get("event") ?? "") else {
+            let me = try authenticate(request, state)
+            guard let booking = bookings.booking(eventUUID: context.parameters.get("event") ?? ""), state.permits(me, on: booking.host.uri)
+            else {
                 throw CalendlyProblem(.notFound, "Resource Not Found", "The event was not found")
             }
             return try json(["resource": StandInShapes.scheduledEvent(booking)])
         }
         router.get("/scheduled_events/:event/invitees/:invitee") { request, context -> Response in
-            _ = try authenticate(request, state)
-            guard let booking = bookings.booking(eventUUID: context.parameters.get("event") ?? ""),
+            let me = try authenticate(request, state)
+            guard let booking = bookings.booking(eventUUID: context.parameters.get("event") ?? ""), state.permits(me, on: booking.host.uri),
                 booking.invitee.uri.hasSuffix("/" + (context.parameters.get("invitee") ?? "-"))
             else { throw CalendlyProblem(.notFound, "Resource Not Found", "The invitee was not found") }
             return try json(["resource": StandInShapes.invitee(booking)])
@@ -211,12 +224,19 @@ public enum CalendlyStandIn {
         ])
     }
 
-    static func authenticate(_ request: Request, _ state: StandInState) throws -> CalendlyUser {
+    /// The member the request's Bearer token acts as.
+    static func authenticate(_ request: Request, _ state: StandInState) throws -> StandInMember {
         let header = request.headers[.authorization] ?? ""
-        guard header.hasPrefix("Bearer "), let user = state.user(token: String(header.dropFirst(7))) else {
-            throw CalendlyProblem(.unauthorized, "Unauthenticated", "The access token is invalid")
+        let authentication = header.hasPrefix("Bearer ") ? state.authenticate(token: String(header.dropFirst(7))) : .invalid
+        switch authentication {
+        case .member(let member): return member
+        case .invalid: throw CalendlyProblem(.unauthorized, "Unauthenticated", "The access token is invalid")
         }
-        return user
+    }
+
+    /// Calendly's answer to a token whose user may not touch what it asks for.
+    static var permissionDenied: CalendlyProblem {
+        CalendlyProblem(.forbidden, "Permission Denied", "You do not have permission to access this resource.")
     }
 
     static func json(_ object: StandInShapes.Object) throws -> Response {

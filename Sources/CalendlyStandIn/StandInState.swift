@@ -9,8 +9,20 @@ public struct StandInSeed: Codable, Sendable {
     public struct Account: Codable, Sendable {
         public var token: String
         public var user: CalendlyUser
+        /// The account's role in its organization; the seed's, never in the user Calendly answers.
+        /// Missing means `user`.
+        public var role: Role?
+        /// Its organization's URI; missing means the seed's `organization`.
+        public var organization: String?
     }
 
+    /// An owner or admin may read and act on everything in their organization; a user only on
+    /// their own things.
+    public enum Role: String, Codable, Sendable {
+        case owner, admin, user
+    }
+
+    /// The marketplace's organization: every account's unless the account names another.
     public var organization: String
     public var users: [Account]
     public var eventTypes: [CalendlyEventType]
@@ -90,17 +102,57 @@ public struct InjectedFailure: Codable, Sendable {
     }
 }
 
+/// A seeded account as the API sees it: its user (whose `current_organization` is the
+/// account's organization), organization and role.
+struct StandInMember: Sendable {
+    var token: String
+    var user: CalendlyUser
+    var organization: String
+    var role: StandInSeed.Role
+
+    var isAdmin: Bool { role != .user }
+}
+
 final class StandInState: Sendable {
     let seed: StandInSeed
+    let members: [StandInMember]
     private let failures = Mutex<[InjectedFailure]>([])
     private let requests = Mutex<[String: Int]>([:])
 
     init(seed: StandInSeed) {
         self.seed = seed
+        members = seed.users.map { account in
+            let organization = account.organization ?? seed.organization
+            var user = account.user
+            user.currentOrganization = organization
+            return StandInMember(token: account.token, user: user, organization: organization, role: account.role ?? .user)
+        }
     }
 
-    func user(token: String) -> CalendlyUser? {
-        seed.users.first { $0.token == token }?.user
+    func member(uri: String?) -> StandInMember? {
+        members.first { $0.user.uri == uri }
+    }
+
+    func member(slug: String) -> StandInMember? {
+        members.first { $0.user.slug == slug }
+    }
+
+    enum Authentication {
+        case member(StandInMember)
+        case invalid
+    }
+
+    /// A seeded static token.
+    func authenticate(token: String) -> Authentication {
+        members.first(where: { $0.token == token }).map { .member($0) } ?? .invalid
+    }
+
+    /// Whether `member` may read and act on what the user `owner` owns: their own things, or
+    /// anything in the organization they own or administer.
+    func permits(_ member: StandInMember, on owner: String?) -> Bool {
+        guard let owner else { return false }
+        if owner == member.user.uri { return true }
+        return member.isAdmin && self.member(uri: owner)?.organization == member.organization
     }
 
     func inject(_ new: [InjectedFailure]) {
