@@ -7,28 +7,38 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// A local HTTP server that speaks the part of Calendly's API v2 availd calls: the stand-in
-/// tests, the demo and benchmarks use instead of `api.calendly.com`.
+/// A local HTTP server that speaks the part of Calendly's API v2 and OAuth 2 availd calls: the
+/// stand-in tests, the demo and benchmarks use instead of `api.calendly.com` and
+/// `auth.calendly.com`.
 ///
 /// Served so far: `GET /users/me`, `GET /users/{uuid}`, `GET /event_types` (by user or
 /// organization, paginated), `GET /event_type_available_times` (the owner's working hours,
 /// Monday to Friday, less what is booked), `POST /invitees`, `GET /scheduled_events/{uuid}`,
 /// `POST /scheduled_events/{uuid}/cancellation` and `GET /scheduled_events/{uuid}/invitees/{uuid}`,
-/// each in Calendly's own shape (`StandInShapes`). A seeded token acts as its user: an owner
-/// or admin of an organization on everything in it, a plain user on their own things only
-/// (`StandInState.permits`).
+/// each in Calendly's own shape (`StandInShapes`). A token (a seeded one, or an OAuth access
+/// token) acts as its user: an owner or admin of an organization on everything in it, a plain
+/// user on their own things only (`StandInState.permits`).
+///
+/// OAuth (`StandInOAuthRoutes`): `GET|POST /oauth/authorize` (a consent page whose "signed-in
+/// user" is chosen from the seed), `POST /oauth/token` (`authorization_code` with PKCE,
+/// `refresh_token`, single-use and rotating), `POST /oauth/revoke`, `POST /oauth/introspect`,
+/// for the apps of the seed's `oauth_apps`.
 ///
 /// Bookings and cancellations are sent as signed webhooks to the target set with
 /// `POST /_sim/webhooks {url, signing_key}`. Tests queue failures (`POST /_sim/failures`: 429
 /// with `X-RateLimit-Reset`, 5xx, slow answers, or a slow but good one with status 200, by path
-/// prefix) and read how often a path was called (`GET /_sim/requests?path=`; without `path`,
-/// how many requests came at all).
+/// prefix, `/oauth/token` included) and read how often a path was called
+/// (`GET /_sim/requests?path=`; without `path`, how many requests came at all). OAuth controls:
+/// `POST /_sim/oauth/apps {client_id, client_secret, redirect_uris}` registers or replaces an
+/// app, `POST /_sim/oauth/settings {access_token_lifetime?, code_lifetime?}` (seconds),
+/// `POST /_sim/oauth/revoke_user {user}` revokes every grant of a user, and
+/// `GET /_sim/oauth/grants` counts `{authorization_code, refresh_token, invalid_grant}`.
 public enum CalendlyStandIn {
     public static func buildApplication(
         seed: StandInSeed, host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "calendly-stand-in"),
-        onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+        accessTokenLifetime: Int = 7200, onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let state = StandInState(seed: seed)
+        let state = StandInState(seed: seed, accessTokenLifetime: accessTokenLifetime)
         let bookings = StandInBookings()
         for existing in seed.bookings ?? [] { seedBooking(existing, seed: seed, into: bookings) }
         let dispatcher = WebhookDispatcher(logger: logger)
@@ -42,6 +52,7 @@ public enum CalendlyStandIn {
         router.get("/_sim/requests") { request, _ -> String in
             String(state.requestCount(request.uri.queryParameters["path"].map(String.init)))
         }
+        addOAuthRoutes(to: router, state: state)
         router.get("/users/me") { request, _ -> Response in
             let me = try authenticate(request, state)
             return try json(["resource": StandInShapes.user(me.user)])
@@ -230,6 +241,7 @@ public enum CalendlyStandIn {
         let authentication = header.hasPrefix("Bearer ") ? state.authenticate(token: String(header.dropFirst(7))) : .invalid
         switch authentication {
         case .member(let member): return member
+        case .expired: throw CalendlyProblem(.unauthorized, "Unauthenticated", "The access token is expired")
         case .invalid: throw CalendlyProblem(.unauthorized, "Unauthenticated", "The access token is invalid")
         }
     }

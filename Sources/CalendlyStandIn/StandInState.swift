@@ -22,6 +22,24 @@ public struct StandInSeed: Codable, Sendable {
         case owner, admin, user
     }
 
+    /// An OAuth app registered with the stand-in: its credentials and the redirect URIs it may
+    /// use, each matched as an exact string.
+    public struct OAuthApp: Codable, Sendable {
+        public var clientID: String
+        public var clientSecret: String
+        public var redirectURIs: [String]
+
+        public init(clientID: String, clientSecret: String, redirectURIs: [String]) {
+            self.clientID = clientID
+            self.clientSecret = clientSecret
+            self.redirectURIs = redirectURIs
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case clientID = "client_id", clientSecret = "client_secret", redirectURIs = "redirect_uris"
+        }
+    }
+
     /// The marketplace's organization: every account's unless the account names another.
     public var organization: String
     public var users: [Account]
@@ -32,6 +50,8 @@ public struct StandInSeed: Codable, Sendable {
     public var workingHours: WallIntervalText
     /// Bookings that exist before anything happens (no webhooks are sent for them).
     public var bookings: [ExistingBooking]?
+    /// The OAuth apps `/oauth/*` knows from the start; tests add more with `POST /_sim/oauth/apps`.
+    public var oauthApps: [OAuthApp]?
 
     public struct ExistingBooking: Codable, Sendable {
         public var eventType: String
@@ -54,7 +74,7 @@ public struct StandInSeed: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case organization, users
         case eventTypes = "event_types", availableTimesMaxDays = "available_times_max_days"
-        case workingHours = "working_hours", bookings
+        case workingHours = "working_hours", bookings, oauthApps = "oauth_apps"
     }
 
     public static func load(_ url: URL) throws -> StandInSeed {
@@ -118,8 +138,9 @@ final class StandInState: Sendable {
     let members: [StandInMember]
     private let failures = Mutex<[InjectedFailure]>([])
     private let requests = Mutex<[String: Int]>([:])
+    private let oauth: Mutex<StandInOAuth>
 
-    init(seed: StandInSeed) {
+    init(seed: StandInSeed, accessTokenLifetime: Int = StandInOAuth.defaultAccessTokenLifetime) {
         self.seed = seed
         members = seed.users.map { account in
             let organization = account.organization ?? seed.organization
@@ -127,6 +148,7 @@ final class StandInState: Sendable {
             user.currentOrganization = organization
             return StandInMember(token: account.token, user: user, organization: organization, role: account.role ?? .user)
         }
+        oauth = Mutex(StandInOAuth(apps: seed.oauthApps ?? [], accessTokenLifetime: accessTokenLifetime))
     }
 
     func member(uri: String?) -> StandInMember? {
@@ -139,12 +161,18 @@ final class StandInState: Sendable {
 
     enum Authentication {
         case member(StandInMember)
+        case expired
         case invalid
     }
 
-    /// A seeded static token.
-    func authenticate(token: String) -> Authentication {
-        members.first(where: { $0.token == token }).map { .member($0) } ?? .invalid
+    /// A seeded static token, or an OAuth access token neither expired nor revoked.
+    func authenticate(token: String, now: Date = Date()) -> Authentication {
+        if let member = members.first(where: { $0.token == token }) { return .member(member) }
+        switch oauth.withLock({ $0.accessTokenUser(token, now: now) }) {
+        case .live(let uri): return member(uri: uri).map { .member($0) } ?? .invalid
+        case .expired: return .expired
+        case .invalid: return .invalid
+        }
     }
 
     /// Whether `member` may read and act on what the user `owner` owns: their own things, or
@@ -153,6 +181,11 @@ final class StandInState: Sendable {
         guard let owner else { return false }
         if owner == member.user.uri { return true }
         return member.isAdmin && self.member(uri: owner)?.organization == member.organization
+    }
+
+    /// The OAuth codes, grants and tokens, under their lock.
+    func withOAuth<Result: Sendable>(_ body: (inout StandInOAuth) -> Result) -> Result {
+        oauth.withLock { body(&$0) }
     }
 
     func inject(_ new: [InjectedFailure]) {
