@@ -536,4 +536,129 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
             #expect(try await client.token(exchange, secret: "new-secret").status == .ok)
         }
     }
+
+    // MARK: Permissions
+
+    static let adaThirty = "https://api.calendly.com/event_types/839a144c-94df-45bf-9708-62a6c496b3a5"
+    static let graceSixty = "https://api.calendly.com/event_types/1d943767-b7f0-40f8-9907-8f434e9e2aae"
+    static let quickCall = "https://api.calendly.com/event_types/eefc2a5b-76ff-4671-bb73-bc5bff1b4879"
+    static let officeHours = "https://api.calendly.com/event_types/0b884857-5e21-4b0f-a670-bb83d251041f"
+    static let denied = #"{"message":"You do not have permission to access this resource.","title":"Permission Denied"}"#
+
+    static func uuid(_ uri: String) -> Substring { uri.split(separator: "/").last! }
+
+    static func times(_ eventType: String) -> String {
+        let monday = AvailabilityOverHTTPTests.monday
+        return "/event_type_available_times?event_type=\(eventType)&start_time=\(monday)T00:00:00Z&end_time=\(monday.adding(days: 2))T00:00:00Z"
+    }
+
+    /// Books the first free slot of `eventType` with `token` (the slot found by its organization's owner).
+    static func book(_ eventType: String, token: String, _ client: OAuthTestClient) async throws -> OAuthTestClient.Answer {
+        let owner = [quickCall, officeHours].contains(eventType) ? "calendly-token-katherine" : "calendly-token-admin"
+        let times = try await client.api(Self.times(eventType), token: owner)
+        let slot = (times.json["collection"] as? [[String: Any]])?.first?["start_time"] as? String ?? "2030-01-07T15:00:00Z"
+        return try await client.api(
+            .post, "/invitees", token: token,
+            json: #"{"event_type":"\#(eventType)","start_time":"\#(slot)","invitee":{"name":"K","email":"k@example.com"}}"#)
+    }
+
+    static func eventTypes(_ answer: OAuthTestClient.Answer) -> [String] {
+        (answer.json["collection"] as? [[String: Any]] ?? []).compactMap { $0["uri"] as? String }
+    }
+
+    @Test func adasTokenActsOnlyOnHerOwnThings() async throws {
+        try await withOAuth { client in
+            let ada = try await client.connect().access
+            let me = try await client.api("/users/me", token: ada)
+            #expect((me.json["resource"] as? [String: Any])?["current_organization"] as? String == Client.marketplace)
+            #expect(Self.eventTypes(try await client.api("/event_types?user=\(Client.users["ada-lovelace"]!)", token: ada)).count == 2)
+            for path in [
+                "/event_types?user=\(Client.users["grace-hopper"]!)", "/event_types?organization=\(Client.marketplace)",
+                "/event_types?user=\(Client.users["katherine-johnson"]!)", Self.times(Self.graceSixty),
+            ] {
+                let answer = try await client.api(path, token: ada)
+                #expect(answer.status == .forbidden, "\(path)")
+                #expect(answer.text == Self.denied, "\(path)")
+            }
+            #expect(try await client.api(Self.times(Self.adaThirty), token: ada).status == .ok)
+            let booking = try await Self.book(Self.graceSixty, token: ada, client)
+            #expect(booking.status == .forbidden)
+            #expect(booking.text == Self.denied)
+
+            // Grace's booking (made by the owner) is unknown to Ada: read, invitee, cancellation.
+            let graces = try await Self.book(Self.graceSixty, token: "calendly-token-admin", client)
+            #expect(graces.status == .created)
+            let resource = try #require(graces.json["resource"] as? [String: Any])
+            let event = String(try #require(resource["event"] as? String).dropFirst("https://api.calendly.com".count))
+            let invitee = String(try #require(resource["uri"] as? String).dropFirst("https://api.calendly.com".count))
+            #expect(try await client.api(event, token: ada).status == .notFound)
+            #expect(try await client.api(invitee, token: ada).status == .notFound)
+            let cancel = try await client.api(.post, "\(event)/cancellation", token: ada, json: "{}")
+            #expect(cancel.status == .notFound)
+            #expect(try await client.api(event, token: "calendly-token-grace").status == .ok)
+            #expect(try await client.api(event, token: "calendly-token-alan").status == .notFound)
+
+            // Her own booking she reads and cancels; canceled, a second cancel is Calendly's 403.
+            let own = try await Self.book(Self.adaThirty, token: ada, client)
+            #expect(own.status == .created)
+            let ownEvent = String(try #require((own.json["resource"] as? [String: Any])?["event"] as? String).dropFirst("https://api.calendly.com".count))
+            #expect(try await client.api(ownEvent, token: ada).status == .ok)
+            #expect(try await client.api(.post, "\(ownEvent)/cancellation", token: ada, json: "{}").status == .created)
+            #expect(try await client.api(.post, "\(ownEvent)/cancellation", token: ada, json: "{}").status == .forbidden)
+            #expect(try await client.api(.post, "/scheduled_events/\(UUID().uuidString.lowercased())/cancellation", token: ada, json: "{}").status == .notFound)
+
+            // Users: the same organization's, not another's.
+            #expect(try await client.api("/users/\(Self.uuid(Client.users["grace-hopper"]!))", token: ada).status == .ok)
+            #expect(try await client.api("/users/\(Self.uuid(Client.users["katherine-johnson"]!))", token: ada).status == .notFound)
+        }
+    }
+
+    @Test func theOwnerActsOnTheWholeOrganizationAndNoOther() async throws {
+        try await withOAuth { client in
+            let owner = try await client.connect("marketplace-admin").access
+            #expect(Self.eventTypes(try await client.api("/event_types?organization=\(Client.marketplace)", token: owner)).count == 5)
+            #expect(Self.eventTypes(try await client.api("/event_types?user=\(Client.users["grace-hopper"]!)", token: owner)).count == 2)
+            #expect(try await client.api(Self.times(Self.graceSixty), token: owner).status == .ok)
+            let booked = try await Self.book(Self.graceSixty, token: owner, client)
+            #expect(booked.status == .created)
+            let event = String(try #require((booked.json["resource"] as? [String: Any])?["event"] as? String).dropFirst("https://api.calendly.com".count))
+            #expect(try await client.api(event, token: owner).status == .ok)
+            #expect(try await client.api(.post, "\(event)/cancellation", token: owner, json: "{}").status == .created)
+
+            for path in ["/event_types?user=\(Client.users["katherine-johnson"]!)", "/event_types?organization=\(Client.orbits)", Self.times(Self.quickCall)] {
+                #expect(try await client.api(path, token: owner).text == Self.denied, "\(path)")
+            }
+            #expect(try await Self.book(Self.quickCall, token: owner, client).status == .forbidden)
+            #expect(try await client.api("/users/\(Self.uuid(Client.users["katherine-johnson"]!))", token: owner).status == .notFound)
+        }
+    }
+
+    @Test func katherinesTokenSeesOnlyHerOrganization() async throws {
+        try await withOAuth { client in
+            let katherine = try await client.connect("katherine-johnson")
+            let token = try await client.exchange(try await client.code(user: "katherine-johnson"))
+            #expect(token.json["organization"] as? String == Client.orbits)
+            #expect(token.json["owner"] as? String == Client.users["katherine-johnson"])
+            let me = try #require(try await client.api("/users/me", token: katherine.access).json["resource"] as? [String: Any])
+            #expect(me["current_organization"] as? String == Client.orbits)
+            #expect(me["timezone"] as? String == "America/New_York")
+
+            let types = Self.eventTypes(try await client.api("/event_types?organization=\(Client.orbits)", token: katherine.access))
+            #expect(Set(types) == [Self.quickCall, "https://api.calendly.com/event_types/ff6defe4-fb60-4a69-9e85-9f167fd4855a", Self.officeHours])
+            #expect(try await client.api("/event_types?organization=\(Client.marketplace)", token: katherine.access).status == .forbidden)
+            #expect(try await client.api(Self.times(Self.adaThirty), token: katherine.access).status == .forbidden)
+            #expect(try await client.api(Self.times(Self.officeHours), token: katherine.access).status == .ok)
+            #expect(try await Self.book(Self.officeHours, token: katherine.access, client).status == .created)
+            let edsger = try #require(try await client.api("/users/\(Self.uuid(Client.users["edsger-dijkstra"]!))", token: katherine.access).json["resource"] as? [String: Any])
+            #expect(edsger["current_organization"] as? String == Client.orbits)
+            #expect(try await client.api("/users/\(Self.uuid(Client.users["ada-lovelace"]!))", token: katherine.access).status == .notFound)
+
+            // Edsger is a plain user of her organization: his own things only.
+            let dijkstra = "calendly-token-edsger"
+            #expect(Self.eventTypes(try await client.api("/event_types?user=\(Client.users["edsger-dijkstra"]!)", token: dijkstra)) == [Self.officeHours])
+            #expect(try await client.api("/event_types?user=\(Client.users["katherine-johnson"]!)", token: dijkstra).status == .forbidden)
+            #expect(try await client.api("/event_types?organization=\(Client.orbits)", token: dijkstra).status == .forbidden)
+            #expect(try await client.api(Self.times(Self.quickCall), token: dijkstra).status == .forbidden)
+        }
+    }
 }
