@@ -32,7 +32,8 @@ import Synchronization
 /// `POST /_sim/oauth/apps {client_id, client_secret, redirect_uris}` registers or replaces an
 /// app, `POST /_sim/oauth/settings {access_token_lifetime?, code_lifetime?}` (seconds),
 /// `POST /_sim/oauth/revoke_user {user}` revokes every grant of a user, and
-/// `GET /_sim/oauth/grants` counts `{authorization_code, refresh_token, invalid_grant}`.
+/// `GET /_sim/oauth/grants` counts `{authorization_code, refresh_token, invalid_grant}`, and
+/// `GET /_sim/oauth/tokens` lists `{tokens}`, every access and refresh token issued.
 public enum CalendlyStandIn {
     public static func buildApplication(
         seed: StandInSeed, host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "calendly-stand-in"),

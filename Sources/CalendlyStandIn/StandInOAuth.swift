@@ -88,6 +88,8 @@ struct StandInOAuth: Sendable {
     private var grants: [Grant] = []
     private var accessTokens: [String: Token] = [:]
     private var refreshTokens: [String: Token] = [:]
+    /// Every access and refresh token issued, in order: for tests that look for a leak.
+    private(set) var issuedTokens: [String] = []
 
     init(apps: [StandInSeed.OAuthApp], accessTokenLifetime: Int = Self.defaultAccessTokenLifetime) {
         self.accessTokenLifetime = accessTokenLifetime
@@ -212,6 +214,7 @@ struct StandInOAuth: Sendable {
         let access = Self.randomToken(), refresh = Self.randomToken()
         accessTokens[access] = token
         refreshTokens[refresh] = token
+        issuedTokens += [access, refresh]
         return Issued(
             accessToken: access, refreshToken: refresh, createdAt: Int(now.timeIntervalSince1970), expiresIn: lifetime,
             owner: grants[grant].user, organization: grants[grant].organization)

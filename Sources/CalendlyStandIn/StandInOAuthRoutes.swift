@@ -133,6 +133,9 @@ extension CalendlyStandIn {
             let counts = state.withOAuth { $0.counts }
             return try json(["authorization_code": counts.authorizationCode, "refresh_token": counts.refreshToken, "invalid_grant": counts.invalidGrant])
         }
+        router.get("/_sim/oauth/tokens") { _, _ -> Response in
+            try json(["tokens": state.withOAuth { $0.issuedTokens }])
+        }
     }
 
     struct OAuthSettings: Decodable {

@@ -127,9 +127,13 @@ struct OAuthTestClient {
     func grants() async throws -> [String: Int] {
         try await send(.get, "/_sim/oauth/grants").json as? [String: Int] ?? [:]
     }
+
+    func issuedTokens() async throws -> [String] {
+        try await send(.get, "/_sim/oauth/tokens").json["tokens"] as? [String] ?? []
+    }
 }
 
-func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async throws {
+func withStandInOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async throws {
     try await withCalendly { _, control in try await body(OAuthTestClient(control: control)) }
 }
 
@@ -139,7 +143,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     // MARK: Authorize
 
     @Test func theAuthorizePageHasTheFormAndEscapesWhatItEchoes() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let page = try await client.authorizePage(Client.authorizeFields(state: #"<script>"x"&'y'</script>"#))
             #expect(page.status == .ok)
             #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
@@ -163,7 +167,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func anUnknownClientOrAnUnregisteredRedirectIs400AndNeverRedirects() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let refused: [[(String, String)]] = [
                 Client.authorizeFields(clientID: "someone-else"),
                 Client.authorizeFields().filter { $0.0 != "client_id" },
@@ -189,7 +193,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func aBadResponseTypeOrPKCEParameterRedirectsWithTheError() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             for answer in [try await client.authorizePage(Client.authorizeFields(responseType: "token")), try await client.decide(Client.authorizeFields(responseType: "token"))] {
                 #expect(answer.status == .found)
                 #expect(answer.location == "\(Client.redirectURI)?error=unsupported_response_type&state=xyz")
@@ -210,7 +214,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func approvingRedirectsWithACodeAndTheState() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let state = "a b&c=d/é+%"
             let approved = try await client.decide(Client.authorizeFields(state: state))
             #expect(approved.status == .found)
@@ -233,7 +237,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func denyingRedirectsWithAccessDenied() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let denied = try await client.decide(decision: "deny")
             #expect(denied.status == .found)
             #expect(denied.location == "\(Client.redirectURI)?error=access_denied&state=xyz")
@@ -244,7 +248,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     // MARK: Token
 
     @Test func theTokenAnswerHasExactlyCalendlysKeys() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let before = Int(Date().timeIntervalSince1970)
             let answer = try await client.exchange(try await client.code())
             #expect(answer.status == .ok)
@@ -272,7 +276,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func aCodeWorksOnceAndItsSecondUseRevokesWhatTheFirstGave() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let code = try await client.code()
             let first = try await client.exchange(code)
             #expect(first.status == .ok)
@@ -293,7 +297,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func aWrongVerifierRedirectOrClientIsInvalidGrant() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let code = try await client.code()
             #expect(try await client.exchange(code, verifier: String(repeating: "a", count: 43)).json["error"] as? String == "invalid_grant")
             #expect(try await client.exchange(code, verifier: Client.challenge).json["error"] as? String == "invalid_grant")
@@ -317,7 +321,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func anExpiredCodeIsInvalidGrant() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             #expect(try await client.sim("/_sim/oauth/settings", #"{"code_lifetime":0}"#) == .noContent)
             let answer = try await client.exchange(try await client.code())
             #expect(answer.status == .badRequest)
@@ -327,7 +331,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func aPlainChallengeOrNoneAtAll() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             // No method means plain (RFC 7636 §4.3): the verifier is the challenge.
             let plain = try await client.code(Client.authorizeFields(challenge: Client.verifier, method: nil))
             #expect(try await client.exchange(plain, verifier: Client.challenge).json["error"] as? String == "invalid_grant")
@@ -340,7 +344,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func aBadClientIs401() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let code = try await client.code()
             let exchange = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", Client.redirectURI), ("code_verifier", Client.verifier)]
             let basic = { (id: String, secret: String) -> HTTPFields in
@@ -372,7 +376,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func missingParametersAndOtherGrantTypes() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             func error(_ answer: OAuthTestClient.Answer) -> String? {
                 #expect(answer.status == .badRequest)
                 return answer.json["error"] as? String
@@ -400,7 +404,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func aRefreshRotatesAndTheOldRefreshTokenFails() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let (access, refresh) = try await client.connect()
             let rotated = try await client.refresh(refresh)
             #expect(rotated.status == .ok)
@@ -417,13 +421,17 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
             // The old access token lives on until it expires; the new pair works.
             #expect(try await client.api("/users/me", token: access).status == .ok)
             #expect(try await client.api("/users/me", token: newAccess).status == .ok)
-            #expect(try await client.refresh(newRefresh).status == .ok)
+            let last = try await client.refresh(newRefresh)
+            #expect(last.status == .ok)
             #expect(try await client.grants() == ["authorization_code": 1, "refresh_token": 2, "invalid_grant": 1])
+            // Every token issued, in order, for tests that look for a leak.
+            let lastPair = [last.json["access_token"] as? String ?? "", last.json["refresh_token"] as? String ?? ""]
+            #expect(try await client.issuedTokens() == [access, refresh, newAccess, newRefresh] + lastPair)
         }
     }
 
     @Test func revokingEitherTokenRevokesBoth() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let credentials = [("client_id", Client.clientID), ("client_secret", Client.clientSecret)]
             let first = try await client.connect()
             let revoked = try await client.post("/oauth/revoke", [("token", first.access)] + credentials)
@@ -444,7 +452,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func introspectionTellsALiveTokenFromADeadOne() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let credentials = [("client_id", Client.clientID), ("client_secret", Client.clientSecret)]
             let (access, refresh) = try await client.connect("grace-hopper")
             for token in [access, refresh] {
@@ -471,7 +479,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func anExpiredAccessTokenIs401() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             #expect(try await client.sim("/_sim/oauth/settings", #"{"access_token_lifetime":0}"#) == .noContent)
             let answer = try await client.exchange(try await client.code())
             #expect(answer.json["expires_in"] as? Int == 0)
@@ -491,7 +499,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func revokingAUserEndsEveryGrantOfTheirs() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let ada = [try await client.connect(), try await client.connect()]
             let grace = try await client.connect("grace-hopper")
             let pending = try await client.code()
@@ -508,7 +516,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func failuresAndCountsWorkOnTheTokenEndpoint() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let code = try await client.code()
             try await inject(#"[{"path":"/oauth/token","status":503,"times":1}]"#, client.control)
             #expect(try await client.exchange(code).status == .serviceUnavailable)
@@ -518,7 +526,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func anAppIsRegisteredOnlyWhole() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             for body in [
                 #"{"client_id":"","client_secret":"s","redirect_uris":["http://127.0.0.1:9/cb"]}"#,
                 #"{"client_id":"a","client_secret":"s","redirect_uris":[]}"#,
@@ -567,7 +575,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func adasTokenActsOnlyOnHerOwnThings() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let ada = try await client.connect().access
             let me = try await client.api("/users/me", token: ada)
             #expect((me.json["resource"] as? [String: Any])?["current_organization"] as? String == Client.marketplace)
@@ -614,7 +622,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func theOwnerActsOnTheWholeOrganizationAndNoOther() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let owner = try await client.connect("marketplace-admin").access
             #expect(Self.eventTypes(try await client.api("/event_types?organization=\(Client.marketplace)", token: owner)).count == 5)
             #expect(Self.eventTypes(try await client.api("/event_types?user=\(Client.users["grace-hopper"]!)", token: owner)).count == 2)
@@ -634,7 +642,7 @@ func withOAuth(_ body: @Sendable (OAuthTestClient) async throws -> Void) async t
     }
 
     @Test func katherinesTokenSeesOnlyHerOrganization() async throws {
-        try await withOAuth { client in
+        try await withStandInOAuth { client in
             let katherine = try await client.connect("katherine-johnson")
             let token = try await client.exchange(try await client.code(user: "katherine-johnson"))
             #expect(token.json["organization"] as? String == Client.orbits)
