@@ -7,24 +7,39 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// A local HTTP server that speaks the part of Calendly's API v2 availd calls: the stand-in
-/// tests, the demo and benchmarks use instead of `api.calendly.com`.
+/// A local HTTP server that speaks the part of Calendly's API v2 and OAuth 2 availd calls: the
+/// stand-in tests, the demo and benchmarks use instead of `api.calendly.com` and
+/// `auth.calendly.com`.
 ///
 /// Served so far: `GET /users/me`, `GET /users/{uuid}`, `GET /event_types` (by user or
 /// organization, paginated), `GET /event_type_available_times` (the owner's working hours,
 /// Monday to Friday, less what is booked), `POST /invitees`, `GET /scheduled_events/{uuid}`,
 /// `POST /scheduled_events/{uuid}/cancellation` and `GET /scheduled_events/{uuid}/invitees/{uuid}`,
-/// each in Calendly's own shape (`StandInShapes`). Bookings and cancellations are sent as
-/// signed webhooks to the target set with `POST /_sim/webhooks {url, signing_key}`.
-/// Tests queue failures (`POST /_sim/failures`: 429 with `X-RateLimit-Reset`, 5xx, slow
-/// answers, or a slow but good one with status 200) and read how often a path was called
-/// (`GET /_sim/requests?path=`; without `path`, how many requests came at all).
+/// each in Calendly's own shape (`StandInShapes`). A token (a seeded one, or an OAuth access
+/// token) acts as its user: an owner or admin of an organization on everything in it, a plain
+/// user on their own things only (`StandInState.permits`).
+///
+/// OAuth (`StandInOAuthRoutes`): `GET|POST /oauth/authorize` (a consent page whose "signed-in
+/// user" is chosen from the seed), `POST /oauth/token` (`authorization_code` with PKCE,
+/// `refresh_token`, single-use and rotating), `POST /oauth/revoke`, `POST /oauth/introspect`,
+/// for the apps of the seed's `oauth_apps`.
+///
+/// Bookings and cancellations are sent as signed webhooks to the target set with
+/// `POST /_sim/webhooks {url, signing_key}`. Tests queue failures (`POST /_sim/failures`: 429
+/// with `X-RateLimit-Reset`, 5xx, slow answers, or a slow but good one with status 200, by path
+/// prefix, `/oauth/token` included) and read how often a path was called
+/// (`GET /_sim/requests?path=`; without `path`, how many requests came at all). OAuth controls:
+/// `POST /_sim/oauth/apps {client_id, client_secret, redirect_uris}` registers or replaces an
+/// app, `POST /_sim/oauth/settings {access_token_lifetime?, code_lifetime?}` (seconds),
+/// `POST /_sim/oauth/revoke_user {user}` revokes every grant of a user, and
+/// `GET /_sim/oauth/grants` counts `{authorization_code, refresh_token, invalid_grant}`, and
+/// `GET /_sim/oauth/tokens` lists `{tokens}`, every access and refresh token issued.
 public enum CalendlyStandIn {
     public static func buildApplication(
         seed: StandInSeed, host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "calendly-stand-in"),
-        onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+        accessTokenLifetime: Int = 7200, onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let state = StandInState(seed: seed)
+        let state = StandInState(seed: seed, accessTokenLifetime: accessTokenLifetime)
         let bookings = StandInBookings()
         for existing in seed.bookings ?? [] { seedBooking(existing, seed: seed, into: bookings) }
         let dispatcher = WebhookDispatcher(logger: logger)
@@ -38,26 +53,30 @@ public enum CalendlyStandIn {
         router.get("/_sim/requests") { request, _ -> String in
             String(state.requestCount(request.uri.queryParameters["path"].map(String.init)))
         }
+        addOAuthRoutes(to: router, state: state)
         router.get("/users/me") { request, _ -> Response in
-            let user = try authenticate(request, state)
-            return try json(["resource": StandInShapes.user(user)])
+            let me = try authenticate(request, state)
+            return try json(["resource": StandInShapes.user(me.user)])
         }
         router.get("/users/:user") { request, context -> Response in
-            _ = try authenticate(request, state)
+            let me = try authenticate(request, state)
             let uri = "https://api.calendly.com/users/\(context.parameters.get("user") ?? "")"
-            guard let user = seed.users.first(where: { $0.user.uri == uri })?.user else {
+            // Another organization's user is as unknown as one that does not exist.
+            guard let user = state.member(uri: uri), user.organization == me.organization else {
                 throw CalendlyProblem(.notFound, "Resource Not Found", "The user was not found")
             }
-            return try json(["resource": StandInShapes.user(user)])
+            return try json(["resource": StandInShapes.user(user.user)])
         }
         router.get("/event_types") { request, _ -> Response in
-            _ = try authenticate(request, state)
+            let me = try authenticate(request, state)
             let query = request.uri.queryParameters
             let all: [CalendlyEventType]
             if let user = query["user"].map(String.init) {
+                guard state.permits(me, on: user) else { throw permissionDenied }
                 all = seed.eventTypes.filter { $0.profile?.owner == user }
-            } else if let organization = query["organization"].map(String.init), organization == seed.organization {
-                all = seed.eventTypes
+            } else if let organization = query["organization"].map(String.init) {
+                guard me.isAdmin, organization == me.organization else { throw permissionDenied }
+                all = seed.eventTypes.filter { state.member(uri: $0.profile?.owner)?.organization == organization }
             } else {
                 throw CalendlyProblem(.badRequest, "Invalid Argument", "user or organization is required")
             }
@@ -72,11 +91,12 @@ public enum CalendlyStandIn {
             return try json(StandInShapes.page(items, path: request.uri.path, next: next, previous: previous))
         }
         router.get("/event_type_available_times") { request, _ -> Response in
-            _ = try authenticate(request, state)
+            let me = try authenticate(request, state)
             let query = request.uri.queryParameters
             guard let uri = query["event_type"].map(String.init), let eventType = seed.eventTypes.first(where: { $0.uri == uri }) else {
                 throw CalendlyProblem(.notFound, "Resource Not Found", "The event type was not found")
             }
+            guard state.permits(me, on: eventType.profile?.owner) else { throw permissionDenied }
             guard let start = query["start_time"].flatMap({ Timestamp(rfc3339: String($0)) }),
                 let end = query["end_time"].flatMap({ Timestamp(rfc3339: String($0)) }), start < end
             else { throw CalendlyProblem(.badRequest, "Invalid Argument", "start_time and end_time are required") }
@@ -98,11 +118,12 @@ public enum CalendlyStandIn {
             String(dispatcher.outstanding)
         }
         router.post("/invitees") { request, context -> Response in
-            let host = try authenticate(request, state)
+            let me = try authenticate(request, state)
             let booking = try await request.decode(as: BookingBody.self, context: context)
             guard let eventType = seed.eventTypes.first(where: { $0.uri == booking.eventType }),
                 let owner = seed.users.first(where: { $0.user.uri == eventType.profile?.owner })?.user
             else { throw CalendlyProblem(.badRequest, "Invalid Argument", "The event type was not found") }
+            guard state.permits(me, on: owner.uri) else { throw permissionDenied }
             guard let start = Timestamp(rfc3339: booking.startTime) else {
                 throw CalendlyProblem(.badRequest, "Invalid Argument", "start_time is invalid")
             }
@@ -112,35 +133,39 @@ public enum CalendlyStandIn {
             let booked = bookings.book(
                 eventType, owner: owner, start: start, name: booking.invitee.name, email: booking.invitee.email,
                 timezone: booking.invitee.timezone)
-            await dispatcher.deliver(try envelope("invitee.created", booked, by: host))
+            await dispatcher.deliver(try envelope("invitee.created", booked, by: me.user))
             var response = try json(["resource": StandInShapes.invitee(booked)])
             response.status = .created
             return response
         }
         router.post("/scheduled_events/:event/cancellation") { request, context -> Response in
-            let host = try authenticate(request, state)
+            let me = try authenticate(request, state)
             let body = try? await request.decode(as: CancellationBody.self, context: context)
             let uuid = context.parameters.get("event") ?? ""
-            guard let canceled = bookings.cancel(eventUUID: uuid, reason: body?.reason, by: host.name, at: .now()),
+            guard let booking = bookings.booking(eventUUID: uuid), state.permits(me, on: booking.host.uri) else {
+                throw CalendlyProblem(.notFound, "Resource Not Found", "The event was not found")
+            }
+            guard let canceled = bookings.cancel(eventUUID: uuid, reason: body?.reason, by: me.user.name, at: .now()),
                 let cancellation = canceled.cancellation
             else {
-                throw CalendlyProblem(.forbidden, "Permission Denied", "The event is already canceled or does not exist")
+                throw CalendlyProblem(.forbidden, "Permission Denied", "The event is already canceled")
             }
-            await dispatcher.deliver(try envelope("invitee.canceled", canceled, by: host))
+            await dispatcher.deliver(try envelope("invitee.canceled", canceled, by: me.user))
             var response = try json(["resource": StandInShapes.cancellation(cancellation)])
             response.status = .created
             return response
         }
         router.get("/scheduled_events/:event") { request, context -> Response in
-            _ = try authenticate(request, state)
-            guard let booking = bookings.booking(eventUUID: context.parameters.get("event") ?? "") else {
+            let me = try authenticate(request, state)
+            guard let booking = bookings.booking(eventUUID: context.parameters.get("event") ?? ""), state.permits(me, on: booking.host.uri)
+            else {
                 throw CalendlyProblem(.notFound, "Resource Not Found", "The event was not found")
             }
             return try json(["resource": StandInShapes.scheduledEvent(booking)])
         }
         router.get("/scheduled_events/:event/invitees/:invitee") { request, context -> Response in
-            _ = try authenticate(request, state)
-            guard let booking = bookings.booking(eventUUID: context.parameters.get("event") ?? ""),
+            let me = try authenticate(request, state)
+            guard let booking = bookings.booking(eventUUID: context.parameters.get("event") ?? ""), state.permits(me, on: booking.host.uri),
                 booking.invitee.uri.hasSuffix("/" + (context.parameters.get("invitee") ?? "-"))
             else { throw CalendlyProblem(.notFound, "Resource Not Found", "The invitee was not found") }
             return try json(["resource": StandInShapes.invitee(booking)])
@@ -211,12 +236,20 @@ public enum CalendlyStandIn {
         ])
     }
 
-    static func authenticate(_ request: Request, _ state: StandInState) throws -> CalendlyUser {
+    /// The member the request's Bearer token acts as.
+    static func authenticate(_ request: Request, _ state: StandInState) throws -> StandInMember {
         let header = request.headers[.authorization] ?? ""
-        guard header.hasPrefix("Bearer "), let user = state.user(token: String(header.dropFirst(7))) else {
-            throw CalendlyProblem(.unauthorized, "Unauthenticated", "The access token is invalid")
+        let authentication = header.hasPrefix("Bearer ") ? state.authenticate(token: String(header.dropFirst(7))) : .invalid
+        switch authentication {
+        case .member(let member): return member
+        case .expired: throw CalendlyProblem(.unauthorized, "Unauthenticated", "The access token is expired")
+        case .invalid: throw CalendlyProblem(.unauthorized, "Unauthenticated", "The access token is invalid")
         }
-        return user
+    }
+
+    /// Calendly's answer to a token whose user may not touch what it asks for.
+    static var permissionDenied: CalendlyProblem {
+        CalendlyProblem(.forbidden, "Permission Denied", "You do not have permission to access this resource.")
     }
 
     static func json(_ object: StandInShapes.Object) throws -> Response {

@@ -9,8 +9,38 @@ public struct StandInSeed: Codable, Sendable {
     public struct Account: Codable, Sendable {
         public var token: String
         public var user: CalendlyUser
+        /// The account's role in its organization; the seed's, never in the user Calendly answers.
+        /// Missing means `user`.
+        public var role: Role?
+        /// Its organization's URI; missing means the seed's `organization`.
+        public var organization: String?
     }
 
+    /// An owner or admin may read and act on everything in their organization; a user only on
+    /// their own things.
+    public enum Role: String, Codable, Sendable {
+        case owner, admin, user
+    }
+
+    /// An OAuth app registered with the stand-in: its credentials and the redirect URIs it may
+    /// use, each matched as an exact string.
+    public struct OAuthApp: Codable, Sendable {
+        public var clientID: String
+        public var clientSecret: String
+        public var redirectURIs: [String]
+
+        public init(clientID: String, clientSecret: String, redirectURIs: [String]) {
+            self.clientID = clientID
+            self.clientSecret = clientSecret
+            self.redirectURIs = redirectURIs
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case clientID = "client_id", clientSecret = "client_secret", redirectURIs = "redirect_uris"
+        }
+    }
+
+    /// The marketplace's organization: every account's unless the account names another.
     public var organization: String
     public var users: [Account]
     public var eventTypes: [CalendlyEventType]
@@ -20,6 +50,8 @@ public struct StandInSeed: Codable, Sendable {
     public var workingHours: WallIntervalText
     /// Bookings that exist before anything happens (no webhooks are sent for them).
     public var bookings: [ExistingBooking]?
+    /// The OAuth apps `/oauth/*` knows from the start; tests add more with `POST /_sim/oauth/apps`.
+    public var oauthApps: [OAuthApp]?
 
     public struct ExistingBooking: Codable, Sendable {
         public var eventType: String
@@ -42,7 +74,7 @@ public struct StandInSeed: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case organization, users
         case eventTypes = "event_types", availableTimesMaxDays = "available_times_max_days"
-        case workingHours = "working_hours", bookings
+        case workingHours = "working_hours", bookings, oauthApps = "oauth_apps"
     }
 
     public static func load(_ url: URL) throws -> StandInSeed {
@@ -90,17 +122,70 @@ public struct InjectedFailure: Codable, Sendable {
     }
 }
 
+/// A seeded account as the API sees it: its user (whose `current_organization` is the
+/// account's organization), organization and role.
+struct StandInMember: Sendable {
+    var token: String
+    var user: CalendlyUser
+    var organization: String
+    var role: StandInSeed.Role
+
+    var isAdmin: Bool { role != .user }
+}
+
 final class StandInState: Sendable {
     let seed: StandInSeed
+    let members: [StandInMember]
     private let failures = Mutex<[InjectedFailure]>([])
     private let requests = Mutex<[String: Int]>([:])
+    private let oauth: Mutex<StandInOAuth>
 
-    init(seed: StandInSeed) {
+    init(seed: StandInSeed, accessTokenLifetime: Int = StandInOAuth.defaultAccessTokenLifetime) {
         self.seed = seed
+        members = seed.users.map { account in
+            let organization = account.organization ?? seed.organization
+            var user = account.user
+            user.currentOrganization = organization
+            return StandInMember(token: account.token, user: user, organization: organization, role: account.role ?? .user)
+        }
+        oauth = Mutex(StandInOAuth(apps: seed.oauthApps ?? [], accessTokenLifetime: accessTokenLifetime))
     }
 
-    func user(token: String) -> CalendlyUser? {
-        seed.users.first { $0.token == token }?.user
+    func member(uri: String?) -> StandInMember? {
+        members.first { $0.user.uri == uri }
+    }
+
+    func member(slug: String) -> StandInMember? {
+        members.first { $0.user.slug == slug }
+    }
+
+    enum Authentication {
+        case member(StandInMember)
+        case expired
+        case invalid
+    }
+
+    /// A seeded static token, or an OAuth access token neither expired nor revoked.
+    func authenticate(token: String, now: Date = Date()) -> Authentication {
+        if let member = members.first(where: { $0.token == token }) { return .member(member) }
+        switch oauth.withLock({ $0.accessTokenUser(token, now: now) }) {
+        case .live(let uri): return member(uri: uri).map { .member($0) } ?? .invalid
+        case .expired: return .expired
+        case .invalid: return .invalid
+        }
+    }
+
+    /// Whether `member` may read and act on what the user `owner` owns: their own things, or
+    /// anything in the organization they own or administer.
+    func permits(_ member: StandInMember, on owner: String?) -> Bool {
+        guard let owner else { return false }
+        if owner == member.user.uri { return true }
+        return member.isAdmin && self.member(uri: owner)?.organization == member.organization
+    }
+
+    /// The OAuth codes, grants and tokens, under their lock.
+    func withOAuth<Result: Sendable>(_ body: (inout StandInOAuth) -> Result) -> Result {
+        oauth.withLock { body(&$0) }
     }
 
     func inject(_ new: [InjectedFailure]) {

@@ -118,6 +118,34 @@ import Testing
                 _ = try await check(.get, "/users/me", "an error", token: "not-a-token", status: .unauthorized)
                 _ = try await check(.post, "\(eventPath)/cancellation", "an error", json: "{}", status: .forbidden)
                 _ = try await check(.get, "/scheduled_events/no-such-event", "an error", status: .notFound)
+                _ = try await check(.get, "/event_types?organization=\(organization)", "an error", token: "calendly-token-ada", status: .forbidden)
+
+                // OAuth ("OAuth apps"): the token endpoint's answers, and the query of the
+                // consent page's redirect read as an object.
+                let oauth = OAuthTestClient(control: control)
+                func checkOAuth(_ value: Any, _ answer: String) throws {
+                    #expect(shapes.mismatches(value, try #require(shapes.answers[answer])) == [], "\(answer)")
+                    checked[answer, default: 0] += 1
+                }
+                let approved = try await oauth.decide(user: "marketplace-admin")
+                try checkOAuth(approved.redirectQuery, "the authorize redirect, approved")
+                try checkOAuth(try await oauth.decide(decision: "deny").redirectQuery, "the authorize redirect, refused")
+                try checkOAuth(
+                    try await oauth.authorizePage(OAuthTestClient.authorizeFields(responseType: "token")).redirectQuery, "the authorize redirect, refused")
+                let issued = try await oauth.exchange(try #require(approved.redirectQuery["code"]))
+                try checkOAuth(issued.json, "POST /oauth/token")
+                let first = try #require(issued.json["refresh_token"] as? String)
+                let refreshed = try await oauth.refresh(first)
+                try checkOAuth(refreshed.json, "POST /oauth/token")
+                try checkOAuth(try await oauth.refresh(first).json, "an OAuth error")
+                try checkOAuth(try await oauth.token([("grant_type", "implicit")]).json, "an OAuth error")
+                try checkOAuth(try await oauth.token([("grant_type", "refresh_token"), ("refresh_token", first)], secret: "wrong").json, "an OAuth error")
+                let credentials = [("client_id", OAuthTestClient.clientID), ("client_secret", OAuthTestClient.clientSecret)]
+                let access = try #require(refreshed.json["access_token"] as? String)
+                try checkOAuth(try await oauth.post("/oauth/introspect", [("token", access)] + credentials).json, "POST /oauth/introspect, live")
+                try checkOAuth(try await oauth.post("/oauth/revoke", [("token", access)] + credentials).json, "POST /oauth/revoke")
+                try checkOAuth(try await oauth.post("/oauth/introspect", [("token", access)] + credentials).json, "POST /oauth/introspect, not live")
+                _ = try await check(.get, "/users/me", "an error", token: access, status: .unauthorized)
 
                 let deliveries = try await daemon.allEvents().filter { $0.source == "calendly" }
                 #expect(deliveries.map(\.type) == ["invitee.created", "invitee.canceled"])
