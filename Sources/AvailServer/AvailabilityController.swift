@@ -20,6 +20,7 @@ struct AvailabilityController: Sendable {
         let range = try Self.range(request.uri.queryParameters, now: .now())
         guard let expert = try await readModels.expert(id: id) else { throw Problem.notFound("no expert \(id)") }
         let eventType = request.uri.queryParameters["event_type"].map(String.init)
+        if let eventType, eventType.count > 512 { throw Problem.invalidParameter("event_type", "is at most 512 characters") }
         try EventTypeChoice.check(eventType, for: expert, field: "event_type")
         let slots = try await service.strategy(for: expert.integrationType).slots(for: expert, eventType: eventType, in: range)
         // Written by hand: a month of 30-minute slots is ~1,500 objects, and JSONEncoder was

@@ -538,9 +538,9 @@ paths:
       security: []
       x-problem-codes: [oauth_failed, oauth_not_configured, unavailable, overloaded, projection_lag]
       parameters:
-        - {name: code, in: query, required: false, schema: {type: string, maxLength: 2048}}
-        - {name: state, in: query, required: false, schema: {type: string, maxLength: 2048}}
-        - {name: error, in: query, required: false, description: "Calendly's refusal, e.g. `access_denied`.", schema: {type: string, maxLength: 2048}}
+        - {name: code, in: query, required: false, description: At most 256 characters., schema: {type: string, maxLength: 256}}
+        - {name: state, in: query, required: false, description: At most 256 characters., schema: {type: string, maxLength: 256}}
+        - {name: error, in: query, required: false, description: "Calendly's refusal, e.g. `access_denied`; at most 256 characters.", schema: {type: string, maxLength: 256}}
       responses:
         '302':
           description: Connected; to `/experts/{id}/availability-settings`.
@@ -550,7 +550,7 @@ paths:
               description: The expert's settings page.
               schema: {type: string}
         '400':
-          description: "`oauth_failed`: no, an unknown, a spent, an expired or another browser's `state`; a denial (`error=`); or a code Calendly refused."
+          description: "`oauth_failed`: no, an unknown, a spent, an expired or another browser's `state`; a denial (`error=`); a parameter over 256 characters; or a code Calendly refused."
           headers:
             Log-Position: {$ref: '#/components/headers/Log-Position'}
           content:
@@ -721,8 +721,8 @@ paths:
         - name: event_type
           in: query
           required: false
-          description: "A Calendly event type URI the expert offers (see `calendly_config.event_types`); without it, the first. Only for a Calendly expert."
-          schema: {type: string, maxLength: 2048}
+          description: "A Calendly event type URI the expert offers (see `calendly_config.event_types`); without it, the first. Only for a Calendly expert; at most 512 characters."
+          schema: {type: string, maxLength: 512}
         - {$ref: '#/components/parameters/MinPosition'}
       responses:
         '200':

@@ -57,9 +57,14 @@ import Testing
         let key = try await daemon.stdoutValue(after: "availd signing key: ")
         let answer = try await WebhookSender(baseURL: "http://127.0.0.1:\(port)", signingKey: key).send(DeliveryBuilder().invitee(index: 1))
         #expect(answer.status == 202)
-        for suffix in ["", "-wal", "-shm", ".signing-key", ".admin-token"] {
+        for suffix in ["", "-wal", "-shm", ".signing-key", ".admin-token", ".secret-key"] {
             #expect(try mode(database + suffix) == 0o600, "\(database + suffix)")
         }
+        // The key that seals Calendly tokens is created, said where, and never printed.
+        let output = await daemon.stdoutText()
+        #expect(output.contains("availd secret key created in \(database).secret-key"))
+        let sealingKey = try String(contentsOfFile: database + ".secret-key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(sealingKey.count >= 32 && !output.contains(sealingKey))
         #expect(try mode(folder.path("var")) == 0o700)
         try await stop(daemon)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path("var")).filter { $0.contains(".tmp") }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import AvailCore
 import AvailServer
 import AvailTesting
@@ -129,6 +130,8 @@ import Testing
                 // A state nobody issued.
                 let forged = try await browser.get("\(daemon.baseURL)/oauth/calendly/callback?code=x&state=\(Secret.generate())")
                 #expect(forged.status == 400 && forged.problemCode == "oauth_failed")
+                let long = try await browser.get("\(daemon.baseURL)/oauth/calendly/callback?code=x&state=\(String(repeating: "s", count: 257))")
+                #expect(long.status == 400 && long.problemCode == "oauth_failed")
                 #expect(try await expertEvents(daemon).filter { $0 == CalendlyAccountConnected.type }.count == 1)
                 #expect((try await expert("ada", daemon)["calendly"] as? [String: Any])?["user_uri"] as? String == StandInUsers.ada.uri)
             }
@@ -320,15 +323,21 @@ import Testing
                 #expect(try await asAda(daemon, token, .put, "/experts/ada/integration", json: #"{"type":"calendly","event_types":["\#(StandInUsers.adaThirty)"]}"#).status == .ok)
                 try await Task.sleep(for: .milliseconds(3300))
                 let today = Timestamp.now().unixSeconds / 86_400
-                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                // Twenty connections at once (the test client would send them one by one).
+                let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
                     for day in Int64(1)...20 {
                         let start = Timestamp(microseconds: (today + day) * 86_400_000_000)
                         let end = Timestamp(microseconds: (today + day + 1) * 86_400_000_000)
-                        group.addTask { try await daemon.call(.get, "/experts/ada/availability?start_time=\(start)&end_time=\(end)").status }
+                        group.addTask {
+                            let request = HTTPClientRequest(url: "\(daemon.baseURL)/experts/ada/availability?start_time=\(start)&end_time=\(end)")
+                            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                            _ = try await response.body.collect(upTo: 1 << 20)
+                            return response.status.code
+                        }
                     }
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
-                #expect(statuses.count == 20 && statuses.allSatisfy { $0 == .ok }, "\(statuses)")
+                #expect(statuses.count == 20 && statuses.allSatisfy { $0 == 200 }, "\(statuses)")
                 let grants = try await oauth.grants()
                 #expect(grants["refresh_token"] == 1)
                 #expect(grants["invalid_grant"] ?? 0 == 0)
@@ -380,6 +389,59 @@ import Testing
                 // Nothing left to ask Calendly with.
                 let listed = try await asAda(daemon, token, .get, "/experts/ada/calendly/event-types")
                 #expect(listed.status == .conflict && listed.problem?.code == "calendly_not_connected")
+            }
+        }
+    }
+}
+
+/// What the settings page shows of the expert's own Calendly account (the Chromium run
+/// drives the same page through the whole flow).
+@Suite struct OwnAccountPageTests {
+    func page(_ daemon: Daemon, token: String) async throws -> String {
+        let (browser, _) = try await SettingsPageTests.signedIn(daemon, token: token)
+        let page = try await browser.request(.GET, "/experts/ada/availability-settings")
+        #expect(page.status == 200)
+        return page.text
+    }
+
+    @Test func withoutAnOAuthAppThePageSaysWhyAndOffersNoButton() async throws {
+        try await withOAuth { oauth, _ in
+            var configuration = oauth.configuration(organizationToken: "calendly-token-admin")
+            configuration.calendlyOAuth = nil
+            try await withDaemon(configuration) { daemon in
+                let text = try await page(daemon, token: try await CalendlyOAuthTests().ada(daemon))
+                #expect(text.contains(#"id="oauth-unavailable""#) && text.contains("--calendly-client-id"))
+                #expect(!text.contains(#"id="connect-calendly""#))
+                // The organization's event link still works.
+                #expect(text.contains(#"id="calendly-form""#))
+            }
+        }
+    }
+
+    @Test func connectedItListsTheEventTypesAndRefusedItOffersReconnect() async throws {
+        try await withOAuth { oauth, browser in
+            var configuration = oauth.configuration()
+            configuration.tokenRefreshMargin = .seconds(1)
+            try await withDaemon(configuration) { daemon in
+                let before = try await page(daemon, token: try await CalendlyOAuthTests().ada(daemon))
+                #expect(before.contains(#"href="/experts/ada/calendly/authorize""#) && before.contains(#"id="connect-calendly""#))
+
+                try await oauth.accessTokenLifetime(2)
+                let token = try await OwnAccountEventTypesTests().connected(oauth, browser, daemon)
+                let connected = try await page(daemon, token: token)
+                #expect(connected.contains(#"data-status="connected""#))
+                #expect(connected.contains(#"value="\#(StandInUsers.adaThirty)""#) && connected.contains("30 Minute Meeting · 30 minutes"))
+                #expect(connected.contains(#"value="\#(StandInUsers.adaFifteen)""#) && connected.contains("15 Minute Intro · 15 minutes"))
+                #expect(!connected.contains(#"id="connect-calendly""#) && !connected.contains(#"id="reconnect""#))
+
+                // Ada removed the app in Calendly: the page says so, with the way back.
+                try await oauth.sim("/_sim/oauth/revoke_user", #"{"user":"\#(StandInUsers.ada.uri)"}"#)
+                try await Task.sleep(for: .milliseconds(2200))
+                _ = try await page(daemon, token: token)  // asks Calendly, which refuses the refresh
+                let refused = try await page(daemon, token: token)
+                #expect(refused.contains(#"data-status="needs_reconnect""#))
+                #expect(refused.contains(#"id="reconnect" href="/experts/ada/calendly/authorize""#))
+                #expect(!refused.contains(#"id="event-types-form""#))
             }
         }
     }

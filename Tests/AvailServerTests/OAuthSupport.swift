@@ -120,6 +120,8 @@ struct OAuthFixture {
         configuration.calendlyAPI = calendly
         configuration.calendlyAuth = calendly
         configuration.calendlyToken = organizationToken
+        // The stand-in is seeded as an older account: at most 7 days per available-times call.
+        configuration.calendlyWindowDays = 7
         configuration.calendlyOAuth = CalendlyOAuthApp(clientID: Self.clientID, clientSecret: Self.clientSecret)
         return configuration
     }

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -126,8 +126,11 @@ class SettingsPageTest(unittest.TestCase):
         cls.browser = webdriver.Chrome(options=options, service=service)
         # The page re-renders parts of itself (after a change, on the stream's news): an element
         # found on one poll may be gone by the next, so every wait finds its elements afresh on
-        # each poll and takes a stale or missing element as "not yet".
-        cls.wait = WebDriverWait(cls.browser, 15, ignored_exceptions=[StaleElementReferenceException, NoSuchElementException])
+        # each poll and takes a stale or missing element as "not yet" (Chromium also reports an
+        # element that a reload removed between finding and reading it as a bare
+        # WebDriverException, "Node with given id does not belong to the document").
+        cls.wait = WebDriverWait(cls.browser, 15, ignored_exceptions=[
+            StaleElementReferenceException, NoSuchElementException, WebDriverException])
 
     @classmethod
     def tearDownClass(cls):

@@ -28,6 +28,8 @@ struct OAuthController: Sendable {
     let connecting = KeyedLock()
 
     static let browserCookie = "availd_oauth_browser"
+    /// The longest `code`, `state` or `error` a callback may carry (Calendly's are ~43).
+    static let maximumParameterLength = 256
 
     func addRoutes(to router: Router<AvailRequestContext>) {
         router.get("/experts/:id/calendly/authorize") { request, context in try await self.authorize(request, context: context) }
@@ -84,6 +86,9 @@ struct OAuthController: Sendable {
     /// Every step of the callback; the expert it connected.
     private func connect(state: String?, code: String?, error: String?, browser: String?) async throws -> String {
         guard let oauth = connections.oauth else { throw Self.notConfigured }
+        for (name, value) in [("state", state), ("code", code), ("error", error)] where (value?.count ?? 0) > Self.maximumParameterLength {
+            throw Self.failed("the answer's \(name) is longer than \(Self.maximumParameterLength) characters; start again from your settings page")
+        }
         guard let state, !state.isEmpty else { throw Self.failed("the answer from Calendly has no state; start again from your settings page") }
         // Taken (deleted) before anything else: a state works once, whatever happens next.
         guard let pending = try await states.take(state: state) else {
