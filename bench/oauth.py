@@ -59,7 +59,8 @@ sim = subprocess.Popen(
 daemon = subprocess.Popen(
     [os.path.join(bin_dir, "availd"), "serve", "--port", str(port), "--database", f"{folder}/bench.sqlite",
      "--admin-token", "bench-admin", "--signing-key", "bench-key", "--calendly-api", calendly, "--calendly-auth", calendly,
-     "--calendly-client-id", CLIENT_ID, "--calendly-client-secret", CLIENT_SECRET, "--calendly-cache-ttl", "0"],
+     "--calendly-client-id", CLIENT_ID, "--calendly-client-secret", CLIENT_SECRET, "--calendly-cache-ttl", "0",
+     "--calendly-window-days", "7"],
     cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
