@@ -11,6 +11,7 @@ import yaml
 
 PUBLIC = {
     ("post", "/webhooks/calendly"),
+    ("post", "/webhooks/calendly/{suffix}"),
     ("get", "/experts/{id}/availability"),
     ("get", "/healthz"),
     ("get", "/readyz"),

@@ -32,10 +32,13 @@ public struct WebhookSender: Sendable {
     /// until this deadline, so tests that stop the daemon want it short.
     public let timeout: Duration
 
-    public init(baseURL: String, signingKey: String, client: HTTPClient = .shared, timeout: Duration = .seconds(30)) {
+    public init(
+        baseURL: String, signingKey: String, path: String = "/webhooks/calendly", client: HTTPClient = .shared,
+        timeout: Duration = .seconds(30)
+    ) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
-        self.url = base + "/webhooks/calendly"
+        self.url = base + path
         self.signingKey = signingKey
         self.client = client
         self.timeout = timeout

@@ -46,7 +46,7 @@ public func buildApplication(
         apiBase: configuration.calendlyAPI, organizationToken: configuration.calendlyToken, app: configuration.calendlyOAuth,
         authURL: configuration.calendlyAuth, publicURL: publicURL,
         credentials: CalendlyCredentialStore(database: database, sealer: sealer), commands: commands,
-        refreshMargin: configuration.tokenRefreshMargin, logger: logger)
+        refreshMargin: configuration.tokenRefreshMargin, logger: logger, metrics: metrics)
 
     let router = Router(context: AvailRequestContext.self)
     router.add(middleware: RequestLogMiddleware())

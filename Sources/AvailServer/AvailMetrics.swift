@@ -12,6 +12,8 @@ public struct AvailMetrics: Sendable {
     private let projectionPosition: CoreMetrics.Gauge
     private let parkedEvents: CoreMetrics.Counter
     private let projectionBatchDuration: CoreMetrics.Timer
+    private let factory: PrometheusMetricsFactory
+    private let rateLimited: CoreMetrics.Counter
 
     /// Every outcome a delivery can have, so each series exists from the start at 0.
     static let deliveryOutcomes = [
@@ -43,6 +45,18 @@ public struct AvailMetrics: Sendable {
         self.projectionPosition = CoreMetrics.Gauge(label: "availd_projection_position", factory: factory)
         self.parkedEvents = CoreMetrics.Counter(label: "availd_projection_parked_total", factory: factory)
         self.projectionBatchDuration = CoreMetrics.Timer(label: "availd_projection_batch_duration_seconds", factory: factory)
+        self.rateLimited = CoreMetrics.Counter(label: "availd_calendly_rate_limited_total", factory: factory)
+        self.factory = factory
+    }
+
+    /// One answer from Calendly (`status` nil: none came), by endpoint shape; a 429 also counts
+    /// as rate limited.
+    func calendlyRequest(endpoint: String, status: Int?) {
+        CoreMetrics.Counter(
+            label: "availd_calendly_requests_total", dimensions: [("endpoint", endpoint), ("status", status.map(String.init) ?? "error")],
+            factory: factory
+        ).increment()
+        if status == 429 { rateLimited.increment() }
     }
 
     /// Counts one delivery under `outcome` (`accepted`, `duplicate`, or a refusal's code).

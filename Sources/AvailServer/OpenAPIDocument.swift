@@ -180,6 +180,79 @@ paths:
         '413': {$ref: '#/components/responses/PayloadTooLarge'}
         '503': {$ref: '#/components/responses/Unavailable'}
 
+  /webhooks/calendly/{suffix}:
+    parameters:
+      - name: suffix
+        in: path
+        required: true
+        description: Any one path segment (availd registers a new one when it replaces a subscription).
+        schema: {type: string, minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$'}
+    post:
+      tags: [webhooks]
+      operationId: receiveCalendlyWebhookOnSuffix
+      summary: The same endpoint under one more path segment
+      description: |
+        Exactly `POST /webhooks/calendly`: a replacement subscription is created on a new URL
+        before the old one is deleted, so both deliver while it changes. The signature is
+        checked over the raw bytes before anything else; a valid delivery is
+        deduplicated (`event` + `payload.uri` + envelope `created_at`) and appended to the log,
+        and acknowledged only once the append is durable.
+      security: []
+      x-problem-codes: [invalid_payload, missing_signature, malformed_signature, invalid_signature, stale_signature, not_found, payload_too_large, unavailable, overloaded]
+      parameters:
+        - name: Calendly-Webhook-Signature
+          in: header
+          required: true
+          description: "`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.\" + body>`; several `v1` may be given."
+          schema:
+            type: string
+          example: t=1767225600,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd
+      requestBody:
+        required: true
+        description: The delivery exactly as Calendly POSTs it. Stored byte for byte.
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CalendlyDelivery'
+      responses:
+        '200':
+          description: Seen before; not stored again. `position` is the first copy's.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Acknowledgement'}
+        '202':
+          description: Appended to the log (durably).
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Acknowledgement'}
+        '400':
+          description: "`invalid_payload`: signed, but not a JSON object with a string `event` and an object `payload`; kept in the dead letters."
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [invalid_payload]}
+        '401':
+          description: The signature header is missing, unparseable, matches no key, or is outside the tolerance.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/problem+json:
+              schema:
+                allOf: [{$ref: '#/components/schemas/Problem'}]
+                properties:
+                  code: {enum: [missing_signature, malformed_signature, invalid_signature, stale_signature]}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '413': {$ref: '#/components/responses/PayloadTooLarge'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+
   /events:
     get:
       tags: [log]

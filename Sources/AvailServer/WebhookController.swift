@@ -21,6 +21,22 @@ struct WebhookController: Sendable {
         router.post("/webhooks/calendly") { request, context in
             try await self.receive(request, logger: context.logger)
         }
+        // The same endpoint under any one more path segment: a replacement subscription is
+        // created on a new URL before the old one is deleted (Calendly allows one per URL, and
+        // a disabled one may still hold its URL), so both deliver here meanwhile.
+        router.post("/webhooks/calendly/:suffix") { request, context in
+            guard Self.isSuffix(context.parameters.get("suffix") ?? "") else {
+                throw Problem.notFound("a webhook URL's last segment is 1 to 64 ASCII letters, digits, '-' or '_'")
+            }
+            return try await self.receive(request, logger: context.logger)
+        }
+    }
+
+    /// What availd puts after `/webhooks/calendly/` when it registers a URL.
+    static func isSuffix(_ text: String) -> Bool {
+        (1...64).contains(text.utf8.count) && text.utf8.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x5F
+        }
     }
 
     struct Acknowledgement: Encodable {

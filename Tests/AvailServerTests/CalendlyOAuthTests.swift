@@ -375,6 +375,27 @@ import Testing
         }
     }
 
+    @Test func everyCallToCalendlyIsCountedByEndpointAndStatus() async throws {
+        try await withOAuth { oauth, browser in
+            try await withDaemon(oauth.configuration()) { daemon in
+                let token = try await connected(oauth, browser, daemon)
+                #expect(try await asAda(daemon, token, .put, "/experts/ada/integration", json: #"{"type":"calendly","event_types":["\#(StandInUsers.adaThirty)"]}"#).status == .ok)
+                try await inject(#"[{"path":"/event_type_available_times","status":429,"times":1,"rate_limit_reset":1}]"#, oauth.control)
+                #expect(try await daemon.call(.get, "/experts/ada/availability?\(CalendlyAvailabilityTests.range)").status == .ok)
+                let metrics = String(buffer: try await daemon.client.execute(uri: "/metrics", method: .get).body)
+                for line in [
+                    #"availd_calendly_requests_total{endpoint="/oauth/token",status="200"} 1"#,
+                    #"availd_calendly_requests_total{endpoint="/users/me",status="200"} 1"#,
+                    #"availd_calendly_requests_total{endpoint="/event_type_available_times",status="429"} 1"#,
+                    #"availd_calendly_rate_limited_total 1"#,
+                ] {
+                    #expect(metrics.contains(line), "\(line)")
+                }
+                #expect(metrics.contains(#"availd_calendly_requests_total{endpoint="/event_type_available_times",status="200"}"#))
+            }
+        }
+    }
+
     @Test func disconnectRevokesAtCalendlyAndErases() async throws {
         try await withOAuth { oauth, browser in
             try await withDaemon(oauth.configuration()) { daemon in

@@ -30,6 +30,25 @@ import Testing
         }
     }
 
+    /// A replacement subscription delivers to `/webhooks/calendly/{suffix}` while the old one
+    /// still delivers to the old URL: one endpoint, one log, one dedupe.
+    @Test func aSuffixedURLIsTheSameEndpoint() async throws {
+        try await withDaemon { daemon in
+            let key = daemon.configuration.signingKeys[0]
+            let suffixed = WebhookSender(baseURL: daemon.baseURL, signingKey: key, path: "/webhooks/calendly/sub-2")
+            let first = try await suffixed.send(builder.invitee(index: 1))
+            #expect(first.status == 202)
+            let again = try await daemon.sender.send(builder.invitee(index: 1))
+            #expect(again.status == 200 && again.json?["duplicate"] as? Bool == true)
+            #expect(try await suffixed.send(builder.invitee(index: 1), signatureHeader: nil).status == 401)
+            for bad in ["/webhooks/calendly/a.b", "/webhooks/calendly/\(String(repeating: "x", count: 65))"] {
+                let answer = try await WebhookSender(baseURL: daemon.baseURL, signingKey: key, path: bad).send(builder.invitee(index: 2))
+                #expect(answer.status == 404 && answer.problem?.code == "not_found", "\(bad)")
+            }
+            #expect(try await daemon.allEvents().count == 1)
+        }
+    }
+
     @Test func anUnknownEventNameIsKept() async throws {
         try await withDaemon { daemon in
             let body = Data(#"{"event":"workflow.triggered","created_at":"2026-11-20T10:00:00.000000Z","created_by":"u","payload":{"uri":"https://api.calendly.com/workflows/W1"}}"#.utf8)

@@ -20,6 +20,9 @@ public struct CalendlyClient: Sendable {
     public var timeout: Duration = .seconds(10)
     public var backoff: Duration = .milliseconds(200)
     public var maximumRateLimitWait: Duration = .seconds(5)
+    /// Told of every answer (or transport failure, `nil`) with the call's endpoint shape
+    /// (`/scheduled_events/{id}`): availd's `availd_calendly_requests_total`.
+    public var observe: (@Sendable (_ endpoint: String, _ status: Int?) -> Void)?
 
     public init(baseURL: String, token: String, client: HTTPClient = .shared) {
         var base = baseURL
@@ -164,6 +167,7 @@ public struct CalendlyClient: Sendable {
                 let response = try await client.execute(request, timeout: .init(timeout))
                 let bytes = Data((try await response.body.collect(upTo: 8 << 20)).readableBytesView)
                 let status = Int(response.status.code)
+                observe?(CalendlyURI.endpoint(of: url, base: baseURL), status)
                 switch status {
                 case 429:
                     let wait = Self.rateLimitWait(reset: response.headers.first(name: "X-RateLimit-Reset"), maximum: maximumRateLimitWait)
@@ -178,6 +182,7 @@ public struct CalendlyClient: Sendable {
             } catch let error as CalendlyError {
                 throw error
             } catch {
+                observe?(CalendlyURI.endpoint(of: url, base: baseURL), nil)
                 lastProblem = "\(error)"
                 if !idempotent { throw .unavailable(lastProblem) }
             }

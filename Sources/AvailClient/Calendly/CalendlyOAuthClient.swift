@@ -17,6 +17,8 @@ public struct CalendlyOAuthClient: Sendable {
     public let redirectURI: String
     public let client: HTTPClient
     public var timeout: Duration = .seconds(10)
+    /// Told of every answer (`nil`: no answer) with the endpoint (`/oauth/token`).
+    public var observe: (@Sendable (_ endpoint: String, _ status: Int?) -> Void)?
 
     public init(authURL: String, clientID: String, clientSecret: String, redirectURI: String, client: HTTPClient = .shared) {
         var base = authURL
@@ -79,8 +81,10 @@ public struct CalendlyOAuthClient: Sendable {
         do {
             let response = try await client.execute(request, timeout: .init(timeout))
             let bytes = Data((try await response.body.collect(upTo: 1 << 20)).readableBytesView)
+            observe?(path, Int(response.status.code))
             return (Int(response.status.code), bytes)
         } catch {
+            observe?(path, nil)
             throw .unavailable("\(error)")
         }
     }

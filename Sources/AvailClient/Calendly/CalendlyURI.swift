@@ -50,6 +50,19 @@ public enum CalendlyURI {
         return isKnown(path, shapes: [[.literal("event_types"), .id]])
     }
 
+    /// `url`'s path (below `base`) with its identifiers as `{id}`: a label of bounded cardinality.
+    public static func endpoint(of url: String, base: String) -> String {
+        var path = url.hasPrefix(base) ? String(url.dropFirst(base.count)) : url
+        if let query = path.firstIndex(of: "?") { path = String(path[..<query]) }
+        let literals: Set<Substring> = [
+            "users", "me", "organizations", "event_types", "event_type_available_times", "user_busy_times", "invitees",
+            "scheduled_events", "cancellation", "invitee_no_shows", "webhook_subscriptions", "oauth", "token", "revoke",
+            "introspect",
+        ]
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true).prefix(6)
+        return "/" + segments.map { literals.contains($0) ? String($0) : "{id}" }.joined(separator: "/")
+    }
+
     /// The path to call for `uriOrPath`: Calendly's URI of a known shape (by its path), or
     /// such a path itself.
     static func path(of uriOrPath: String) throws(CalendlyError) -> String {

@@ -29,12 +29,15 @@ final class CalendlyConnections: Sendable {
     let commands: Commands
     let refreshMargin: Duration
     let logger: Logger
+    let metrics: AvailMetrics?
     private let refreshes = Mutex<[String: Task<CalendlyTokens, any Error>]>([:])
 
     init(
         apiBase: String, organizationToken: String?, app: CalendlyOAuthApp?, authURL: String, publicURL: PublicURL,
-        credentials: CalendlyCredentialStore, commands: Commands, refreshMargin: Duration, logger: Logger
+        credentials: CalendlyCredentialStore, commands: Commands, refreshMargin: Duration, logger: Logger,
+        metrics: AvailMetrics? = nil
     ) {
+        self.metrics = metrics
         self.apiBase = apiBase
         self.organizationToken = organizationToken
         self.app = app
@@ -48,11 +51,12 @@ final class CalendlyConnections: Sendable {
 
     /// The OAuth app's client, redirecting to this daemon's callback; nil without an app.
     var oauth: CalendlyOAuthClient? {
-        app.map {
-            CalendlyOAuthClient(
-                authURL: authURL, clientID: $0.clientID, clientSecret: $0.clientSecret,
-                redirectURI: publicURL.value + "/oauth/calendly/callback")
-        }
+        guard let app else { return nil }
+        var client = CalendlyOAuthClient(
+            authURL: authURL, clientID: app.clientID, clientSecret: app.clientSecret,
+            redirectURI: publicURL.value + "/oauth/calendly/callback")
+        client.observe = observer
+        return client
     }
 
     /// Whether anything can ask Calendly for `expert`.
@@ -208,7 +212,15 @@ final class CalendlyConnections: Sendable {
     static let stillUsable: Duration = .seconds(5)
 
     func client(_ token: String) -> CalendlyClient {
-        CalendlyClient(baseURL: apiBase, token: token)
+        var client = CalendlyClient(baseURL: apiBase, token: token)
+        client.observe = observer
+        return client
+    }
+
+    /// Counts each Calendly answer in the daemon's metrics.
+    private var observer: (@Sendable (String, Int?) -> Void)? {
+        guard let metrics else { return nil }
+        return { endpoint, status in metrics.calendlyRequest(endpoint: endpoint, status: status) }
     }
 
     static func reconnectNeeded(_ expertID: String) -> Problem {
