@@ -77,9 +77,12 @@ public func buildApplication(
     let adminOnly = authenticated.group().add(middleware: AdminOnlyMiddleware())
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: adminOnly)
     TokenController(tokens: tokens, readModels: readModels, feed: feed).addRoutes(to: authenticated)
-    ExpertController(readModels: readModels, commands: commands, connections: connections).addRoutes(to: authenticated)
+    let subscriptions = CalendlySubscriptions(connections: connections, readModels: readModels, commands: commands, logger: logger)
+    ExpertController(readModels: readModels, commands: commands, connections: connections, subscriptions: subscriptions)
+        .addRoutes(to: authenticated)
     OAuthController(
-        readModels: readModels, commands: commands, connections: connections, states: OAuthStates(database: database, sealer: sealer),
+        readModels: readModels, commands: commands, connections: connections, subscriptions: subscriptions,
+        states: OAuthStates(database: database, sealer: sealer),
         authentication: authentication, stateLifetime: configuration.oauthStateLifetime, logger: logger
     ).addRoutes(to: router)
     AppointmentController(readModels: readModels).addRoutes(to: authenticated)

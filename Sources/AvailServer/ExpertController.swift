@@ -17,6 +17,7 @@ struct ExpertController: Sendable {
     let commands: Commands
     /// Which Calendly token speaks for an expert: their own account's, or the organization's.
     let connections: CalendlyConnections
+    let subscriptions: CalendlySubscriptions
     /// Connections one at a time, so two experts cannot both take an event type.
     let connecting = KeyedLock()
 
@@ -264,6 +265,8 @@ struct ExpertController: Sendable {
     /// all the same (and the warning is logged), since the expert asked to be disconnected.
     func disconnect(_ context: AvailRequestContext) async throws -> Response {
         let existing = try await expert(context)
+        // With the token, before it is revoked.
+        await subscriptions.remove(for: existing)
         try await commands.record(.disconnected(IntegrationDisconnected(expertID: existing.id, at: .now())))
         if let stored = try? await connections.credentials.load(expertID: existing.id) {
             if let oauth = connections.oauth {
@@ -275,7 +278,6 @@ struct ExpertController: Sendable {
                         metadata: ["expert": "\(existing.id)", "error": "\(error)"])
                 }
             }
-            // Part 8 deletes the expert's webhook subscription here.
         }
         try await connections.credentials.erase(expertID: existing.id)
         return try .json(ExpertView(expert: try await expert(existing.id)))

@@ -43,8 +43,7 @@ struct CalendlyAccountView: Encodable {
         try container.encode(account.organizationURI, forKey: .organizationURI)
         let offered = expert.integrationType == .calendly ? expert.calendlyConfig?.eventTypes ?? [] : []
         try container.encode(offered, forKey: .eventTypes)
-        // The webhook subscription comes with part 8.
-        try container.encodeNil(forKey: .subscription)
+        try container.encode(account.subscription, forKey: .subscription)
         try container.encode(account.connectedAt, forKey: .connectedAt)
     }
 }

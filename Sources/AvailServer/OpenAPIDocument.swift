@@ -1772,8 +1772,17 @@ components:
           description: The event types the expert offers (as in `calendly_config`); empty until chosen.
           items: {$ref: '#/components/schemas/ChosenEventType'}
         subscription:
-          type: 'null'
-          description: The account's webhook subscription (part 8); null until then.
+          description: "The webhook subscription delivering the account's events (created or adopted on connection); null when Calendly could not be asked."
+          oneOf:
+            - type: object
+              additionalProperties: false
+              required: [uri, callback_url, state, since]
+              properties:
+                uri: {type: string}
+                callback_url: {type: string}
+                state: {enum: [active, disabled]}
+                since: {$ref: '#/components/schemas/Timestamp'}
+            - {type: 'null'}
         connected_at: {$ref: '#/components/schemas/Timestamp'}
 
     EventTypeList:

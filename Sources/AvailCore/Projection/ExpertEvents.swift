@@ -9,6 +9,7 @@ public enum ExpertEvent: Sendable, Equatable {
     case disconnected(IntegrationDisconnected)
     case accountConnected(CalendlyAccountConnected)
     case reconnectNeeded(CalendlyReconnectNeeded)
+    case subscriptionSet(CalendlySubscriptionSet)
 
     public var expertID: String {
         switch self {
@@ -18,6 +19,7 @@ public enum ExpertEvent: Sendable, Equatable {
         case .disconnected(let event): event.expertID
         case .accountConnected(let event): event.expertID
         case .reconnectNeeded(let event): event.expertID
+        case .subscriptionSet(let event): event.expertID
         }
     }
 
@@ -30,6 +32,7 @@ public enum ExpertEvent: Sendable, Equatable {
         case .disconnected: IntegrationDisconnected.type
         case .accountConnected: CalendlyAccountConnected.type
         case .reconnectNeeded: CalendlyReconnectNeeded.type
+        case .subscriptionSet: CalendlySubscriptionSet.type
         }
     }
 
@@ -44,6 +47,7 @@ public enum ExpertEvent: Sendable, Equatable {
         case .disconnected(let event): return try! encoder.encode(event)
         case .accountConnected(let event): return try! encoder.encode(event)
         case .reconnectNeeded(let event): return try! encoder.encode(event)
+        case .subscriptionSet(let event): return try! encoder.encode(event)
         }
     }
 
@@ -60,6 +64,8 @@ public enum ExpertEvent: Sendable, Equatable {
             return .accountConnected(try decoder.decode(CalendlyAccountConnected.self, from: body))
         case CalendlyReconnectNeeded.type:
             return .reconnectNeeded(try decoder.decode(CalendlyReconnectNeeded.self, from: body))
+        case CalendlySubscriptionSet.type:
+            return .subscriptionSet(try decoder.decode(CalendlySubscriptionSet.self, from: body))
         default: return nil
         }
     }
@@ -201,6 +207,39 @@ public struct CalendlyAccountConnected: Codable, Sendable, Equatable {
         case at
         case expertID = "expert_id", userURI = "user_uri", organizationURI = "organization_uri"
         case userEmail = "user_email", userName = "user_name"
+    }
+}
+
+/// The webhook subscription that delivers the expert's Calendly account's events to availd:
+/// created (or an existing one adopted) on connection, and (part 8) recreated when Calendly
+/// disabled or lost it.
+public struct CalendlySubscriptionSet: Codable, Sendable, Equatable {
+    public static let type = "expert.calendly_subscription_set"
+    public var expertID: String
+    /// The account it belongs to: an event about another account than the current one is moot.
+    public var userURI: String
+    public var subscriptionURI: String
+    public var callbackURL: String
+    public var state: String
+    /// Found already there (Calendly's 409 "Already Exists"), not created.
+    public var adopted: Bool
+    public var at: Timestamp
+
+    public init(
+        expertID: String, userURI: String, subscriptionURI: String, callbackURL: String, state: String, adopted: Bool, at: Timestamp
+    ) {
+        self.expertID = expertID
+        self.userURI = userURI
+        self.subscriptionURI = subscriptionURI
+        self.callbackURL = callbackURL
+        self.state = state
+        self.adopted = adopted
+        self.at = at
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case state, adopted, at
+        case expertID = "expert_id", userURI = "user_uri", subscriptionURI = "subscription_uri", callbackURL = "callback_url"
     }
 }
 

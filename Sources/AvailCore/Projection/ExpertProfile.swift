@@ -185,18 +185,43 @@ public struct CalendlyAccount: Codable, Sendable, Equatable {
     public var name: String?
     public var status: Status
     public var connectedAt: Timestamp
+    /// The webhook subscription delivering this account's events, once availd has one.
+    public var subscription: Subscription?
 
-    public init(userURI: String, organizationURI: String?, email: String?, name: String?, status: Status, connectedAt: Timestamp) {
+    public struct Subscription: Codable, Sendable, Equatable {
+        public var uri: String
+        public var callbackURL: String
+        public var state: String
+        public var since: Timestamp
+
+        public init(uri: String, callbackURL: String, state: String, since: Timestamp) {
+            self.uri = uri
+            self.callbackURL = callbackURL
+            self.state = state
+            self.since = since
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case uri, state, since
+            case callbackURL = "callback_url"
+        }
+    }
+
+    public init(
+        userURI: String, organizationURI: String?, email: String?, name: String?, status: Status, connectedAt: Timestamp,
+        subscription: Subscription? = nil
+    ) {
         self.userURI = userURI
         self.organizationURI = organizationURI
         self.email = email
         self.name = name
         self.status = status
         self.connectedAt = connectedAt
+        self.subscription = subscription
     }
 
     enum CodingKeys: String, CodingKey {
-        case email, name, status
+        case email, name, status, subscription
         case userURI = "user_uri", organizationURI = "organization_uri", connectedAt = "connected_at"
     }
 
@@ -208,6 +233,7 @@ public struct CalendlyAccount: Codable, Sendable, Equatable {
         try container.encode(name, forKey: .name)
         try container.encode(status, forKey: .status)
         try container.encode(connectedAt, forKey: .connectedAt)
+        try container.encode(subscription, forKey: .subscription)
     }
 }
 

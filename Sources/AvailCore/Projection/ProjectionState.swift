@@ -99,10 +99,20 @@ public struct ProjectionState: Sendable {
                 expert.calendlyConfig = nil
                 if expert.integrationType == .calendly { expert.integrationType = .none }
             }
+            // A reconnect of the same account keeps its subscription; another account has none yet.
+            let subscription = expert.calendlyAccount?.userURI == account.userURI ? expert.calendlyAccount?.subscription : nil
             expert.calendlyAccount = CalendlyAccount(
                 userURI: account.userURI, organizationURI: account.organizationURI, email: account.userEmail,
-                name: account.userName, status: .connected, connectedAt: account.at)
+                name: account.userName, status: .connected, connectedAt: account.at, subscription: subscription)
             expert.updatedAt = account.at
+        case .subscriptionSet(let set):
+            guard let existing = before else { throw ParkReason("expert \(id) does not exist") }
+            expert = existing
+            // About the account connected now, not one before it.
+            guard expert.calendlyAccount?.userURI == set.userURI else { return }
+            expert.calendlyAccount?.subscription = CalendlyAccount.Subscription(
+                uri: set.subscriptionURI, callbackURL: set.callbackURL, state: set.state, since: set.at)
+            expert.updatedAt = set.at
         case .reconnectNeeded(let refusal):
             guard let existing = before else { throw ParkReason("expert \(id) does not exist") }
             expert = existing

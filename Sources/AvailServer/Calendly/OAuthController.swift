@@ -20,6 +20,7 @@ struct OAuthController: Sendable {
     let readModels: ReadModels
     let commands: Commands
     let connections: CalendlyConnections
+    let subscriptions: CalendlySubscriptions
     let states: OAuthStates
     let authentication: AuthenticationMiddleware
     let stateLifetime: Duration
@@ -157,6 +158,8 @@ struct OAuthController: Sendable {
             }
         }
         logger.info("calendly account connected", metadata: ["expert": "\(expertID)", "user": "\(me.uri)"])
+        // Without a subscription Calendly tells availd nothing of this account.
+        await subscriptions.ensure(for: expertID)
     }
 
     private func principal(of request: Request) async throws -> Principal {
