@@ -78,6 +78,9 @@ public func buildApplication(
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: adminOnly)
     TokenController(tokens: tokens, readModels: readModels, feed: feed).addRoutes(to: authenticated)
     let subscriptions = CalendlySubscriptions(connections: connections, readModels: readModels, commands: commands, logger: logger)
+    let monitor = SubscriptionMonitor(
+        subscriptions: subscriptions, readModels: readModels, interval: configuration.subscriptionCheckInterval, metrics: metrics,
+        logger: logger)
     ExpertController(readModels: readModels, commands: commands, connections: connections, subscriptions: subscriptions)
         .addRoutes(to: authenticated)
     OAuthController(
@@ -102,8 +105,9 @@ public func buildApplication(
         router: router,
         server: .guarded(limits: configuration.limits, logPosition: { progress.position }),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        // Shut down in reverse: the writer (after the server) before the projector.
-        services: [projector, writer],
+        // Shut down in reverse: the subscription monitor (which records through the writer),
+        // then the writer (after the server), then the projector.
+        services: [projector, writer, monitor],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             if configuration.publicURL == nil { publicURL.set("http://\(configuration.host):\(port)") }

@@ -49,6 +49,13 @@ public struct AvailMetrics: Sendable {
         self.factory = factory
     }
 
+    /// What the last subscription check found, by state (`active`, `disabled`, `missing`).
+    func calendlySubscriptions(_ counts: [String: Int]) {
+        for (state, count) in counts {
+            CoreMetrics.Gauge(label: "availd_calendly_subscriptions", dimensions: [("state", state)], factory: factory).record(count)
+        }
+    }
+
     /// One answer from Calendly (`status` nil: none came), by endpoint shape; a 429 also counts
     /// as rate limited.
     func calendlyRequest(endpoint: String, status: Int?) {

@@ -28,6 +28,9 @@ public struct Configuration: Sendable {
     public var secretKey: String = Secret.generate()
     /// A token that expires within this is refreshed (in the background while it still works).
     public var tokenRefreshMargin: Duration = .seconds(300)
+    /// How often every connected account's webhook subscription is checked (and replaced when
+    /// Calendly disabled or lost it).
+    public var subscriptionCheckInterval: Duration = .seconds(900)
     /// How long an OAuth `state` (an authorization under way) stays good.
     public var oauthStateLifetime: Duration = .seconds(600)
     /// The most appends one transaction (one fsync) commits.
@@ -123,6 +126,7 @@ public struct Configuration: Sendable {
             throw .invalid("the Calendly auth URL must be http(s)")
         }
         if tokenRefreshMargin < .zero || oauthStateLifetime <= .zero { throw .invalid("OAuth durations must be positive") }
+        if subscriptionCheckInterval <= .zero { throw .invalid("the subscription check interval must be positive") }
         if calendlyCacheTTL < .zero { throw .invalid("the Calendly cache TTL must not be negative") }
     }
 }

@@ -52,6 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("calendly-cache-ttl"), help: "Seconds Calendly availability is served from cache; 0 asks every time [AVAILD_CALENDLY_CACHE_TTL, default 30].")
     var calendlyCacheTTL: Double?
 
+    @Option(name: .customLong("subscription-check-interval"), help: "Seconds between checks of every connected account's webhook subscription [AVAILD_SUBSCRIPTION_CHECK_INTERVAL, default 900].")
+    var subscriptionCheckInterval: Double?
+
     @Option(name: .customLong("token-refresh-margin"), help: "Seconds before a Calendly access token expires that it is refreshed [AVAILD_TOKEN_REFRESH_MARGIN, default 300].")
     var tokenRefreshMargin: Double?
 
@@ -125,6 +128,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.secretKey = sealingKey ?? ""
         if let seconds = try calendlyCacheTTL ?? Environment.parse("AVAILD_CALENDLY_CACHE_TTL", as: Double.self, Double.init) {
             configuration.calendlyCacheTTL = .milliseconds(Int64(seconds * 1000))
+        }
+        if let seconds = try subscriptionCheckInterval ?? Environment.parse("AVAILD_SUBSCRIPTION_CHECK_INTERVAL", as: Double.self, Double.init) {
+            configuration.subscriptionCheckInterval = .milliseconds(Int64(seconds * 1000))
         }
         if let seconds = try tokenRefreshMargin ?? Environment.parse("AVAILD_TOKEN_REFRESH_MARGIN", as: Double.self, Double.init) {
             configuration.tokenRefreshMargin = .milliseconds(Int64(seconds * 1000))

@@ -223,10 +223,17 @@ public struct CalendlySubscriptionSet: Codable, Sendable, Equatable {
     public var state: String
     /// Found already there (Calendly's 409 "Already Exists"), not created.
     public var adopted: Bool
+    /// A recreation: the subscription this one replaces, and why (`disabled`, `missing`).
+    public var replaces: String?
+    public var reason: String?
+    /// When Calendly began retrying the replaced one (a disabled subscription's
+    /// `retry_started_at`): what was missed since then is to be reconciled.
+    public var retryStartedAt: Timestamp?
     public var at: Timestamp
 
     public init(
-        expertID: String, userURI: String, subscriptionURI: String, callbackURL: String, state: String, adopted: Bool, at: Timestamp
+        expertID: String, userURI: String, subscriptionURI: String, callbackURL: String, state: String, adopted: Bool,
+        replaces: String? = nil, reason: String? = nil, retryStartedAt: Timestamp? = nil, at: Timestamp
     ) {
         self.expertID = expertID
         self.userURI = userURI
@@ -234,12 +241,16 @@ public struct CalendlySubscriptionSet: Codable, Sendable, Equatable {
         self.callbackURL = callbackURL
         self.state = state
         self.adopted = adopted
+        self.replaces = replaces
+        self.reason = reason
+        self.retryStartedAt = retryStartedAt
         self.at = at
     }
 
     enum CodingKeys: String, CodingKey {
-        case state, adopted, at
+        case state, adopted, replaces, reason, at
         case expertID = "expert_id", userURI = "user_uri", subscriptionURI = "subscription_uri", callbackURL = "callback_url"
+        case retryStartedAt = "retry_started_at"
     }
 }
 

@@ -43,6 +43,36 @@ struct CalendlySubscriptions: Sendable {
         }
     }
 
+    /// Replaces the subscription `old`: a new one on a new URL first, recorded, then the old one
+    /// deleted (when it still exists). True once the new one is recorded.
+    func replace(for expert: ExpertProfile, old: String, reason: String, retryStartedAt: Timestamp?, deleteOld: Bool) async -> Bool {
+        guard let account = expert.calendlyAccount, let organization = account.organizationURI else { return false }
+        // `/webhooks/calendly/{suffix}`: a suffix of 9 URL-safe characters.
+        let url = callbackURL + "/r" + Secret.generate(byteCount: 6)
+        do {
+            let created = try await connections.perform(for: expert) { client throws(CalendlyError) in
+                try await client.createWebhookSubscription(url: url, organization: organization, user: account.userURI)
+            }
+            try await commands.record(.subscriptionSet(CalendlySubscriptionSet(
+                expertID: expert.id, userURI: account.userURI, subscriptionURI: created.uri, callbackURL: created.callbackURL,
+                state: created.state, adopted: false, replaces: old, reason: reason, retryStartedAt: retryStartedAt, at: .now())))
+            logger.warning(
+                "calendly subscription replaced",
+                metadata: ["expert": "\(expert.id)", "old": "\(old)", "new": "\(created.uri)", "reason": "\(reason)"])
+        } catch {
+            logger.error("calendly subscription could not be replaced", metadata: ["expert": "\(expert.id)", "error": "\(error)"])
+            return false
+        }
+        if deleteOld {
+            do {
+                try await connections.perform(for: expert) { client throws(CalendlyError) in try await client.deleteWebhookSubscription(uri: old) }
+            } catch {
+                logger.warning("the replaced calendly subscription could not be deleted", metadata: ["expert": "\(expert.id)", "error": "\(error)"])
+            }
+        }
+        return true
+    }
+
     /// Deletes the subscription of `expert`'s account at Calendly (before its token is revoked).
     func remove(for expert: ExpertProfile) async {
         guard let subscription = expert.calendlyAccount?.subscription else { return }

@@ -171,6 +171,9 @@ struct SettingsPageController: Sendable {
         var email: String
         var connectedAt: String
         var needsReconnect: Bool
+        /// The webhook subscription's state, as a sentence.
+        var subscription: String
+        var subscriptionState: String
         var eventTypes: [EventTypeOption]
         var hasEventTypes: Bool
         /// Why the event types could not be listed, if they could not.
@@ -281,8 +284,20 @@ struct SettingsPageController: Sendable {
         }
         return AccountView(
             name: account.name ?? account.userURI, email: account.email ?? "", connectedAt: format(account.connectedAt),
-            needsReconnect: account.status == .needsReconnect, eventTypes: options, hasEventTypes: !options.isEmpty,
+            needsReconnect: account.status == .needsReconnect,
+            subscription: Self.describe(account.subscription, format: format), subscriptionState: account.subscription?.state ?? "none",
+            eventTypes: options, hasEventTypes: !options.isEmpty,
             eventTypesError: failure)
+    }
+
+    static func describe(_ subscription: CalendlyAccount.Subscription?, format: (Timestamp) -> String) -> String {
+        guard let subscription else {
+            return "No webhook subscription yet, so Calendly does not tell availd of new bookings; availd tries again at its next check."
+        }
+        switch subscription.state {
+        case "active": return "Calendly tells availd of bookings as they happen (webhook subscription active since \(format(subscription.since)))."
+        default: return "Calendly stopped sending bookings (subscription \(subscription.state)); availd replaces it at its next check."
+        }
     }
 
     func appointmentsView(_ expert: ExpertProfile) async throws -> AppointmentsView {
