@@ -9,27 +9,57 @@ import Synchronization
 
 /// A local HTTP server that speaks the part of Calendly's API v2 and OAuth 2 availd calls: the
 /// stand-in tests, the demo and benchmarks use instead of `api.calendly.com` and
-/// `auth.calendly.com`.
+/// `auth.calendly.com`. It is never kinder than Calendly: where CALENDLY.md leaves a behaviour
+/// undocumented, it does the stricter thing (and says so where it does).
 ///
 /// Served so far: `GET /users/me`, `GET /users/{uuid}`, `GET /event_types` (by user or
 /// organization, paginated), `GET /event_type_available_times` (the owner's working hours,
-/// Monday to Friday, less what is booked), `POST /invitees`, `GET /scheduled_events/{uuid}`,
-/// `POST /scheduled_events/{uuid}/cancellation` and `GET /scheduled_events/{uuid}/invitees/{uuid}`,
-/// each in Calendly's own shape (`StandInShapes`). A token (a seeded one, or an OAuth access
-/// token) acts as its user: an owner or admin of an organization on everything in it, a plain
-/// user on their own things only (`StandInState.permits`).
+/// Monday to Friday, less what is booked), `POST /invitees`, `GET /scheduled_events` (exactly one
+/// of `user`, `organization`, `group`; `min_start_time`, `max_start_time`, `status`,
+/// `invitee_email`, `sort=start_time:asc|desc`; paginated), `GET /scheduled_events/{uuid}`,
+/// `POST /scheduled_events/{uuid}/cancellation`, `GET /scheduled_events/{uuid}/invitees`
+/// (`status`, `email`, `sort=created_at:asc|desc`; paginated) and
+/// `GET /scheduled_events/{uuid}/invitees/{uuid}`, each in Calendly's own shape
+/// (`StandInShapes`). Pages take `count` 1–100 (default 20; outside that, 400) and `page_token`.
+/// A token (a seeded one, or an OAuth access token) acts as its user: an owner or admin of an
+/// organization on everything in it, a plain user on their own things only
+/// (`StandInState.permits`).
+///
+/// Webhook subscriptions (`StandInWebhookRoutes`): `POST /webhook_subscriptions` (scope `user`
+/// with that user's own token, `organization` by an owner or admin; `group` is 404, the seed has
+/// no groups; the same URL for the same scope again, even when the first is disabled, is 409),
+/// `GET /webhook_subscriptions?organization=&scope=&user=` (paginated),
+/// `GET|DELETE /webhook_subscriptions/{uuid}`. Each booking and cancellation goes to every
+/// active subscription whose scope covers the event type's owner and whose `events` include it,
+/// signed with its `signing_key`, else (created with an OAuth access token) the app's
+/// `webhook_signing_key`, else the organization's key (seed `webhook_signing_keys`, or
+/// `standin-webhook-key-<organization uuid>`); `created_by` is the subscription's creator.
+/// A 410 deletes the subscription; any other non-2xx answer (a redirect too, none is followed) or
+/// no answer is a failure, and 5 in a row (the stand-in's "24 hours of retries") disable it.
+///
+/// Rate limits (`StandInRateLimits`), per user per fixed minute: 500 API requests (seed
+/// `rate_limit_per_minute`), `POST /invitees` 10 (`invitees_per_minute`), `POST /oauth/token` 8
+/// (`token_per_minute`). Every API answer to a valid token carries `X-RateLimit-Limit`,
+/// `-Remaining` and `-Reset` (seconds); past a limit, 429 `{title: "Too Many Requests", message}`,
+/// or from the token endpoint `{error: "rate_limited", error_description}`.
 ///
 /// OAuth (`StandInOAuthRoutes`): `GET|POST /oauth/authorize` (a consent page whose "signed-in
 /// user" is chosen from the seed), `POST /oauth/token` (`authorization_code` with PKCE,
 /// `refresh_token`, single-use and rotating), `POST /oauth/revoke`, `POST /oauth/introspect`,
 /// for the apps of the seed's `oauth_apps`.
 ///
-/// Bookings and cancellations are sent as signed webhooks to the target set with
-/// `POST /_sim/webhooks {url, signing_key}`. Tests queue failures (`POST /_sim/failures`: 429
+/// Bookings and cancellations are also sent as signed webhooks to the one target set with
+/// `POST /_sim/webhooks {url, signing_key}` (as before subscriptions existed). Tests queue failures (`POST /_sim/failures`: 429
 /// with `X-RateLimit-Reset`, 5xx, slow answers, or a slow but good one with status 200, by path
 /// prefix, `/oauth/token` included) and read how often a path was called
-/// (`GET /_sim/requests?path=`; without `path`, how many requests came at all). OAuth controls:
-/// `POST /_sim/oauth/apps {client_id, client_secret, redirect_uris}` registers or replaces an
+/// (`GET /_sim/requests?path=`; without `path`, how many requests came at all). Delivery
+/// switches: `POST /_sim/webhooks/fail {url, after}` (deliveries to that URL fail as a 500
+/// would, and after `after` of them its subscriptions are disabled, `retry_started_at` the first
+/// failure's time), `POST /_sim/webhooks/drop {fraction, seed?}` (that fraction of subscription
+/// deliveries is lost, the same ones for the same seed), `GET /_sim/webhooks/delivered`
+/// (`{url: {sent, failed, dropped}}`). `POST /_sim/rate_limits {per_minute?,
+/// invitees_per_minute?, token_per_minute?}` sets the limits and starts new windows. OAuth controls:
+/// `POST /_sim/oauth/apps {client_id, client_secret, redirect_uris, webhook_signing_key?}` registers or replaces an
 /// app, `POST /_sim/oauth/settings {access_token_lifetime?, code_lifetime?}` (seconds),
 /// `POST /_sim/oauth/revoke_user {user}` revokes every grant of a user, and
 /// `GET /_sim/oauth/grants` counts `{authorization_code, refresh_token, invalid_grant}`, and
@@ -43,8 +73,18 @@ public enum CalendlyStandIn {
         let bookings = StandInBookings()
         for existing in seed.bookings ?? [] { seedBooking(existing, seed: seed, into: bookings) }
         let dispatcher = WebhookDispatcher(logger: logger)
+        let webhooks = StandInWebhooks(logger: logger)
         let router = Router()
         router.add(middleware: FailureMiddleware(state: state))
+        router.add(middleware: RateLimitMiddleware(state: state))
+        router.post("/_sim/rate_limits") { request, context -> HTTPResponse.Status in
+            let limits = try await request.decode(as: RateLimitSettings.self, context: context)
+            guard [limits.perMinute, limits.inviteesPerMinute, limits.tokenPerMinute].allSatisfy({ ($0 ?? 1) >= 0 }) else {
+                throw HTTPError(.badRequest, message: "Limits are requests a minute, zero or more")
+            }
+            state.rateLimits.set(perMinute: limits.perMinute, inviteesPerMinute: limits.inviteesPerMinute, tokenPerMinute: limits.tokenPerMinute)
+            return .noContent
+        }
         router.post("/_sim/failures") { request, context -> HTTPResponse.Status in
             let failures = try await request.decode(as: [InjectedFailure].self, context: context)
             state.inject(failures)
@@ -54,6 +94,8 @@ public enum CalendlyStandIn {
             String(state.requestCount(request.uri.queryParameters["path"].map(String.init)))
         }
         addOAuthRoutes(to: router, state: state)
+        addWebhookRoutes(to: router, state: state, webhooks: webhooks)
+        addEventListRoutes(to: router, state: state, bookings: bookings)
         router.get("/users/me") { request, _ -> Response in
             let me = try authenticate(request, state)
             return try json(["resource": StandInShapes.user(me.user)])
@@ -134,6 +176,7 @@ public enum CalendlyStandIn {
                 eventType, owner: owner, start: start, name: booking.invitee.name, email: booking.invitee.email,
                 timezone: booking.invitee.timezone)
             await dispatcher.deliver(try envelope("invitee.created", booked, by: me.user))
+            await webhooks.deliver("invitee.created", booked, ownerOrganization: state.member(uri: owner.uri)?.organization)
             var response = try json(["resource": StandInShapes.invitee(booked)])
             response.status = .created
             return response
@@ -151,6 +194,7 @@ public enum CalendlyStandIn {
                 throw CalendlyProblem(.forbidden, "Permission Denied", "The event is already canceled")
             }
             await dispatcher.deliver(try envelope("invitee.canceled", canceled, by: me.user))
+            await webhooks.deliver("invitee.canceled", canceled, ownerOrganization: state.member(uri: canceled.host.uri)?.organization)
             var response = try json(["resource": StandInShapes.cancellation(cancellation)])
             response.status = .created
             return response
@@ -192,6 +236,16 @@ public enum CalendlyStandIn {
         enum CodingKeys: String, CodingKey {
             case invitee
             case eventType = "event_type", startTime = "start_time"
+        }
+    }
+
+    struct RateLimitSettings: Decodable {
+        var perMinute: Int?
+        var inviteesPerMinute: Int?
+        var tokenPerMinute: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case perMinute = "per_minute", inviteesPerMinute = "invitees_per_minute", tokenPerMinute = "token_per_minute"
         }
     }
 
@@ -265,16 +319,29 @@ struct CalendlyProblem: HTTPResponseError {
     var title: String
     var message: String
     var headers: HTTPFields = [:]
+    /// `details: [{parameter, message}]`, for an invalid argument.
+    var details: [(parameter: String, message: String)]?
 
-    init(_ status: HTTPResponse.Status, _ title: String, _ message: String, headers: HTTPFields = [:]) {
+    init(
+        _ status: HTTPResponse.Status, _ title: String, _ message: String, headers: HTTPFields = [:],
+        details: [(parameter: String, message: String)]? = nil
+    ) {
         self.status = status
         self.title = title
         self.message = message
         self.headers = headers
+        self.details = details
+    }
+
+    /// 400 Invalid Argument naming the parameter.
+    static func invalid(_ parameter: String, _ message: String) -> CalendlyProblem {
+        CalendlyProblem(.badRequest, "Invalid Argument", "The supplied parameters are invalid.", details: [(parameter, message)])
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = try CalendlyStandIn.json(StandInShapes.error(title: title, message: message))
+        var object = StandInShapes.error(title: title, message: message)
+        if let details { object["details"] = details.map { ["parameter": $0.parameter, "message": $0.message] } }
+        var response = try CalendlyStandIn.json(object)
         response.status = status
         response.headers.append(contentsOf: headers)
         return response

@@ -65,6 +65,11 @@ final class StandInBookings: Sendable {
         return booking
     }
 
+    /// Every scheduled event, by start time.
+    var all: [StandInBooking] {
+        bookings.withLock { $0.values.sorted { ($0.start, $0.eventURI) < ($1.start, $1.eventURI) } }
+    }
+
     func booking(eventUUID: String) -> StandInBooking? {
         bookings.withLock { $0[eventUUID] }
     }

@@ -200,6 +200,18 @@ struct StandInOAuth: Sendable {
             owner: grant.user, organization: grant.organization)
     }
 
+    /// The user a code or refresh token is for, if it is known.
+    func user(code: String?, refreshToken: String?) -> String? {
+        if let code, let found = codes[code] { return found.user }
+        if let refreshToken, let found = refreshTokens[refreshToken] { return grants[found.grant].user }
+        return nil
+    }
+
+    /// The client an access token was issued to.
+    func accessTokenClient(_ token: String) -> String? {
+        accessTokens[token].map { grants[$0.grant].clientID }
+    }
+
     /// The user an access token acts as, if it is neither expired nor revoked.
     func accessTokenUser(_ token: String, now: Date) -> AccessCheck {
         guard let access = accessTokens[token], !grants[access.grant].revoked else { return .invalid }

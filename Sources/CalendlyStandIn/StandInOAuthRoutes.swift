@@ -53,6 +53,17 @@ extension CalendlyStandIn {
         router.post("/oauth/token") { request, context -> Response in
             let form = try await oauthForm(request, context)
             let app = try authenticateClient(request, form, state)
+            // At most 8 a minute per user: the user of the code or refresh token, or, for one
+            // that is unknown, the client.
+            let user = state.withOAuth { $0.user(code: form["code"], refreshToken: form["refresh_token"]) } ?? "client \(app.clientID)"
+            let verdict = state.rateLimits.take(.token, user)
+            guard verdict.allowed else {
+                // CALENDLY.md gives the token endpoint's errors as `{error, error_description}`
+                // and no code for this one: `rate_limited`, with the headers the API sends.
+                throw OAuthError(
+                    .init(status: 429, error: "rate_limited", description: "Too many token requests. Try again in \(verdict.reset) seconds."),
+                    headers: verdict.headers)
+            }
             let result: Result<StandInOAuth.Issued, StandInOAuth.Failure>
             switch form["grant_type"] {
             case nil:
@@ -263,10 +274,12 @@ extension CalendlyStandIn {
 struct OAuthError: HTTPResponseError {
     var failure: StandInOAuth.Failure
     var basic = false
+    var headers: HTTPFields = [:]
 
-    init(_ failure: StandInOAuth.Failure, basic: Bool = false) {
+    init(_ failure: StandInOAuth.Failure, basic: Bool = false, headers: HTTPFields = [:]) {
         self.failure = failure
         self.basic = basic
+        self.headers = headers
     }
 
     var status: HTTPResponse.Status { HTTPResponse.Status(code: failure.status) }
@@ -274,6 +287,7 @@ struct OAuthError: HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try CalendlyStandIn.oauthJSON(["error": failure.error, "error_description": failure.description])
         response.status = status
+        response.headers.append(contentsOf: headers)
         // RFC 6749 §5.2: a client that tried HTTP Basic is told which scheme to use.
         if basic { response.headers[.wwwAuthenticate] = #"Basic realm="Calendly stand-in""# }
         return response

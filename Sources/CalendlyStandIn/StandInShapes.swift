@@ -30,15 +30,28 @@ enum StandInShapes {
 
     /// `{collection, pagination}`; `next` is the offset of the next page, if any.
     static func page(_ items: [Object], path: String, next: String?, previous: String?) -> Object {
-        [
+        let link = { (token: String) in "https://api.calendly.com\(path)\(path.contains("?") ? "&" : "?")page_token=\(token)" }
+        return [
             "collection": items,
             "pagination": [
                 "count": items.count,
-                "next_page": nullable(next.map { "https://api.calendly.com\(path)?page_token=\($0)" }),
+                "next_page": nullable(next.map(link)),
                 "next_page_token": nullable(next),
-                "previous_page": nullable(previous.map { "https://api.calendly.com\(path)?page_token=\($0)" }),
+                "previous_page": nullable(previous.map(link)),
                 "previous_page_token": nullable(previous),
             ] as Object,
+        ]
+    }
+
+    /// A webhook subscription; `user` and `group` are null unless it has that scope. The
+    /// signing key is never answered.
+    static func webhookSubscription(_ subscription: StandInSubscription) -> Object {
+        [
+            "uri": subscription.uri, "callback_url": subscription.callbackURL, "created_at": subscription.createdAt,
+            "updated_at": subscription.updatedAt, "retry_started_at": nullable(subscription.retryStartedAt),
+            "state": subscription.state, "events": subscription.events, "scope": subscription.scope,
+            "organization": subscription.organization, "user": nullable(subscription.user), "group": nullable(subscription.group),
+            "creator": subscription.creator,
         ]
     }
 

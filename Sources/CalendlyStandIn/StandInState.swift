@@ -28,15 +28,20 @@ public struct StandInSeed: Codable, Sendable {
         public var clientID: String
         public var clientSecret: String
         public var redirectURIs: [String]
+        /// The key Calendly generates per app: deliveries to subscriptions created with one of
+        /// the app's access tokens (and no `signing_key`) are signed with it.
+        public var webhookSigningKey: String?
 
-        public init(clientID: String, clientSecret: String, redirectURIs: [String]) {
+        public init(clientID: String, clientSecret: String, redirectURIs: [String], webhookSigningKey: String? = nil) {
             self.clientID = clientID
             self.clientSecret = clientSecret
             self.redirectURIs = redirectURIs
+            self.webhookSigningKey = webhookSigningKey
         }
 
         enum CodingKeys: String, CodingKey {
             case clientID = "client_id", clientSecret = "client_secret", redirectURIs = "redirect_uris"
+            case webhookSigningKey = "webhook_signing_key"
         }
     }
 
@@ -52,6 +57,16 @@ public struct StandInSeed: Codable, Sendable {
     public var bookings: [ExistingBooking]?
     /// The OAuth apps `/oauth/*` knows from the start; tests add more with `POST /_sim/oauth/apps`.
     public var oauthApps: [OAuthApp]?
+    /// Organization URI → the key deliveries to its subscriptions are signed with when they were
+    /// created with a seeded token and no `signing_key`; an organization missing here gets
+    /// `standin-webhook-key-<organization uuid>`.
+    public var webhookSigningKeys: [String: String]?
+    /// API requests per user per minute (500, Calendly's paid plans).
+    public var rateLimitPerMinute: Int?
+    /// `POST /invitees` per user per minute (10).
+    public var inviteesPerMinute: Int?
+    /// `POST /oauth/token` per user per minute (8).
+    public var tokenPerMinute: Int?
 
     public struct ExistingBooking: Codable, Sendable {
         public var eventType: String
@@ -75,6 +90,8 @@ public struct StandInSeed: Codable, Sendable {
         case organization, users
         case eventTypes = "event_types", availableTimesMaxDays = "available_times_max_days"
         case workingHours = "working_hours", bookings, oauthApps = "oauth_apps"
+        case webhookSigningKeys = "webhook_signing_keys", rateLimitPerMinute = "rate_limit_per_minute"
+        case inviteesPerMinute = "invitees_per_minute", tokenPerMinute = "token_per_minute"
     }
 
     public static func load(_ url: URL) throws -> StandInSeed {
@@ -139,6 +156,7 @@ final class StandInState: Sendable {
     private let failures = Mutex<[InjectedFailure]>([])
     private let requests = Mutex<[String: Int]>([:])
     private let oauth: Mutex<StandInOAuth>
+    let rateLimits: StandInRateLimits
 
     init(seed: StandInSeed, accessTokenLifetime: Int = StandInOAuth.defaultAccessTokenLifetime) {
         self.seed = seed
@@ -149,6 +167,8 @@ final class StandInState: Sendable {
             return StandInMember(token: account.token, user: user, organization: organization, role: account.role ?? .user)
         }
         oauth = Mutex(StandInOAuth(apps: seed.oauthApps ?? [], accessTokenLifetime: accessTokenLifetime))
+        rateLimits = StandInRateLimits(.init(
+            perMinute: seed.rateLimitPerMinute ?? 500, inviteesPerMinute: seed.inviteesPerMinute ?? 10, tokenPerMinute: seed.tokenPerMinute ?? 8))
     }
 
     func member(uri: String?) -> StandInMember? {
@@ -173,6 +193,16 @@ final class StandInState: Sendable {
         case .expired: return .expired
         case .invalid: return .invalid
         }
+    }
+
+    /// The OAuth app whose live access token this is; nil for a seeded token or anything else.
+    func oauthApp(token: String) -> StandInSeed.OAuthApp? {
+        oauth.withLock { oauth in oauth.accessTokenClient(token).flatMap { oauth.apps[$0] } }
+    }
+
+    /// The key an organization's subscriptions made with a seeded token are signed with.
+    func webhookSigningKey(organization: String) -> String {
+        seed.webhookSigningKeys?[organization] ?? "standin-webhook-key-\(organization.split(separator: "/").last ?? "")"
     }
 
     /// Whether `member` may read and act on what the user `owner` owns: their own things, or

@@ -32,6 +32,15 @@ struct CalendlyCommand: AsyncParsableCommand {
     @Option(name: .customLong("token-lifetime"), help: "Seconds an OAuth access token lives.")
     var tokenLifetime = 7200
 
+    @Option(name: .customLong("rate-limit"), help: "API requests per user per minute (default: the seed's, else 500).")
+    var rateLimit: Int?
+
+    @Option(name: .customLong("invitees-limit"), help: "POST /invitees per user per minute (default: the seed's, else 10).")
+    var inviteesLimit: Int?
+
+    @Option(name: .customLong("token-limit"), help: "POST /oauth/token per user per minute (default: the seed's, else 8).")
+    var tokenLimit: Int?
+
     func validate() throws {
         let given = [clientID != nil, clientSecret != nil, !redirectURI.isEmpty]
         if given.contains(true), given.contains(false) {
@@ -39,6 +48,9 @@ struct CalendlyCommand: AsyncParsableCommand {
         }
         if clientID == "" || clientSecret == "" { throw ValidationError("--client-id and --client-secret cannot be empty") }
         if tokenLifetime < 0 { throw ValidationError("--token-lifetime is seconds, zero or more") }
+        if [rateLimit, inviteesLimit, tokenLimit].contains(where: { ($0 ?? 0) < 0 }) {
+            throw ValidationError("--rate-limit, --invitees-limit and --token-limit are requests a minute, zero or more")
+        }
     }
 
     func run() async throws {
@@ -47,6 +59,9 @@ struct CalendlyCommand: AsyncParsableCommand {
             seed.oauthApps = (seed.oauthApps ?? []).filter { $0.clientID != clientID }
                 + [StandInSeed.OAuthApp(clientID: clientID, clientSecret: clientSecret, redirectURIs: redirectURI)]
         }
+        if let rateLimit { seed.rateLimitPerMinute = rateLimit }
+        if let inviteesLimit { seed.inviteesPerMinute = inviteesLimit }
+        if let tokenLimit { seed.tokenPerMinute = tokenLimit }
         let app = CalendlyStandIn.buildApplication(seed: seed, port: port, accessTokenLifetime: tokenLifetime) { port in
             // Unbuffered, so a script reading a pipe sees it at once.
             FileHandle.standardOutput.write(Data("calendly stand-in listening on http://127.0.0.1:\(port)\n".utf8))

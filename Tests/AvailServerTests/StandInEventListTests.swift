@@ -1,0 +1,76 @@
+import AvailCore
+import AvailTesting
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// `GET /scheduled_events` and `GET /scheduled_events/{uuid}/invitees` as Calendly answers them.
+@Suite struct StandInEventListTests {
+    static let ada = Corpus.experts[0], grace = Corpus.experts[1]
+
+    @Test func scheduledEventsNeedExactlyOneOwnerAndFilterSortAndPage() async throws {
+        try await withCalendly { _, control in
+            let api = StandInAPI(control: control)
+            let none = try await api.call(.get, "/scheduled_events")
+            #expect(none.status == .badRequest)
+            #expect(none.json["title"] as? String == "Invalid Argument")
+            #expect(try await api.call(.get, "/scheduled_events?user=\(Self.grace.userURI)&organization=\(StandInAPI.marketplace)").status == .badRequest)
+            for index in 0..<3 { try await api.book(Self.grace.eventTypeURI, index: index) }
+            let booked = try await api.book(Self.ada.eventTypeURI)
+            let event = try #require(booked.resource["event"] as? String)
+            #expect(try await api.call(.post, "\(event.dropFirst("https://api.calendly.com".count))/cancellation", json: "{}").status == .created)
+
+            let graces = try await api.call(.get, "/scheduled_events?user=\(Self.grace.userURI)&count=2")
+            #expect(graces.status == .ok)
+            #expect(graces.collection.count == 2)
+            let token = try #require(graces.pagination["next_page_token"] as? String)
+            #expect((graces.pagination["next_page"] as? String)?.contains("user=") == true)
+            let rest = try await api.call(.get, "/scheduled_events?user=\(Self.grace.userURI)&count=2&page_token=\(token)")
+            #expect(rest.collection.count == 1)
+            let starts = (graces.collection + rest.collection).compactMap { $0["start_time"] as? String }
+            #expect(starts == starts.sorted())
+            let descending = try await api.call(.get, "/scheduled_events?user=\(Self.grace.userURI)&sort=start_time:desc")
+            #expect(descending.collection.compactMap { $0["start_time"] as? String } == starts.reversed())
+            #expect(try await api.call(.get, "/scheduled_events?user=\(Self.grace.userURI)&sort=name:asc").status == .badRequest)
+            #expect(try await api.call(.get, "/scheduled_events?user=\(Self.grace.userURI)&count=101").status == .badRequest)
+            #expect(try await api.call(.get, "/scheduled_events?user=\(Self.grace.userURI)&status=done").status == .badRequest)
+
+            // The seed's booking (Alan's) and today's: the organization sees them all.
+            let all = try await api.call(.get, "/scheduled_events?organization=\(StandInAPI.marketplace)&count=100")
+            #expect(all.collection.count == 5)
+            let canceled = try await api.call(.get, "/scheduled_events?organization=\(StandInAPI.marketplace)&status=canceled")
+            #expect(canceled.collection.compactMap { $0["uri"] as? String } == [event])
+            #expect(try await api.call(.get, "/scheduled_events?organization=\(StandInAPI.marketplace)&invitee_email=KOFI0@example.com").collection.count == 2)
+            let second = try #require(starts.dropFirst().first)
+            let window = try await api.call(.get, "/scheduled_events?user=\(Self.grace.userURI)&min_start_time=\(second)&max_start_time=\(starts[2])")
+            #expect(window.collection.compactMap { $0["start_time"] as? String } == [second])
+
+            // Permissions as for one event: the host, or an owner or admin of their organization.
+            #expect(try await api.call(.get, "/scheduled_events?user=\(Self.grace.userURI)", token: StandInAPI.ada).status == .forbidden)
+            #expect(try await api.call(.get, "/scheduled_events?organization=\(StandInAPI.marketplace)", token: StandInAPI.grace).status == .forbidden)
+            #expect(try await api.call(.get, "/scheduled_events?organization=\(StandInAPI.marketplace)", token: StandInAPI.katherine).status == .forbidden)
+            #expect(try await api.call(.get, "/scheduled_events?user=\(Self.grace.userURI)", token: StandInAPI.grace).collection.count == 3)
+        }
+    }
+
+    @Test func anEventsInviteesArePaginatedAndFiltered() async throws {
+        try await withCalendly { _, control in
+            let api = StandInAPI(control: control)
+            let booked = try await api.book(Self.grace.eventTypeURI)
+            let event = String(try #require(booked.resource["event"] as? String).dropFirst("https://api.calendly.com".count))
+            let invitees = try await api.call(.get, "\(event)/invitees")
+            #expect(invitees.status == .ok)
+            #expect(invitees.collection.compactMap { $0["uri"] as? String } == [booked.resource["uri"] as? String])
+            #expect(invitees.collection.first?["scheduled_event"] == nil)
+            #expect(try await api.call(.get, "\(event)/invitees?status=canceled").collection.isEmpty)
+            #expect(try await api.call(.get, "\(event)/invitees?email=kofi0@example.com&sort=created_at:desc").collection.count == 1)
+            #expect(try await api.call(.get, "\(event)/invitees?email=someone@example.com").collection.isEmpty)
+            #expect(try await api.call(.get, "\(event)/invitees?count=101").status == .badRequest)
+            #expect(try await api.call(.get, "\(event)/invitees?sort=start_time:asc").status == .badRequest)
+            #expect(try await api.call(.get, "\(event)/invitees", token: StandInAPI.ada).status == .notFound)
+            #expect(try await api.call(.get, "\(event)/invitees", token: StandInAPI.grace).status == .ok)
+        }
+    }
+}
