@@ -29,6 +29,7 @@ test: test-deps
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
 	scripts/browser-test.sh
+	scripts/calendar-feed-test.sh
 	scripts/schemathesis.sh
 
 ## Embed openapi.yaml into the daemon (Sources/AvailServer/OpenAPIDocument.swift) after editing it.

@@ -23,6 +23,7 @@ PUBLIC = {
     ("get", "/assets/settings.css"),
     ("get", "/assets/settings.js"),
     ("get", "/oauth/calendly/callback"),
+    ("get", "/calendar/{feed_token}.ics"),
 }
 METHODS = {"get", "put", "post", "patch", "delete"}
 

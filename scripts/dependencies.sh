@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(libsqlite3-dev libcurl4-openssl-dev sqlite3 curl python3)
 if [ "${1:-}" = "--test" ]; then
-    # schemathesis and Selenium from PyPI in venvs; the settings page in headless Chromium.
+    # schemathesis, Selenium and icalendar (the calendar feed's parser) from PyPI in venvs;
+    # the settings page in headless Chromium.
     packages+=(python3-venv chromium chromium-driver)
 fi
 

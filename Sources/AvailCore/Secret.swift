@@ -22,6 +22,15 @@ public enum Secret {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Whether `byte` is in the base64url alphabet.
+    static func isBase64URL(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"): true
+        default: false
+        }
+    }
+
     /// Compares two secrets in time that depends only on their lengths.
     public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
         constantTimeEquals(Array(lhs.utf8), Array(rhs.utf8))

@@ -69,6 +69,9 @@ public func buildApplication(
         calendly: CalendlyStrategy(connections: connections, availability: calendlyAvailability, readModels: readModels, commands: commands))
     AvailabilityController(readModels: readModels, service: service).addRoutes(to: router)
     OperationsController(database: database, writer: writer, projector: projector, metrics: metrics).addRoutes(to: router)
+    // Public: the secret in the feed's URL is its credential (calendar apps send no bearer).
+    let calendarFeeds = CalendarFeeds(database: database)
+    CalendarFeedPublisher(feeds: calendarFeeds, readModels: readModels).addRoutes(to: router)
     // Everything else needs a bearer token: the admin's, or an expert's for that expert only
     // (each handler checks the resource against the principal).
     let tokens = ExpertTokens(database: database)
@@ -83,6 +86,7 @@ public func buildApplication(
         logger: logger)
     ExpertController(readModels: readModels, commands: commands, connections: connections, subscriptions: subscriptions)
         .addRoutes(to: authenticated)
+    CalendarFeedController(feeds: calendarFeeds, readModels: readModels, publicURL: publicURL).addRoutes(to: authenticated)
     OAuthController(
         readModels: readModels, commands: commands, connections: connections, subscriptions: subscriptions,
         states: OAuthStates(database: database, sealer: sealer),
@@ -95,7 +99,8 @@ public func buildApplication(
     // The expert's own page: signs in by cookie and answers with HTML, so it handles its own
     // access rather than going through the bearer-token group.
     SettingsPageController(
-        readModels: readModels, service: service, connections: connections, authentication: authentication, feed: feed,
+        readModels: readModels, service: service, connections: connections, authentication: authentication,
+        calendarFeeds: calendarFeeds, feed: feed,
         maxStreamsPerExpert: configuration.limits.maxStreamsPerExpert, tokenRecheck: configuration.streamTokenRecheck
     ).addRoutes(to: router)
     // Last: it wraps only the router's not-found answer, and needs every route to tell a 405.

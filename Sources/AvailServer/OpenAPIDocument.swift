@@ -29,7 +29,8 @@ info:
     operations (`/events`, `/dead-letters`, `/parked`, issuing tokens) answer 403 `forbidden`.
     A missing or unknown token answers 401 `unauthorized` with `WWW-Authenticate: Bearer`.
     Public (no token): `GET /experts/{id}/availability`, `GET /oauth/calendly/callback` (bound
-    to its `state` and the browser's cookie instead), `/healthz`, `/readyz`, `/metrics`,
+    to its `state` and the browser's cookie instead), `GET /calendar/{feed_token}.ics` (the
+    secret in its URL is the credential), `/healthz`, `/readyz`, `/metrics`,
     `/openapi.yaml`, `POST /webhooks/calendly` (authenticated by its signature instead), and the
     settings page's sign-in, sign-out and assets.
 
@@ -104,6 +105,8 @@ tags:
     description: Experts, their integration, and their tokens.
   - name: appointments
     description: Reading, booking, rescheduling and canceling appointments.
+  - name: calendar feed
+    description: An expert's appointments as a secret iCalendar URL that calendar apps subscribe to.
   - name: settings page
     description: |
       The expert's Availability Management page (HTML for browsers): signed in with the expert's
@@ -923,6 +926,130 @@ paths:
         '400': {$ref: '#/components/responses/InvalidParameter'}
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/CSRFFailed'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '503': {$ref: '#/components/responses/Overloaded'}
+
+  /experts/{id}/calendar-feeds:
+    parameters:
+      - {$ref: '#/components/parameters/ExpertID'}
+    post:
+      tags: [calendar feed]
+      operationId: createCalendarFeed
+      summary: Create a calendar feed (a secret iCalendar URL)
+      description: |
+        That expert's token, the settings page's session (with its CSRF token), or the admin. The
+        answer's `url` (`{public}/calendar/{feed_token}.ics`) is the feed's only credential and is
+        shown only here; availd keeps a hash of its secret. An expert may have several.
+      x-problem-codes: [invalid_parameter, unauthorized, csrf_failed, not_found, overloaded]
+      responses:
+        '201':
+          description: The new feed, with its secret URL.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+            Cache-Control: {required: true, schema: {const: no-store}}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/CreatedCalendarFeed'}
+          links:
+            ListCalendarFeeds:
+              operationId: listCalendarFeeds
+              parameters: {path.id: '$response.body#/expert_id'}
+            RevokeCalendarFeed:
+              operationId: revokeCalendarFeed
+              parameters: {path.id: '$response.body#/expert_id', path.feed_id: '$response.body#/id'}
+        '400': {$ref: '#/components/responses/InvalidParameter'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/CSRFFailed'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '503': {$ref: '#/components/responses/Overloaded'}
+    get:
+      tags: [calendar feed]
+      operationId: listCalendarFeeds
+      summary: An expert's calendar feeds (never their URLs)
+      description: Admin, or that expert's token or session. Revoked feeds are not listed.
+      x-problem-codes: [invalid_parameter, unauthorized, not_found, projection_lag, overloaded]
+      parameters:
+        - {$ref: '#/components/parameters/MinPosition'}
+      responses:
+        '200':
+          description: The expert's open feeds, oldest first.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/CalendarFeedList'}
+        '400': {$ref: '#/components/responses/InvalidParameter'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '503': {$ref: '#/components/responses/Overloaded'}
+        '504': {$ref: '#/components/responses/ProjectionLag'}
+
+  /experts/{id}/calendar-feeds/{feed_id}:
+    parameters:
+      - {$ref: '#/components/parameters/ExpertID'}
+      - name: feed_id
+        in: path
+        required: true
+        schema: {$ref: '#/components/schemas/CalendarFeedID'}
+    delete:
+      tags: [calendar feed]
+      operationId: revokeCalendarFeed
+      summary: Revoke a calendar feed
+      description: Admin, or that expert's token or session. Its URL answers 404 at once. 404 when there is no such open feed (a malformed `feed_id`, or another expert's feed, included).
+      x-problem-codes: [invalid_parameter, unauthorized, csrf_failed, not_found, overloaded]
+      responses:
+        '204':
+          description: Revoked.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+        '400': {$ref: '#/components/responses/InvalidParameter'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/CSRFFailed'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '503': {$ref: '#/components/responses/Overloaded'}
+
+  /calendar/{feed_token}.ics:
+    parameters:
+      - name: feed_token
+        in: path
+        required: true
+        description: The secret part of the URL `POST /experts/{id}/calendar-feeds` answered.
+        schema: {type: string, minLength: 1, maxLength: 128, pattern: '^[a-z2-7]{26}_[A-Za-z0-9_-]{43}$'}
+    get:
+      tags: [calendar feed]
+      operationId: calendarFeed
+      summary: The expert's appointments as iCalendar, for calendar apps
+      description: |
+        Public: the secret in the URL is the credential (calendar apps send no bearer token); an
+        unknown, malformed or revoked one answers 404 `not_found`. RFC 5545, `METHOD:PUBLISH`:
+        one `VEVENT` per appointment with a start time between 90 days ago and 365 days ahead
+        (at most 5,000), times in UTC. A reschedule chain is one event: its `UID` is made from
+        the chain's first appointment and never changes, `SEQUENCE` counts the reschedules
+        (plus one once canceled), superseded appointments are not listed; a canceled one stays
+        as `STATUS:CANCELLED`. The body depends only on the read models, so its strong `ETag`
+        changes exactly when the feed does.
+      security: []
+      x-problem-codes: [not_found, overloaded]
+      parameters:
+        - name: If-None-Match
+          in: header
+          description: "`ETag`s seen before (or `*`); a match answers 304 without a body."
+          schema: {type: string, maxLength: 256}
+      responses:
+        '200':
+          description: The calendar.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+            ETag: {required: true, schema: {type: string, pattern: '^"[0-9a-f]{32}"$'}}
+            Cache-Control: {required: true, schema: {const: 'private, max-age=60'}}
+          content:
+            text/calendar:
+              schema: {type: string}
+        '304':
+          description: Unchanged since the `ETag` given in `If-None-Match`.
+          headers:
+            Log-Position: {$ref: '#/components/headers/Log-Position'}
+            ETag: {required: true, schema: {type: string, pattern: '^"[0-9a-f]{32}"$'}}
         '404': {$ref: '#/components/responses/NotFound'}
         '503': {$ref: '#/components/responses/Overloaded'}
 
@@ -2072,6 +2199,41 @@ components:
               id: {$ref: '#/components/schemas/TokenID'}
               expert_id: {$ref: '#/components/schemas/ExpertIDString'}
               label: {type: ['string', 'null']}
+              created_at: {$ref: '#/components/schemas/Timestamp'}
+
+    CalendarFeedID:
+      type: string
+      pattern: '^cal_[a-z2-7]{26}$'
+      maxLength: 64
+      description: "`cal_` and 26 lowercase base32 characters: names a calendar feed, is not secret."
+
+    CreatedCalendarFeed:
+      type: object
+      additionalProperties: false
+      required: [id, expert_id, created_at, url]
+      properties:
+        id: {$ref: '#/components/schemas/CalendarFeedID'}
+        expert_id: {$ref: '#/components/schemas/ExpertIDString'}
+        created_at: {$ref: '#/components/schemas/Timestamp'}
+        url:
+          type: string
+          pattern: '/calendar/[a-z2-7]{26}_[A-Za-z0-9_-]{43}\.ics$'
+          description: "`{public}/calendar/{feed_token}.ics`, to subscribe to in a calendar app; shown only here."
+
+    CalendarFeedList:
+      type: object
+      additionalProperties: false
+      required: [feeds]
+      properties:
+        feeds:
+          type: array
+          items:
+            type: object
+            additionalProperties: false
+            required: [id, expert_id, created_at]
+            properties:
+              id: {$ref: '#/components/schemas/CalendarFeedID'}
+              expert_id: {$ref: '#/components/schemas/ExpertIDString'}
               created_at: {$ref: '#/components/schemas/Timestamp'}
 
     Readiness:

@@ -179,6 +179,20 @@ enum Migrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v6-calendar-feeds") { db in
+            // An expert's secret calendar URLs: access, not domain state, so beside the log
+            // and never in it, like expert tokens. Only the secret's SHA-256 is stored.
+            try db.execute(sql: """
+                CREATE TABLE calendar_feeds (
+                    id          TEXT PRIMARY KEY,
+                    expert_id   TEXT NOT NULL,
+                    secret_hash BLOB NOT NULL CHECK (length(secret_hash) = 32),
+                    created_at  TEXT NOT NULL,
+                    revoked_at  TEXT
+                ) STRICT;
+                CREATE INDEX calendar_feeds_by_expert ON calendar_feeds (expert_id, created_at, id);
+                """)
+        }
         return migrator
     }
 }

@@ -107,8 +107,12 @@ import Testing
 
                 // The daemon's refresh reaches Calendly late; the other process's, at once.
                 try await inject(#"[{"path":"/oauth/token","status":200,"times":1,"delay_ms":1500}]"#, oauth.control)
+                let before = try await requestCount("/oauth/token", oauth.control)
                 async let slots = daemon.call(.get, "/experts/ada/availability?\(CalendlyAvailabilityTests.range)")
-                try await Task.sleep(for: .milliseconds(400))
+                // Only once the daemon's refresh is at Calendly (held there) does the other process refresh.
+                for _ in 0..<200 where try await requestCount("/oauth/token", oauth.control) == before {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 let other = CalendlyCredentialStore(
                     database: try LogDatabase.open(path: folder.path("availd.sqlite")),
                     sealer: try TokenSealer(secretKey: "the secret key both processes were started with"))

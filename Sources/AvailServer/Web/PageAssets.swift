@@ -55,6 +55,11 @@ enum PageAssets {
         .status-canceled .badge:first-child { background: #f6dcdc; }
         .status-rescheduled .badge:first-child { background: #f4ecd2; }
         .badge.warn { background: #f8d9b5; }
+        .copy-row { display: flex; gap: .5rem; align-items: center; }
+        .copy-row input { flex: 1; width: auto; padding: .5rem .6rem; border: 1px solid var(--line); border-radius: 6px; font-family: ui-monospace, monospace; }
+        .copy-row button { margin-top: 0; }
+        .feeds { list-style: none; padding: 0; margin: .75rem 0 0; }
+        .feeds li { display: flex; gap: 1rem; align-items: center; padding: .3rem 0; border-bottom: 1px solid var(--line); }
         tr.fresh { animation: fresh 2s ease-out; }
         @keyframes fresh { from { background: #fff6c2; } to { background: transparent; } }
         @media (max-width: 600px) {
@@ -201,6 +206,60 @@ enum PageAssets {
               await api("PUT", `/experts/${expert}/integration`, { type: "native", schedule });
               location.reload();
             } catch (problem) { showError(error, null, problem); }
+          });
+
+          // Calendar feeds: a new address is shown once; each listed one can be revoked.
+          const feeds = $("#feeds");
+          const feedsError = $("#feeds-error");
+          function feedItem(id, createdAt) {
+            const item = document.createElement("li");
+            item.dataset.feed = id;
+            const when = document.createElement("span");
+            when.textContent = `Created ${createdAt}`;
+            const revoke = document.createElement("button");
+            revoke.type = "button";
+            revoke.className = "link revoke-feed";
+            revoke.textContent = "Revoke";
+            revoke.setAttribute("aria-label", `Revoke the calendar address created ${createdAt}`);
+            item.append(when, " ", revoke);
+            return item;
+          }
+          $("#create-feed")?.addEventListener("click", async () => {
+            clearError(feedsError, null);
+            try {
+              const created = await (await api("POST", `/experts/${expert}/calendar-feeds`)).json();
+              const field = $("#new-feed-url");
+              field.value = created.url;
+              $("#copy-status").textContent = "";
+              $("#new-feed").hidden = false;
+              feeds.append(feedItem(created.id, new Date(created.created_at).toLocaleString("en-GB")));
+              $("#no-feeds").hidden = true;
+              field.focus();
+              field.select();
+            } catch (problem) { showError(feedsError, null, problem); }
+          });
+          $("#copy-feed")?.addEventListener("click", async () => {
+            const field = $("#new-feed-url");
+            field.select();
+            try {
+              await navigator.clipboard.writeText(field.value);
+              $("#copy-status").textContent = "Copied.";
+            } catch (_) {
+              $("#copy-status").textContent = "Press Ctrl+C (or ⌘C) to copy the selected address.";
+            }
+          });
+          feeds?.addEventListener("click", async (event) => {
+            const button = event.target.closest(".revoke-feed");
+            if (!button) return;
+            if (!confirm("Revoke this calendar address? Calendars subscribed to it stop getting your appointments.")) return;
+            clearError(feedsError, null);
+            const item = button.closest("li");
+            try {
+              await api("DELETE", `/experts/${expert}/calendar-feeds/${item.dataset.feed}`);
+              item.remove();
+              $("#no-feeds").hidden = feeds.children.length > 0;
+              $("#create-feed").focus();
+            } catch (problem) { showError(feedsError, null, problem); }
           });
 
           // Live: the projector tells the stream when this expert's appointments change.

@@ -175,6 +175,28 @@ enum PageTemplates {
             {{^slots}}{{^slotsError}}<p class="muted">No free slot in the next 7 days.</p>{{/slotsError}}{{/slots}}
           </section>
 
+          <section class="card" aria-labelledby="feeds-heading" id="calendar-feeds">
+            <h2 id="feeds-heading">Subscribe in my calendar</h2>
+            <p class="muted">A private address your calendar app (Google Calendar, Apple Calendar, Outlook) subscribes to: your appointments, kept up to date. Anyone who has it can read them; revoke it here if it leaks.</p>
+            <button type="button" id="create-feed">Create a calendar address</button>
+            <div id="new-feed" hidden>
+              <label for="new-feed-url">Your new calendar address</label>
+              <div class="copy-row">
+                <input id="new-feed-url" type="text" readonly aria-describedby="new-feed-help">
+                <button type="button" id="copy-feed" class="secondary">Copy</button>
+              </div>
+              <p id="new-feed-help" class="muted">Shown only now: availd keeps only a fingerprint of it. Paste it into your calendar app's "subscribe" or "add calendar from URL".</p>
+              <p id="copy-status" class="muted" role="status" aria-live="polite"></p>
+            </div>
+            <p id="feeds-error" class="error" role="alert" hidden></p>
+            <ul id="feeds" class="feeds" aria-label="Calendar addresses">
+              {{#feeds.feeds}}
+              <li data-feed="{{id}}"><span>Created {{createdAt}}</span> <button type="button" class="link revoke-feed" aria-label="Revoke the calendar address created {{createdAt}}">Revoke</button></li>
+              {{/feeds.feeds}}
+            </ul>
+            <p class="muted" id="no-feeds" {{#feeds.hasFeeds}}hidden{{/feeds.hasFeeds}}>No calendar address yet.</p>
+          </section>
+
           <section class="card" aria-labelledby="appointments-heading">
             <h2 id="appointments-heading">Upcoming appointments <span class="muted">({{expert.timezone}})</span> <span id="live" class="muted" aria-live="polite"></span></h2>
             <div id="appointments">{{#upcoming}}{{> appointments}}{{/upcoming}}</div>

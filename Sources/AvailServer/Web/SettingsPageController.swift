@@ -17,6 +17,8 @@ struct SettingsPageController: Sendable {
     /// The expert's Calendly account: its event types, and whether accounts can be connected.
     let connections: CalendlyConnections
     let authentication: AuthenticationMiddleware
+    /// The expert's calendar feeds, listed (never their URLs) on the page.
+    let calendarFeeds: CalendarFeeds
     let feed: ExpertChangeFeed
     /// Event streams one expert may hold open at once.
     var maxStreamsPerExpert = 8
@@ -157,6 +159,7 @@ struct SettingsPageController: Sendable {
         var slotsZone: String
         var slotsError: String?
         var upcoming: AppointmentsView
+        var feeds: CalendarFeedsView
     }
 
     struct CalendlyView {
@@ -261,7 +264,8 @@ struct SettingsPageController: Sendable {
             native: Self.nativeView(expert.nativeSchedule),
             zones: NativeSchedule.knownZones.sorted().map { Zone(name: $0, selected: $0 == (expert.nativeSchedule?.timezone ?? expert.timezone)) },
             slots: slots, slotsZone: zone.identifier, slotsError: slotsError,
-            upcoming: try await appointmentsView(expert))
+            upcoming: try await appointmentsView(expert),
+            feeds: try await calendarFeedsView(expert, format: Self.wallClock(in: TimeZone(identifier: expert.timezone) ?? .gmt)))
     }
 
     /// The connected account and its event types as Calendly lists them now (a tick for each

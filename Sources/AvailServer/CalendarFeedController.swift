@@ -1,0 +1,96 @@
+import AvailCore
+import AvailStore
+import Foundation
+import Hummingbird
+
+/// An expert's calendar feeds: created, listed and revoked by the expert itself or the admin
+/// (bearer token, or the settings page's session cookie and CSRF header).
+struct CalendarFeedController: Sendable {
+    let feeds: CalendarFeeds
+    let readModels: ReadModels
+    /// Where the daemon is reached from outside: the feed URL handed out starts with it.
+    let publicURL: PublicURL
+
+    func addRoutes(to group: RouterGroup<AvailRequestContext>) {
+        group.post("/experts/:id/calendar-feeds") { _, context in try await self.create(context: context) }
+        group.get("/experts/:id/calendar-feeds") { _, context in try await self.list(context: context) }
+        group.delete("/experts/:id/calendar-feeds/:feed_id") { _, context in try await self.revoke(context: context) }
+    }
+
+    /// The answer to a create: the only time the feed's URL (its secret) is shown.
+    struct Created: Encodable {
+        var record: CalendarFeedRecord
+        var url: String
+
+        enum CodingKeys: String, CodingKey {
+            case id, url
+            case expertID = "expert_id"
+            case createdAt = "created_at"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(record.id, forKey: .id)
+            try container.encode(record.expertID, forKey: .expertID)
+            try container.encode(record.createdAt, forKey: .createdAt)
+            try container.encode(url, forKey: .url)
+        }
+    }
+
+    struct Listed: Encodable {
+        var feeds: [Item]
+
+        struct Item: Encodable {
+            var record: CalendarFeedRecord
+
+            enum CodingKeys: String, CodingKey {
+                case id
+                case expertID = "expert_id"
+                case createdAt = "created_at"
+            }
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(record.id, forKey: .id)
+                try container.encode(record.expertID, forKey: .expertID)
+                try container.encode(record.createdAt, forKey: .createdAt)
+            }
+        }
+    }
+
+    func create(context: AvailRequestContext) async throws -> Response {
+        let id = try ExpertID.validate(context.parameters.get("id") ?? "")
+        try context.principal.requireAccess(toExpert: id)
+        guard try await readModels.expert(id: id) != nil else { throw Problem.notFound("no expert \(id)") }
+        let (record, token) = try await feeds.create(expertID: id, at: .now())
+        var response = try Response.json(Created(record: record, url: Self.url(base: publicURL.value, token: token)), status: .created)
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    func list(context: AvailRequestContext) async throws -> Response {
+        let id = try ExpertID.validate(context.parameters.get("id") ?? "")
+        try context.principal.requireAccess(toExpert: id)
+        guard try await readModels.expert(id: id) != nil else { throw Problem.notFound("no expert \(id)") }
+        return try .json(Listed(feeds: try await feeds.active(expertID: id).map(Listed.Item.init)))
+    }
+
+    func revoke(context: AvailRequestContext) async throws -> Response {
+        let id = try ExpertID.validate(context.parameters.get("id") ?? "")
+        let feedID = context.parameters.get("feed_id") ?? ""
+        // Another expert's feed is as unknown as a feed that never was: ids cannot be probed.
+        guard context.principal.mayAccess(expert: id), CalendarFeedToken.isValidID(feedID),
+              try await feeds.revoke(expertID: id, feedID: feedID, at: .now())
+        else {
+            throw Problem.notFound("no calendar feed \(feedID.prefix(40)) for expert \(id)")
+        }
+        return Response(status: .noContent)
+    }
+
+    /// `{public}/calendar/{feed_token}.ics`.
+    static func url(base: String, token: CalendarFeedToken) -> String {
+        var base = base
+        while base.hasSuffix("/") { base.removeLast() }
+        return "\(base)/calendar/\(token.urlForm).ics"
+    }
+}
