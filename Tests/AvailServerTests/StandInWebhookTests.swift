@@ -181,6 +181,11 @@ struct StandInAPI {
             #expect(try await api.subscribe(StandInAPI.subscription(url: "https://h.example/", scope: "organization"), token: StandInAPI.ada).status == .forbidden)
             #expect(try await api.subscribe(StandInAPI.subscription(url: "https://h.example/", scope: "organization"), token: StandInAPI.katherine).status == .forbidden)
 
+            // The seed has no groups: a group scope is refused, for want of the group.
+            let group = #"{"url":"https://h.example/","events":["invitee.created"],"organization":"\#(StandInAPI.marketplace)","scope":"group","group":"https://api.calendly.com/groups/none"}"#
+            #expect(try await api.subscribe(group).status == .notFound)
+            #expect(try await api.subscribe(group, token: StandInAPI.ada).status == .forbidden)
+
             // The same URL for the same scope again: 409.
             #expect(try await api.subscribe(forAda, token: StandInAPI.ada).status == .created)
             let again = try await api.subscribe(forAda, token: StandInAPI.ada)
