@@ -312,16 +312,19 @@ import Testing
     }
 
     @Test func twentyRequestsRacingAtExpiryMakeOneRefresh() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
         try await withOAuth { oauth, browser in
             var configuration = oauth.configuration()
-            configuration.tokenRefreshMargin = .seconds(1)
+            configuration.databasePath = folder.path("availd.sqlite")
+            configuration.secretKey = "a secret key that is long enough to seal with"
             // One window per day, so each request below is its own call to Calendly.
             configuration.calendlyWindowDays = 1
-            try await oauth.accessTokenLifetime(3)
             try await withDaemon(configuration) { daemon in
                 let token = try await connected(oauth, browser, daemon)
                 #expect(try await asAda(daemon, token, .put, "/experts/ada/integration", json: #"{"type":"calendly","event_types":["\#(StandInUsers.adaThirty)"]}"#).status == .ok)
-                try await Task.sleep(for: .milliseconds(3300))
+                // Two hours pass: the access token is expired when the twenty arrive.
+                try await StoredTokens(databasePath: folder.path("availd.sqlite"), secretKey: "a secret key that is long enough to seal with").expire("ada")
                 let today = Timestamp.now().unixSeconds / 86_400
                 // Twenty connections at once (the test client would send them one by one).
                 let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
@@ -346,16 +349,19 @@ import Testing
     }
 
     @Test func invalidGrantMeansReconnectAndAReconnectMends() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
         try await withOAuth { oauth, browser in
             var configuration = oauth.configuration()
-            configuration.tokenRefreshMargin = .seconds(1)
-            try await oauth.accessTokenLifetime(2)
+            configuration.databasePath = folder.path("availd.sqlite")
+            configuration.secretKey = "a secret key that is long enough to seal with"
             try await withDaemon(configuration) { daemon in
                 let token = try await connected(oauth, browser, daemon)
                 #expect(try await asAda(daemon, token, .put, "/experts/ada/integration", json: #"{"type":"calendly","event_types":["\#(StandInUsers.adaThirty)"]}"#).status == .ok)
                 // Ada removed the app in Calendly.
                 try await oauth.sim("/_sim/oauth/revoke_user", #"{"user":"\#(StandInUsers.ada.uri)"}"#)
-                try await Task.sleep(for: .milliseconds(2200))
+                // Two hours pass: the next request must refresh, and Calendly refuses.
+                try await StoredTokens(databasePath: folder.path("availd.sqlite"), secretKey: "a secret key that is long enough to seal with").expire("ada")
                 let refused = try await daemon.call(.get, "/experts/ada/availability?\(CalendlyAvailabilityTests.range)")
                 #expect(refused.status == .badGateway && refused.problem?.code == "calendly_reconnect_needed")
                 let calendly = try await CalendlyOAuthTests().expert("ada", daemon)["calendly"] as? [String: Any]
@@ -366,7 +372,6 @@ import Testing
                 #expect(try await daemon.call(.get, "/experts/ada/availability?\(CalendlyAvailabilityTests.range)").status == .badGateway)
                 #expect(try await oauth.grants() == grants)
 
-                try await oauth.accessTokenLifetime(7200)
                 #expect(try await oauth.connect("ada", token: token, as: StandInUsers.ada.slug, daemon: daemon, browser: browser).status == 302)
                 #expect((try await CalendlyOAuthTests().expert("ada", daemon)["calendly"] as? [String: Any])?["status"] as? String == "connected")
                 // The same account: its chosen event types stay.
@@ -440,14 +445,16 @@ import Testing
     }
 
     @Test func connectedItListsTheEventTypesAndRefusedItOffersReconnect() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
         try await withOAuth { oauth, browser in
             var configuration = oauth.configuration()
-            configuration.tokenRefreshMargin = .seconds(1)
+            configuration.databasePath = folder.path("availd.sqlite")
+            configuration.secretKey = "a secret key that is long enough to seal with"
             try await withDaemon(configuration) { daemon in
                 let before = try await page(daemon, token: try await CalendlyOAuthTests().ada(daemon))
                 #expect(before.contains(#"href="/experts/ada/calendly/authorize""#) && before.contains(#"id="connect-calendly""#))
 
-                try await oauth.accessTokenLifetime(2)
                 let token = try await OwnAccountEventTypesTests().connected(oauth, browser, daemon)
                 let connected = try await page(daemon, token: token)
                 #expect(connected.contains(#"data-status="connected""#))
@@ -457,7 +464,7 @@ import Testing
 
                 // Ada removed the app in Calendly: the page says so, with the way back.
                 try await oauth.sim("/_sim/oauth/revoke_user", #"{"user":"\#(StandInUsers.ada.uri)"}"#)
-                try await Task.sleep(for: .milliseconds(2200))
+                try await StoredTokens(databasePath: folder.path("availd.sqlite"), secretKey: "a secret key that is long enough to seal with").expire("ada")
                 _ = try await page(daemon, token: token)  // asks Calendly, which refuses the refresh
                 let refused = try await page(daemon, token: token)
                 #expect(refused.contains(#"data-status="needs_reconnect""#))

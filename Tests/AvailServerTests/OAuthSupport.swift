@@ -1,5 +1,7 @@
 import AsyncHTTPClient
+import AvailCore
 import AvailServer
+import AvailStore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -136,10 +138,6 @@ struct OAuthFixture {
         #expect(response.status == .noContent, "\(path): \(response.status)")
     }
 
-    func accessTokenLifetime(_ seconds: Int) async throws {
-        try await sim("/_sim/oauth/settings", #"{"access_token_lifetime":\#(seconds)}"#)
-    }
-
     /// Successful grants by type, and `invalid_grant` answers, since the stand-in started.
     func grants() async throws -> [String: Int] {
         let response = try await control.execute(uri: "/_sim/oauth/grants", method: .get)
@@ -197,6 +195,24 @@ struct OAuthFixture {
         let approved = try await decide(try #require(redirect.location), as: user, browser: browser)
         #expect(approved.status == 302, "approve: \(approved.body.prefix(300))")
         return try await browser.get(try #require(approved.location))
+    }
+}
+
+/// The daemon's stored Calendly tokens for an expert, opened as another process on the same
+/// database would: to let time pass (an access token that expired) without waiting for it.
+struct StoredTokens {
+    let store: CalendlyCredentialStore
+
+    init(databasePath: String, secretKey: String) throws {
+        store = CalendlyCredentialStore(database: try LogDatabase.open(path: databasePath), sealer: try TokenSealer(secretKey: secretKey))
+    }
+
+    /// Makes `expert`'s access token expired a second ago (the same tokens otherwise).
+    func expire(_ expert: String) async throws {
+        let stored = try #require(try await store.load(expertID: expert))
+        var tokens = stored.tokens
+        tokens.expiresAt = Timestamp(microseconds: Timestamp.now().microseconds - 1_000_000)
+        #expect(try await store.rotate(expertID: expert, userURI: stored.userURI, from: stored.version, to: tokens, at: .now()))
     }
 }
 
