@@ -21,9 +21,8 @@ echo "== loading the demo deliveries from fixtures/deliveries into $database"
 "$bin/availd" replay fixtures/deliveries --database "$database"
 
 echo "== starting the Calendly stand-in on $calendly (seed: fixtures/calendly-api/state.json)"
-# Its OAuth app is availd's: the demo client id and secret, with this daemon's callback.
-"$bin/availd-sim" calendly --port "$calendly_port" --client-id availd-demo --client-secret availd-demo-secret \
-    --redirect-uri "$url/oauth/calendly/callback" 2>/dev/null &
+# Its OAuth app (availd-demo) is registered below, once availd has its signing key.
+"$bin/availd-sim" calendly --port "$calendly_port" 2>/dev/null &
 stand_in=$!
 daemon=""
 trap 'kill $stand_in ${daemon:+$daemon} 2>/dev/null || true' EXIT
@@ -44,6 +43,10 @@ token="${AVAILD_ADMIN_TOKEN:-$(cat "$database.admin-token")}"
 # The stand-in sends its bookings and cancellations to availd as signed webhooks.
 curl -sf -X POST "$calendly/_sim/webhooks" -H "Content-Type: application/json" \
     -d "{\"url\":\"$url\",\"signing_key\":\"$key\"}"
+# availd as the stand-in's OAuth app: this daemon's callback, and (as Calendly signs an OAuth
+# app's deliveries with the app's own webhook signing key) availd's key as that key.
+curl -sf -X POST "$calendly/_sim/oauth/apps" -H "Content-Type: application/json" \
+    -d "{\"client_id\":\"availd-demo\",\"client_secret\":\"availd-demo-secret\",\"redirect_uris\":[\"$url/oauth/calendly/callback\"],\"webhook_signing_key\":\"$key\"}"
 for expert in "ada|Ada Lovelace|ada.lovelace@experts.example|Europe/London|ada-lovelace/30min" \
               "grace|Grace Hopper|grace.hopper@experts.example|America/New_York|grace-hopper/60min" \
               "alan|Alan Turing|alan.turing@experts.example|Europe/Berlin|alan-turing/45min"; do
