@@ -36,14 +36,16 @@ public struct CalendarFeeds: Sendable {
 
     /// The expert whose feed `token` opens, or `nil` when it is unknown, revoked, or wrong.
     public func expert(for token: CalendarFeedToken) async throws -> String? {
-        let row = try await database.read { db in
+        // Sendable values out of the closure, never a `Row`: with a non-Sendable result Swift
+        // picks GRDB's synchronous `read`, which blocks a cooperative thread for a reader.
+        let found = try await database.read { db -> (expertID: String, hash: Data)? in
             try Row.fetchOne(
                 db, sql: "SELECT expert_id, secret_hash FROM calendar_feeds WHERE id = ? AND revoked_at IS NULL",
-                arguments: [token.id])
+                arguments: [token.id]
+            ).map { ($0["expert_id"], $0["secret_hash"]) }
         }
-        guard let row else { return nil }
-        let storedHash: Data = row["secret_hash"]
-        return CalendarFeedToken.matches(secret: token.secret, storedHash: Array(storedHash)) ? row["expert_id"] : nil
+        guard let found else { return nil }
+        return CalendarFeedToken.matches(secret: token.secret, storedHash: Array(found.hash)) ? found.expertID : nil
     }
 
     /// The expert's feeds that still open, oldest first.

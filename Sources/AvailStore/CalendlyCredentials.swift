@@ -60,16 +60,19 @@ public struct CalendlyCredentialStore: Sendable {
 
     /// The expert's credentials, opened; nil when there are none.
     public func load(expertID: String) async throws -> StoredCalendlyCredentials? {
-        let row = try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM calendly_credentials WHERE expert_id = ?", arguments: [expertID])
+        // Sendable values out of the closure, never a `Row`: with a non-Sendable result Swift
+        // picks GRDB's synchronous `read`, which blocks a cooperative thread for a reader (and
+        // with every such thread blocked, the daemon stops).
+        let found = try await database.read { db -> (userURI: String, sealed: Data, version: Int64, needsReconnect: Bool)? in
+            try Row.fetchOne(db, sql: "SELECT * FROM calendly_credentials WHERE expert_id = ?", arguments: [expertID]).map {
+                ($0["user_uri"], $0["sealed"], $0["version"], $0["needs_reconnect"])
+            }
         }
-        guard let row else { return nil }
-        let userURI: String = row["user_uri"]
-        let sealed: Data = row["sealed"]
-        let opened = try sealer.open(sealed, context: Self.context(expertID: expertID, userURI: userURI))
+        guard let found else { return nil }
+        let opened = try sealer.open(found.sealed, context: Self.context(expertID: expertID, userURI: found.userURI))
         return StoredCalendlyCredentials(
-            expertID: expertID, userURI: userURI, tokens: try JSONDecoder().decode(CalendlyTokens.self, from: opened),
-            version: row["version"], needsReconnect: row["needs_reconnect"])
+            expertID: expertID, userURI: found.userURI, tokens: try JSONDecoder().decode(CalendlyTokens.self, from: opened),
+            version: found.version, needsReconnect: found.needsReconnect)
     }
 
     /// Replaces the tokens of version `version` with their rotation. False, and nothing
