@@ -6,6 +6,8 @@ public enum EventSource: String, Sendable, Codable, CaseIterable {
     case calendly
     /// One of availd's own commands (profile changes, connections, bookings).
     case api
+    /// What reconciliation found at Calendly's API that the log did not say yet.
+    case reconcile
 }
 
 /// What a caller asks the log to append; the log gives it a position, a stream version and a hash.

@@ -81,9 +81,18 @@ public func buildApplication(
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: adminOnly)
     TokenController(tokens: tokens, readModels: readModels, feed: feed).addRoutes(to: authenticated)
     let subscriptions = CalendlySubscriptions(connections: connections, readModels: readModels, commands: commands, logger: logger)
+    let reconciler = Reconciler(
+        connections: connections, readModels: readModels, progress: ReconcileProgressStore(database: database),
+        settings: Reconciler.Settings(interval: configuration.reconcileInterval ?? .seconds(3600), lookback: configuration.reconcileLookback),
+        metrics: metrics, logger: logger, append: writer.appendAll,
+        caughtUp: { [log] in _ = await progress.wait(for: try await log.lastPosition(), timeout: configuration.projectionWaitTimeout) })
     let monitor = SubscriptionMonitor(
         subscriptions: subscriptions, readModels: readModels, interval: configuration.subscriptionCheckInterval, metrics: metrics,
-        logger: logger)
+        logger: logger
+    ) { expertID, since in
+        // The gap the replaced subscription left: reconciled now, not at the next turn.
+        reconciler.request(expertID: expertID, since: since)
+    }
     ExpertController(readModels: readModels, commands: commands, connections: connections, subscriptions: subscriptions)
         .addRoutes(to: authenticated)
     CalendarFeedController(feeds: calendarFeeds, readModels: readModels, publicURL: publicURL).addRoutes(to: authenticated)
@@ -110,9 +119,9 @@ public func buildApplication(
         router: router,
         server: .guarded(limits: configuration.limits, logPosition: { progress.position }),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        // Shut down in reverse: the subscription monitor (which records through the writer),
-        // then the writer (after the server), then the projector.
-        services: [projector, writer, monitor],
+        // Shut down in reverse: the reconciler and the subscription monitor (which record
+        // through the writer), then the writer (after the server), then the projector.
+        services: [projector, writer, monitor] + (configuration.reconcileInterval == nil ? [] : [reconciler]),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             if configuration.publicURL == nil { publicURL.set("http://\(configuration.host):\(port)") }

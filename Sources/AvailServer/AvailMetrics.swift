@@ -1,3 +1,4 @@
+import AvailCore
 import CoreMetrics
 import Prometheus
 
@@ -54,6 +55,19 @@ public struct AvailMetrics: Sendable {
         for (state, count) in counts {
             CoreMetrics.Gauge(label: "availd_calendly_subscriptions", dimensions: [("state", state)], factory: factory).record(count)
         }
+    }
+
+    /// Observations reconciliation appended: what webhooks had missed.
+    func reconcileAppended(_ count: Int) {
+        CoreMetrics.Counter(label: "availd_reconcile_appended_total", factory: factory).increment(by: count)
+    }
+
+    /// Every reconcilable expert's last complete pass started at `since` or later: the log is
+    /// known to agree with Calendly up to then (`availd_reconcile_last_complete_pass_seconds`,
+    /// Unix seconds).
+    func reconcileCovered(since: Timestamp) {
+        CoreMetrics.Gauge(label: "availd_reconcile_last_complete_pass_seconds", factory: factory)
+            .record(Double(since.microseconds) / 1_000_000)
     }
 
     /// One answer from Calendly (`status` nil: none came), by endpoint shape; a 429 also counts

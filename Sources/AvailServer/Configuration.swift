@@ -32,6 +32,12 @@ public struct Configuration: Sendable {
     /// Calendly disabled or lost it).
     public var subscriptionCheckInterval: Duration = .seconds(900)
     /// How long an OAuth `state` (an authorization under way) stays good.
+    /// How often each connected expert is reconciled with Calendly's API (spread over it);
+    /// nil: never in the background (`availd calendly reconcile` still does it).
+    public var reconcileInterval: Duration? = .seconds(3600)
+    /// How far before the last complete pass a reconciliation window starts (and the first
+    /// one before now): covers no-shows marked after a meeting.
+    public var reconcileLookback: Duration = .seconds(86_400)
     public var oauthStateLifetime: Duration = .seconds(600)
     /// The most appends one transaction (one fsync) commits.
     public var maxBatchSize: Int
@@ -86,13 +92,16 @@ public struct Configuration: Sendable {
         adminToken: String = "test-admin-token",
         maxBodyBytes: Int = 1_048_576
     ) -> Configuration {
-        Configuration(
+        var configuration = Configuration(
             port: 0,
             databasePath: databasePath,
             signingKeys: signingKeys,
             maxBodyBytes: maxBodyBytes,
             adminToken: adminToken
         )
+        // Tests of everything else see no background reconciliation; its own turn it on.
+        configuration.reconcileInterval = nil
+        return configuration
     }
 
     /// Refuses a configuration the daemon cannot honour.

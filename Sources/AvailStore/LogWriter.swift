@@ -61,6 +61,19 @@ public final class LogWriter: Service, Sendable {
         }
     }
 
+    /// Appends every event at once (they share group commits), returning once all are durable;
+    /// the outcomes are in the events' order.
+    public func appendAll(_ events: [NewEvent]) async throws -> [AppendOutcome] {
+        try await withThrowingTaskGroup(of: (Int, AppendOutcome).self) { group in
+            for (index, event) in events.enumerated() {
+                group.addTask { (index, try await self.append(event)) }
+            }
+            var outcomes = [AppendOutcome?](repeating: nil, count: events.count)
+            for try await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes.map { $0! }
+        }
+    }
+
     /// `nil` while the last batch committed; the error text after a failed one.
     public var lastFailure: String? { state.withLock { $0.lastFailure } }
 

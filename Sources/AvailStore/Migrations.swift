@@ -193,6 +193,65 @@ enum Migrations {
                 CREATE INDEX calendar_feeds_by_expert ON calendar_feeds (expert_id, created_at, id);
                 """)
         }
+        migrator.registerMigration("v7-reconcile") { db in
+            // Reconciliation appends events of its own source, `reconcile`: the log's CHECK is
+            // widened by rebuilding the table (SQLite cannot alter a CHECK), rows copied as they
+            // are, hashes and all, and its triggers made again. Then the progress of each
+            // expert's reconciliation (operational state, beside the log like the tokens), and
+            // an index to find the appointments of a scheduled event.
+            try db.execute(sql: """
+                CREATE TABLE events_v7 (
+                    position       INTEGER PRIMARY KEY,
+                    stream         TEXT    NOT NULL,
+                    stream_version INTEGER NOT NULL CHECK (stream_version > 0),
+                    type           TEXT    NOT NULL,
+                    source         TEXT    NOT NULL CHECK (source IN ('calendly', 'api', 'reconcile')),
+                    recorded_at    TEXT    NOT NULL,
+                    dedupe_key     TEXT    NOT NULL UNIQUE,
+                    body           BLOB    NOT NULL,
+                    signature      TEXT,
+                    hash           BLOB    NOT NULL CHECK (length(hash) = 32),
+                    UNIQUE (stream, stream_version)
+                ) STRICT;
+                INSERT INTO events_v7 SELECT position, stream, stream_version, type, source, recorded_at, dedupe_key, body,
+                    signature, hash FROM events ORDER BY position;
+                DROP TABLE events;
+                ALTER TABLE events_v7 RENAME TO events;
+
+                CREATE TRIGGER events_gapless BEFORE INSERT ON events
+                WHEN NEW.position IS NOT (SELECT coalesce(max(position), 0) + 1 FROM events)
+                BEGIN
+                    SELECT RAISE(ABORT, 'events: position must be the last position + 1');
+                END;
+
+                CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+                BEGIN
+                    SELECT RAISE(ABORT, 'events is append-only: UPDATE is not allowed');
+                END;
+
+                CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+                BEGIN
+                    SELECT RAISE(ABORT, 'events is append-only: DELETE is not allowed');
+                END;
+
+                CREATE TABLE reconcile_progress (
+                    expert_id      TEXT PRIMARY KEY,
+                    user_uri       TEXT NOT NULL,
+                    -- The pass under way (both null when none is): its min_start_time and the
+                    -- page it goes on from after a restart.
+                    window_start   TEXT,
+                    page_token     TEXT,
+                    started_at     TEXT,
+                    -- The last complete pass: when it started, and what it appended.
+                    completed_at   TEXT,
+                    last_appended  INTEGER NOT NULL DEFAULT 0,
+                    last_error     TEXT,
+                    updated_at     TEXT NOT NULL
+                ) STRICT;
+
+                CREATE INDEX appointments_by_calendar_event ON appointments (external_calendar_event_id);
+                """)
+        }
         return migrator
     }
 }

@@ -55,6 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("subscription-check-interval"), help: "Seconds between checks of every connected account's webhook subscription [AVAILD_SUBSCRIPTION_CHECK_INTERVAL, default 900].")
     var subscriptionCheckInterval: Double?
 
+    @Option(name: .customLong("reconcile-interval"), help: "Seconds over which every connected expert is reconciled once with Calendly's API; 0: never in the background [AVAILD_RECONCILE_INTERVAL, default 3600].")
+    var reconcileInterval: Double?
+
     @Option(name: .customLong("token-refresh-margin"), help: "Seconds before a Calendly access token expires that it is refreshed [AVAILD_TOKEN_REFRESH_MARGIN, default 300].")
     var tokenRefreshMargin: Double?
 
@@ -131,6 +134,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let seconds = try subscriptionCheckInterval ?? Environment.parse("AVAILD_SUBSCRIPTION_CHECK_INTERVAL", as: Double.self, Double.init) {
             configuration.subscriptionCheckInterval = .milliseconds(Int64(seconds * 1000))
+        }
+        if let seconds = try reconcileInterval ?? Environment.parse("AVAILD_RECONCILE_INTERVAL", as: Double.self, Double.init) {
+            guard seconds >= 0 else { throw ValidationError("--reconcile-interval must be 0 or more seconds") }
+            configuration.reconcileInterval = seconds == 0 ? nil : .milliseconds(Int64(seconds * 1000))
         }
         if let seconds = try tokenRefreshMargin ?? Environment.parse("AVAILD_TOKEN_REFRESH_MARGIN", as: Double.self, Double.init) {
             configuration.tokenRefreshMargin = .milliseconds(Int64(seconds * 1000))

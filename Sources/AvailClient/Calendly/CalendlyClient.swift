@@ -23,6 +23,8 @@ public struct CalendlyClient: Sendable {
     /// Told of every answer (or transport failure, `nil`) with the call's endpoint shape
     /// (`/scheduled_events/{id}`): availd's `availd_calendly_requests_total`.
     public var observe: (@Sendable (_ endpoint: String, _ status: Int?) -> Void)?
+    /// Keeps a reserve of the token's rate limit (see `CalendlyRateLimitPacer`); none by default.
+    public var pacer: CalendlyRateLimitPacer?
 
     public init(baseURL: String, token: String, client: HTTPClient = .shared) {
         var base = baseURL
@@ -155,6 +157,7 @@ public struct CalendlyClient: Sendable {
             if attempt > 0 {
                 try? await Task.sleep(for: backoff * (1 << (attempt - 1)))
             }
+            await pacer?.beforeRequest()
             var request = HTTPClientRequest(url: url)
             request.method = method
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -168,6 +171,10 @@ public struct CalendlyClient: Sendable {
                 let bytes = Data((try await response.body.collect(upTo: 8 << 20)).readableBytesView)
                 let status = Int(response.status.code)
                 observe?(CalendlyURI.endpoint(of: url, base: baseURL), status)
+                pacer?.record(
+                    limit: response.headers.first(name: "X-RateLimit-Limit"),
+                    remaining: status == 429 ? "0" : response.headers.first(name: "X-RateLimit-Remaining"),
+                    reset: response.headers.first(name: "X-RateLimit-Reset"), maximum: maximumRateLimitWait)
                 switch status {
                 case 429:
                     let wait = Self.rateLimitWait(reset: response.headers.first(name: "X-RateLimit-Reset"), maximum: maximumRateLimitWait)

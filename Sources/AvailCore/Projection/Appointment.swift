@@ -86,7 +86,7 @@ public struct Appointment: Codable, Sendable, Equatable {
                 canceledBy: $0.value.canceledBy, reason: $0.value.reason, cancelerType: $0.value.cancelerType,
                 canceledAt: $0.value.canceledAt)
         }
-        self.noShow = facts.noShow?.value ?? false
+        self.noShow = facts.isNoShow
         self.createdAt = snapshot.createdAt
         let times: [Timestamp?] = [
             facts.created?.value.updatedAt, facts.canceled?.value.snapshot.updatedAt, facts.canceled?.value.canceledAt,

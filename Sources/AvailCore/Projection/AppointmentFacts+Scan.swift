@@ -18,6 +18,13 @@ extension AppointmentFacts {
                         guard let value = try scanner.optionalBool() else { throw JSONScanner.Failure(description: "no_show: expected a boolean") }
                         return value
                     }
+                case "no_show_observed_absent":
+                    facts.noShowObservedAbsent = try scanner.versioned { scanner in
+                        guard let value = try scanner.optionalBool() else {
+                            throw JSONScanner.Failure(description: "no_show_observed_absent: expected a boolean")
+                        }
+                        return value
+                    }
                 case "rescheduled_from": facts.rescheduledFrom = try scanner.optionalString()
                 case "rescheduled_to": facts.rescheduledTo = try scanner.optionalString()
                 default: try scanner.skipValue()

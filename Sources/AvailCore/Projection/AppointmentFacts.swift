@@ -13,6 +13,9 @@ public struct AppointmentFacts: Codable, Sendable, Equatable {
     /// The invitee as a no-show delivery in the Invitee form described it.
     public var noShowSnapshot: Versioned<InviteeSnapshot>?
     public var noShow: Versioned<Bool>?
+    /// When reconciliation last saw the invitee with no no-show (the value is always false):
+    /// a no-show reported before that moment was deleted since, one reported after it stands.
+    public var noShowObservedAbsent: Versioned<Bool>?
     /// The invitee that replaced this one, from either half of the reschedule pair.
     public var rescheduledTo: String?
     /// The invitee this one replaced, from either half of the reschedule pair.
@@ -34,6 +37,13 @@ public struct AppointmentFacts: Codable, Sendable, Equatable {
         return latest
     }
 
+    /// Whether the invitee is a no-show, by the latest word on it.
+    public var isNoShow: Bool {
+        guard let noShow, noShow.value else { return false }
+        guard let absent = noShowObservedAbsent else { return true }
+        return noShow.version > absent.version
+    }
+
     public var status: AppointmentStatus {
         if rescheduledTo != nil { return .rescheduled }
         if let canceled { return canceled.value.rescheduled ? .rescheduled : .canceled }
@@ -51,6 +61,7 @@ public struct AppointmentFacts: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case created, canceled
         case inviteeURI = "invitee_uri", noShowSnapshot = "no_show_snapshot", noShow = "no_show"
+        case noShowObservedAbsent = "no_show_observed_absent"
         case rescheduledTo = "rescheduled_to", rescheduledFrom = "rescheduled_from"
     }
 }
@@ -68,6 +79,10 @@ public struct FactVersion: Codable, Sendable, Comparable {
         self.rank = rank
         self.key = key
     }
+
+    /// The rank of what reconciliation observed: below availd's own records (−1) and
+    /// Calendly's deliveries (0, 1) of the same moment.
+    public static let observed = -2
 
     public static func < (lhs: FactVersion, rhs: FactVersion) -> Bool {
         (lhs.at, lhs.rank, lhs.key) < (rhs.at, rhs.rank, rhs.key)

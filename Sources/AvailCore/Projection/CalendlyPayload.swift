@@ -7,6 +7,8 @@ struct InviteePayload: Decodable, Sendable, Equatable {
     var email: String? = nil
     var name: String? = nil
     var timezone: String? = nil
+    /// `active` | `canceled`: read by observations (a delivery's event name says it).
+    var status: String? = nil
     var event: String? = nil
     var createdAt: String? = nil
     var updatedAt: String? = nil
@@ -20,7 +22,7 @@ struct InviteePayload: Decodable, Sendable, Equatable {
     var invitee: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case uri, email, name, timezone, event, rescheduled, cancellation, invitee
+        case uri, email, name, timezone, status, event, rescheduled, cancellation, invitee
         case createdAt = "created_at", updatedAt = "updated_at"
         case oldInvitee = "old_invitee", newInvitee = "new_invitee"
         case noShow = "no_show", scheduledEvent = "scheduled_event"

@@ -34,6 +34,7 @@ extension InviteePayload {
             case "email": payload.email = try scanner.optionalString()
             case "name": payload.name = try scanner.optionalString()
             case "timezone": payload.timezone = try scanner.optionalString()
+            case "status": payload.status = try scanner.optionalString()
             case "event": payload.event = try scanner.optionalString()
             case "created_at": payload.createdAt = try scanner.optionalString()
             case "updated_at": payload.updatedAt = try scanner.optionalString()

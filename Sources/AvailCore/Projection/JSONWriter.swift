@@ -124,6 +124,9 @@ extension AppointmentFacts {
             fields.value("no_show", noShow.map { noShow in
                 { writer in writer.versioned(noShow) { writer, value in writer.bool(value) } }
             })
+            fields.value("no_show_observed_absent", noShowObservedAbsent.map { absent in
+                { writer in writer.versioned(absent) { writer, value in writer.bool(value) } }
+            })
             fields.value("no_show_snapshot", noShowSnapshot.map { snapshot in { $0.versioned(snapshot) { $0.snapshot($1) } } })
             fields.string("rescheduled_from", rescheduledFrom)
             fields.string("rescheduled_to", rescheduledTo)

@@ -7,6 +7,12 @@ public enum ProjectionInput: Sendable {
     case noShow(inviteeURI: String, isNoShow: Bool, snapshot: InviteeSnapshot?, version: FactVersion)
     case expert(ExpertEvent)
     case appointment(AppointmentEvent)
+    /// Reconciliation saw the invitee without a no-show (at `version`).
+    case noShowObservedAbsent(inviteeURI: String, version: FactVersion)
+    /// Links a reschedule's two invitees (what either half of the pair says).
+    case rescheduleLink(from: String, to: String)
+    /// Several inputs from one event: an observation of an invitee (`InviteeObservation`).
+    indirect case observed([ProjectionInput])
     /// Kept in the log, not projected: unknown names and resources availd does not model.
     case skipped
 
@@ -15,7 +21,9 @@ public enum ProjectionInput: Sendable {
         switch self {
         case .inviteeCreated(let uri, _, let other, _), .inviteeCanceled(let uri, _, let other, _):
             [uri] + (other.map { [$0] } ?? [])
-        case .noShow(let uri, _, _, _): [uri]
+        case .noShow(let uri, _, _, _), .noShowObservedAbsent(let uri, _): [uri]
+        case .rescheduleLink(let from, let to): [from, to]
+        case .observed(let inputs): inputs.flatMap(\.inviteeURIs)
         case .expert, .appointment, .skipped: []
         }
     }
@@ -39,6 +47,8 @@ public enum ProjectionInput: Sendable {
             // What availd did through Calendly's API, recorded with the Invitee resource
             // Calendly answered: the same facts its webhook will bring, under the same URI.
             self = try Self.invitee(event)
+        case (.reconcile, InviteeObservation.type):
+            self = try Self.observation(event.event.body, dedupeKey: event.event.dedupeKey)
         case (.api, _):
             do {
                 if let expert = try ExpertEvent.decode(type: event.event.type, body: event.event.body) {
@@ -100,13 +110,13 @@ public enum ProjectionInput: Sendable {
 
     /// An invitee URI the delivery must name. URIs key the fold's facts and the read models'
     /// rows, so they are taken in NFC (see `String.nfc`).
-    private static func required(_ value: String?, _ field: String) throws(ParkReason) -> String {
+    static func required(_ value: String?, _ field: String) throws(ParkReason) -> String {
         guard let value = nonEmpty(value) else { throw ParkReason("\(field) is missing") }
         return value
     }
 
     /// An invitee URI the delivery may name, in NFC.
-    private static func nonEmpty(_ value: String?) -> String? {
+    static func nonEmpty(_ value: String?) -> String? {
         value.flatMap { $0.isEmpty ? nil : $0.nfc }
     }
 

@@ -40,6 +40,16 @@ public struct ProjectionState: Sendable {
             facts[uri, default: AppointmentFacts(inviteeURI: uri)].noShow.merge(isNoShow, version: version)
             if let snapshot { facts[uri]!.noShowSnapshot.merge(snapshot, version: version) }
             changes.invitees.insert(uri)
+        case .noShowObservedAbsent(let uri, let version):
+            facts[uri, default: AppointmentFacts(inviteeURI: uri)].noShowObservedAbsent.merge(false, version: version)
+            changes.invitees.insert(uri)
+        case .rescheduleLink(let from, let to):
+            guard from != to else { break }
+            facts[to, default: AppointmentFacts(inviteeURI: to)].link(rescheduledFrom: from)
+            facts[from, default: AppointmentFacts(inviteeURI: from)].link(rescheduledTo: to)
+            changes.invitees.formUnion([from, to])
+        case .observed(let inputs):
+            for input in inputs { try apply(input, changes: &changes) }
         case .expert(let event):
             try apply(event, changes: &changes)
         case .appointment(let event):

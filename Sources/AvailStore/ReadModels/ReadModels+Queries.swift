@@ -135,3 +135,29 @@ extension ReadModels {
         }
     }
 }
+
+extension ReadModels {
+    /// The fold's stored facts of `uris` (an invitee the log never named has none).
+    public func facts(of uris: Set<String>) async throws -> [String: AppointmentFacts] {
+        try await database.read { db in try Self.facts(for: uris, db) }
+    }
+
+    /// How many invitees of each scheduled event (by UUID) the appointments know, and how many
+    /// of them are scheduled (not canceled or rescheduled).
+    public func inviteeCounts(ofScheduledEvents uuids: Set<String>) async throws -> [String: (total: Int, active: Int)] {
+        let counts = try await database.read { db -> [String: [Int]] in
+            var counts: [String: [Int]] = [:]
+            for row in try Self.rows(
+                """
+                SELECT external_calendar_event_id AS event, count(*) AS total, sum(status = 'scheduled') AS active
+                FROM appointments WHERE calendar_type = 'calendly' AND external_calendar_event_id IN (%)
+                GROUP BY external_calendar_event_id
+                """, uuids, db)
+            {
+                counts[row["event"]] = [row["total"], row["active"]]
+            }
+            return counts
+        }
+        return counts.mapValues { (total: $0[0], active: $0[1]) }
+    }
+}
