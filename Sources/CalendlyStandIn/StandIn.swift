@@ -55,8 +55,8 @@ import Synchronization
 /// (`GET /_sim/requests?path=`; without `path`, how many requests came at all). Delivery
 /// switches: `POST /_sim/webhooks/fail {url, after}` (deliveries to that URL fail as a 500
 /// would, and after `after` of them its subscriptions are disabled, `retry_started_at` the first
-/// failure's time), `POST /_sim/webhooks/drop {fraction, seed?}` (that fraction of subscription
-/// deliveries is lost, the same ones for the same seed), `GET /_sim/webhooks/delivered`
+/// failure's time), `POST /_sim/webhooks/drop {fraction, seed?, url?}` (that fraction of subscription
+/// deliveries, to `url` only if given, is lost, the same ones for the same seed), `GET /_sim/webhooks/delivered`
 /// (`{url: {sent, failed, dropped}}`). `POST /_sim/rate_limits {per_minute?,
 /// invitees_per_minute?, token_per_minute?}` sets the limits and starts new windows. OAuth controls:
 /// `POST /_sim/oauth/apps {client_id, client_secret, redirect_uris, webhook_signing_key?}` registers or replaces an

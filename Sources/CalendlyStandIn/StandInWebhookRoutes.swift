@@ -32,6 +32,7 @@ extension CalendlyStandIn {
     struct DropSwitch: Decodable {
         var fraction: Double
         var seed: UInt64?
+        var url: String?
     }
 
     /// Whether `me` may see `subscription`: a user-scoped one its user (or an owner or admin of
@@ -151,7 +152,7 @@ extension CalendlyStandIn {
         router.post("/_sim/webhooks/drop") { request, context -> HTTPResponse.Status in
             let body = try await request.decode(as: DropSwitch.self, context: context)
             guard (0...1).contains(body.fraction) else { throw HTTPError(.badRequest, message: "fraction is 0 to 1") }
-            webhooks.drop(fraction: body.fraction, seed: body.seed ?? 0)
+            webhooks.drop(fraction: body.fraction, seed: body.seed ?? 0, url: body.url)
             return .noContent
         }
         router.get("/_sim/webhooks/delivered") { _, _ -> Response in

@@ -56,6 +56,8 @@ final class StandInWebhooks: Sendable {
         /// URL → failed deliveries after which its subscriptions are disabled.
         var failing: [String: Int] = [:]
         var dropFraction = 0.0
+        /// Only deliveries to this URL are dropped; nil: to any.
+        var dropURL: String?
         var random = SplitMix64(seed: 0)
         var counts: [String: Counts] = [:]
     }
@@ -100,9 +102,10 @@ final class StandInWebhooks: Sendable {
         state.withLock { $0.failing[url] = max(1, after) }
     }
 
-    func drop(fraction: Double, seed: UInt64) {
+    func drop(fraction: Double, seed: UInt64, url: String? = nil) {
         state.withLock {
             $0.dropFraction = min(1, max(0, fraction))
+            $0.dropURL = url
             $0.random = SplitMix64(seed: seed)
         }
     }
@@ -130,7 +133,8 @@ final class StandInWebhooks: Sendable {
                 guard covers else { continue }
                 if state.failing[subscription.callbackURL] != nil {
                     plans.append(.fail(subscription))
-                } else if state.dropFraction > 0, Double(state.random.next() >> 11) / Double(1 << 53) < state.dropFraction {
+                } else if state.dropFraction > 0, state.dropURL.map({ $0 == subscription.callbackURL }) ?? true,
+                    Double(state.random.next() >> 11) / Double(1 << 53) < state.dropFraction {
                     state.counts[subscription.callbackURL, default: Counts()].dropped += 1
                 } else {
                     plans.append(.send(subscription))

@@ -196,7 +196,7 @@ final class Reconciler: Service, Sendable {
             metadata: ["expert": "\(expert.id)", "since": "\(windowStart)", "resumed": "\(pageToken != nil)"])
         do {
             var resumedToken = pageToken
-            repeat {
+            while true {
                 let page: CalendlyRawPage
                 do {
                     page = try await call(for: expert, user: user, &report) { [pageToken, settings] client throws(CalendlyError) in
@@ -212,9 +212,10 @@ final class Reconciler: Service, Sendable {
                 }
                 resumedToken = nil
                 report.appended += try await reconcile(page: page.items, of: expert, user: user, &report)
-                pageToken = page.nextPageToken
-                if let pageToken { try await progress.advance(expertID: expert.id, pageToken: pageToken, at: .now()) }
-            } while pageToken != nil
+                guard let next = page.nextPageToken else { break }
+                pageToken = next
+                try await progress.advance(expertID: expert.id, pageToken: next, at: .now())
+            }
             try await progress.complete(expertID: expert.id, appended: report.appended, at: .now())
             report.complete = true
         } catch {
@@ -276,7 +277,8 @@ final class Reconciler: Service, Sendable {
         var new: [NewEvent] = []
         for (observation, input) in zip(observations, inputs) {
             guard let input else { continue }
-            let touched = Dictionary(uniqueKeysWithValues: input.inviteeURIs.compactMap { uri in state.facts[uri].map { (uri, $0) } })
+            var touched: [String: AppointmentFacts] = [:]
+            for uri in input.inviteeURIs { touched[uri] = state.facts[uri] }
             guard input.wouldChange(touched) else { continue }
             var changes = ProjectionChanges()
             try? state.apply(input, changes: &changes)
