@@ -81,8 +81,9 @@ public func buildApplication(
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: adminOnly)
     TokenController(tokens: tokens, readModels: readModels, feed: feed).addRoutes(to: authenticated)
     let subscriptions = CalendlySubscriptions(connections: connections, readModels: readModels, commands: commands, logger: logger)
+    let reconcileProgress = ReconcileProgressStore(database: database)
     let reconciler = Reconciler(
-        connections: connections, readModels: readModels, progress: ReconcileProgressStore(database: database),
+        connections: connections, readModels: readModels, progress: reconcileProgress,
         settings: Reconciler.Settings(interval: configuration.reconcileInterval ?? .seconds(3600), lookback: configuration.reconcileLookback),
         metrics: metrics, logger: logger, append: writer.appendAll,
         caughtUp: { [log] in _ = await progress.wait(for: try await log.lastPosition(), timeout: configuration.projectionWaitTimeout) })
@@ -93,7 +94,9 @@ public func buildApplication(
         // The gap the replaced subscription left: reconciled now, not at the next turn.
         reconciler.request(expertID: expertID, since: since)
     }
-    ExpertController(readModels: readModels, commands: commands, connections: connections, subscriptions: subscriptions)
+    ExpertController(
+        readModels: readModels, commands: commands, connections: connections, subscriptions: subscriptions,
+        reconciliation: reconcileProgress)
         .addRoutes(to: authenticated)
     CalendarFeedController(feeds: calendarFeeds, readModels: readModels, publicURL: publicURL).addRoutes(to: authenticated)
     OAuthController(
@@ -109,7 +112,7 @@ public func buildApplication(
     // access rather than going through the bearer-token group.
     SettingsPageController(
         readModels: readModels, service: service, connections: connections, authentication: authentication,
-        calendarFeeds: calendarFeeds, feed: feed,
+        calendarFeeds: calendarFeeds, reconciliation: reconcileProgress, feed: feed,
         maxStreamsPerExpert: configuration.limits.maxStreamsPerExpert, tokenRecheck: configuration.streamTokenRecheck
     ).addRoutes(to: router)
     // Last: it wraps only the router's not-found answer, and needs every route to tell a 405.

@@ -18,6 +18,8 @@ struct ExpertController: Sendable {
     /// Which Calendly token speaks for an expert: their own account's, or the organization's.
     let connections: CalendlyConnections
     let subscriptions: CalendlySubscriptions
+    /// How far each expert's reconciliation with Calendly got (shown with their account).
+    let reconciliation: ReconcileProgressStore
     /// Connections one at a time, so two experts cannot both take an event type.
     let connecting = KeyedLock()
 
@@ -26,7 +28,7 @@ struct ExpertController: Sendable {
 
     func addRoutes(to group: RouterGroup<AvailRequestContext>) {
         group.put("/experts/:id") { request, context in try await self.put(request, context: context) }
-        group.get("/experts/:id") { _, context -> Response in try Response.json(ExpertView(expert: try await self.expert(context))) }
+        group.get("/experts/:id") { _, context -> Response in try await self.view(try await self.expert(context)) }
         group.put("/experts/:id/integration") { request, context in try await self.connect(request, context: context) }
         group.delete("/experts/:id/integration") { _, context in try await self.disconnect(context) }
         group.get("/experts/:id/calendly/event-types") { _, context in try await self.eventTypes(context) }
@@ -62,7 +64,13 @@ struct ExpertController: Sendable {
         let author: Author = context.principal == .admin ? .admin : .expert
         try await commands.record(.updated(ExpertUpdated(
             expertID: id, name: name, email: email, timezone: body.timezone, setBy: author, at: .now())))
-        return try .json(ExpertView(expert: try await expert(id)))
+        return try await view(try await expert(id))
+    }
+
+    /// The expert as `GET /experts/{id}` shows them.
+    func view(_ expert: ExpertProfile) async throws -> Response {
+        let progress = expert.calendlyAccount == nil ? nil : try await reconciliation.load(expertID: expert.id)
+        return try .json(ExpertView(expert: expert, reconciliation: progress))
     }
 
     func connect(_ request: Request, context: AvailRequestContext) async throws -> Response {
@@ -113,7 +121,7 @@ struct ExpertController: Sendable {
         default:
             throw Problem.invalidField("type", "must be \"calendly\" or \"native\"")
         }
-        return try .json(ExpertView(expert: try await expert(existing.id)))
+        return try await view(try await expert(existing.id))
     }
 
     /// One event type asked for: by its Calendly URI, or by its public link.
@@ -280,7 +288,7 @@ struct ExpertController: Sendable {
             }
         }
         try await connections.credentials.erase(expertID: existing.id)
-        return try .json(ExpertView(expert: try await expert(existing.id)))
+        return try await view(try await expert(existing.id))
     }
 
     /// The expert the path names, once the principal may see it.

@@ -1,9 +1,12 @@
 import AvailCore
 import AvailClient
+import AvailStore
 
 /// `GET /experts/{id}`'s shape: every key present, nulls included.
 struct ExpertView: Encodable {
     var expert: ExpertProfile
+    /// The expert's reconciliation with Calendly, if one ever started.
+    var reconciliation: ReconcileProgress?
 
     enum CodingKeys: String, CodingKey {
         case id, name, email, timezone
@@ -19,7 +22,7 @@ struct ExpertView: Encodable {
         try container.encode(expert.timezone, forKey: .timezone)
         try container.encode(expert.integrationType, forKey: .integrationType)
         try container.encode(expert.calendlyConfig.map(CalendlyConfigView.init), forKey: .calendlyConfig)
-        try container.encode(expert.calendlyAccount.map { CalendlyAccountView(account: $0, expert: expert) }, forKey: .calendly)
+        try container.encode(expert.calendlyAccount.map { CalendlyAccountView(account: $0, expert: expert, reconciliation: reconciliation) }, forKey: .calendly)
         try container.encode(expert.nativeSchedule, forKey: .nativeSchedule)
         try container.encode(expert.createdAt, forKey: .createdAt)
         try container.encode(expert.updatedAt, forKey: .updatedAt)
@@ -30,9 +33,26 @@ struct ExpertView: Encodable {
 struct CalendlyAccountView: Encodable {
     var account: CalendlyAccount
     var expert: ExpertProfile
+    var reconciliation: ReconcileProgress?
+
+    /// `reconciliation`: how far availd has compared the log with Calendly's API.
+    struct ReconciliationView: Encodable {
+        var progress: ReconcileProgress?
+
+        enum CodingKeys: String, CodingKey {
+            case lastCompletePass = "last_complete_pass", underWay = "under_way", lastError = "last_error"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(progress?.completedAt, forKey: .lastCompletePass)
+            try container.encode(progress?.isUnderWay ?? false, forKey: .underWay)
+            try container.encode(progress?.lastError, forKey: .lastError)
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case status, subscription
+        case status, subscription, reconciliation
         case userURI = "user_uri", organizationURI = "organization_uri", eventTypes = "event_types", connectedAt = "connected_at"
     }
 
@@ -44,6 +64,9 @@ struct CalendlyAccountView: Encodable {
         let offered = expert.integrationType == .calendly ? expert.calendlyConfig?.eventTypes ?? [] : []
         try container.encode(offered, forKey: .eventTypes)
         try container.encode(account.subscription, forKey: .subscription)
+        // About this account, not one connected before it.
+        let progress = reconciliation.flatMap { $0.userURI == account.userURI ? $0 : nil }
+        try container.encode(ReconciliationView(progress: progress), forKey: .reconciliation)
         try container.encode(account.connectedAt, forKey: .connectedAt)
     }
 }

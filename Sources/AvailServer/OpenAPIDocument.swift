@@ -1887,7 +1887,7 @@ components:
     CalendlyAccount:
       type: object
       additionalProperties: false
-      required: [status, user_uri, organization_uri, event_types, subscription, connected_at]
+      required: [status, user_uri, organization_uri, event_types, subscription, reconciliation, connected_at]
       properties:
         status:
           enum: [connected, needs_reconnect]
@@ -1910,6 +1910,15 @@ components:
                 state: {enum: [active, disabled]}
                 since: {$ref: '#/components/schemas/Timestamp'}
             - {type: 'null'}
+        reconciliation:
+          type: object
+          additionalProperties: false
+          required: [last_complete_pass, under_way, last_error]
+          description: "How far availd has compared its log with Calendly's API (what webhooks missed, appended). `last_complete_pass`: when the last complete pass started (null before the first); the log agrees with Calendly up to then."
+          properties:
+            last_complete_pass: {$ref: '#/components/schemas/NullableTimestamp'}
+            under_way: {type: boolean, description: A pass started and has not finished (it goes on after a restart).}
+            last_error: {type: ['string', 'null'], description: Why the pass under way stopped, if it did.}
         connected_at: {$ref: '#/components/schemas/Timestamp'}
 
     EventTypeList:

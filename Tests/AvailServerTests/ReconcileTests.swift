@@ -79,17 +79,22 @@ import Testing
         return configuration
     }
 
-    /// Registers the app with every daemon's callback, then connects Ada to each.
-    static func connectAda(_ oauth: OAuthFixture, _ browser: TestBrowser, _ daemons: [Daemon]) async throws {
+    /// Registers the app with every daemon's callback, then connects Ada to each; her availd
+    /// token at each.
+    @discardableResult
+    static func connectAda(_ oauth: OAuthFixture, _ browser: TestBrowser, _ daemons: [Daemon]) async throws -> [String] {
         let uris = daemons.map { "\"\($0.baseURL)/oauth/calendly/callback\"" }.joined(separator: ",")
         try await oauth.sim(
             "/_sim/oauth/apps",
             #"{"client_id":"\#(OAuthFixture.clientID)","client_secret":"\#(OAuthFixture.clientSecret)","redirect_uris":[\#(uris)],"webhook_signing_key":"\#(daemons[0].configuration.signingKeys[0])"}"#)
         try await oauth.sim("/_sim/rate_limits", #"{"invitees_per_minute":1000}"#)
+        var tokens: [String] = []
         for daemon in daemons {
             let token = try await CalendlyOAuthTests().ada(daemon)
             #expect(try await oauth.connect("ada", token: token, as: StandInUsers.ada.slug, daemon: daemon, browser: browser).status == 302)
+            tokens.append(token)
         }
+        return tokens
     }
 
     static func appointments(_ configuration: AvailServer.Configuration) async throws -> [String] {
@@ -178,7 +183,10 @@ import Testing
             configuration.subscriptionCheckInterval = .milliseconds(300)
             configuration.reconcileInterval = .seconds(3600)
             try await withDaemon(configuration) { daemon in
-                try await Self.connectAda(oauth, browser, [daemon])
+                let token = try await Self.connectAda(oauth, browser, [daemon])[0]
+                let never = try #require(try await CalendlyOAuthTests().expert("ada", daemon)["calendly"] as? [String: Any])
+                #expect((never["reconciliation"] as? [String: Any])?["last_complete_pass"] is NSNull)
+                #expect(try await OwnAccountPageTests().page(daemon, token: token).contains("has not yet compared your bookings"))
                 // Calendly gives up on the URL (its day of retries, shortened) and disables it.
                 try await oauth.sim("/_sim/webhooks/fail", #"{"url":"\#(daemon.baseURL)/webhooks/calendly","after":1}"#)
                 let bookings = Bookings(oauth: oauth)
@@ -202,6 +210,12 @@ import Testing
                 #expect(events.contains { $0.type == CalendlySubscriptionSet.type && $0.body.contains(#""reason":"disabled""#) })
                 let metrics = String(buffer: try await daemon.client.execute(uri: "/metrics", method: .get).body)
                 #expect(metrics.contains("availd_reconcile_appended_total \(observed)\n"), "\(metrics)")
+                // The expert sees when availd last compared with Calendly.
+                let account = try #require(try await CalendlyOAuthTests().expert("ada", daemon)["calendly"] as? [String: Any])
+                let reconciliation = try #require(account["reconciliation"] as? [String: Any])
+                #expect(reconciliation["last_complete_pass"] is String && reconciliation["under_way"] as? Bool == false)
+                #expect(reconciliation["last_error"] is NSNull)
+                #expect(try await OwnAccountPageTests().page(daemon, token: token).contains("last compared your bookings with Calendly"))
             }
         }
     }

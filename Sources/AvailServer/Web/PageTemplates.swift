@@ -71,6 +71,7 @@ enum PageTemplates {
                 <p>Calendly account <strong id="account-name">{{name}}</strong> <span class="muted">{{email}}</span></p>
                 <p class="muted">Connected since {{connectedAt}}</p>
                 <p class="muted" id="subscription" data-state="{{subscriptionState}}">{{subscription}}</p>
+                <p class="muted" id="reconciled">{{reconciled}}</p>
                 {{#needsReconnect}}
                 <p class="error" role="alert" id="reconnect-needed">Calendly no longer accepts availd's access to this account, so clients cannot book you through it. Reconnect to go on.</p>
                 <a class="button" id="reconnect" href="/experts/{{expert.id}}/calendly/authorize">Reconnect Calendly</a>

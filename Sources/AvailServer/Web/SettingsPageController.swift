@@ -19,6 +19,8 @@ struct SettingsPageController: Sendable {
     let authentication: AuthenticationMiddleware
     /// The expert's calendar feeds, listed (never their URLs) on the page.
     let calendarFeeds: CalendarFeeds
+    /// How far the expert's bookings have been compared with Calendly's API.
+    let reconciliation: ReconcileProgressStore
     let feed: ExpertChangeFeed
     /// Event streams one expert may hold open at once.
     var maxStreamsPerExpert = 8
@@ -177,6 +179,8 @@ struct SettingsPageController: Sendable {
         /// The webhook subscription's state, as a sentence.
         var subscription: String
         var subscriptionState: String
+        /// The last comparison with Calendly's API, as a sentence.
+        var reconciled: String
         var eventTypes: [EventTypeOption]
         var hasEventTypes: Bool
         /// Why the event types could not be listed, if they could not.
@@ -290,8 +294,19 @@ struct SettingsPageController: Sendable {
             name: account.name ?? account.userURI, email: account.email ?? "", connectedAt: format(account.connectedAt),
             needsReconnect: account.status == .needsReconnect,
             subscription: Self.describe(account.subscription, format: format), subscriptionState: account.subscription?.state ?? "none",
+            reconciled: Self.describe(
+                (try? await reconciliation.load(expertID: expert.id)).flatMap { $0?.userURI == account.userURI ? $0 : nil }, format: format),
             eventTypes: options, hasEventTypes: !options.isEmpty,
             eventTypesError: failure)
+    }
+
+    static func describe(_ progress: ReconcileProgress?, format: (Timestamp) -> String) -> String {
+        guard let done = progress?.completedAt else {
+            return "availd has not yet compared your bookings with Calendly's; it does so within the hour."
+        }
+        let compared = "availd last compared your bookings with Calendly's at \(format(done)), and added what webhooks had missed."
+        guard let error = progress?.lastError else { return compared }
+        return compared + " The comparison since then stopped (\(error)); availd tries again."
     }
 
     static func describe(_ subscription: CalendlyAccount.Subscription?, format: (Timestamp) -> String) -> String {
