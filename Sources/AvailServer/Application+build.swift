@@ -81,8 +81,12 @@ public func buildApplication(
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: adminOnly)
     TokenController(tokens: tokens, readModels: readModels, feed: feed).addRoutes(to: authenticated)
     let subscriptions = CalendlySubscriptions(connections: connections, readModels: readModels, commands: commands, logger: logger)
+    let organizationSubscriptions = OrganizationSubscriptions(
+        client: configuration.calendlyToken.map(connections.client), records: SubscriptionRecords(database: database), logger: logger)
+    // Reconciliation of what a replaced subscription missed hooks in here (`onReplaced`).
     let monitor = SubscriptionMonitor(
-        subscriptions: subscriptions, readModels: readModels, interval: configuration.subscriptionCheckInterval, metrics: metrics,
+        subscriptions: subscriptions, organization: organizationSubscriptions, readModels: readModels,
+        signingKey: configuration.signingKeys[0], interval: configuration.subscriptionCheckInterval, metrics: metrics,
         logger: logger)
     ExpertController(readModels: readModels, commands: commands, connections: connections, subscriptions: subscriptions)
         .addRoutes(to: authenticated)

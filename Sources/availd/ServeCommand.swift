@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("calendly-cache-ttl"), help: "Seconds Calendly availability is served from cache; 0 asks every time [AVAILD_CALENDLY_CACHE_TTL, default 30].")
     var calendlyCacheTTL: Double?
 
-    @Option(name: .customLong("subscription-check-interval"), help: "Seconds between checks of every connected account's webhook subscription [AVAILD_SUBSCRIPTION_CHECK_INTERVAL, default 900].")
+    @Option(name: .customLong("subscription-check-interval"), help: "Seconds between checks of every webhook subscription availd knows: connected accounts' and the organization token's [AVAILD_SUBSCRIPTION_CHECK_INTERVAL, default 900].")
     var subscriptionCheckInterval: Double?
 
     @Option(name: .customLong("token-refresh-margin"), help: "Seconds before a Calendly access token expires that it is refreshed [AVAILD_TOKEN_REFRESH_MARGIN, default 300].")
