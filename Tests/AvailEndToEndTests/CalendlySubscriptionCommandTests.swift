@@ -6,7 +6,7 @@ import Testing
 /// `availd calendly subscribe` and `availd calendly subscriptions` (CONTRACT.md, "Staying in
 /// sync with Calendly"), as real processes against the stand-in `availd-sim calendly`, and the
 /// daemon that watches what they made.
-@Suite struct CalendlySubscriptionCommandTests {
+@Suite(.serialized) struct CalendlySubscriptionCommandTests {
     static let events: Set<String> = ["invitee.created", "invitee.canceled", "invitee_no_show.created", "invitee_no_show.deleted"]
 
     /// `availd calendly ARGUMENTS… --database DATABASE --calendly-api CALENDLY`, to completion.
@@ -113,7 +113,7 @@ import Testing
         let old = try #require(try await standIn.listed().first?["uri"] as? String)
         let (daemon, _) = try await AvaildProcess.serve([
             "--database", database, "--port", "\(port)", "--calendly-api", standIn.url, "--calendly-token", StandInProcess.admin.token,
-            "--subscription-check-interval", "0.2",
+            "--subscription-check-interval", "0.5",
         ])
         let admin = try await daemon.stdoutValue(after: "availd admin token: ")
 
@@ -121,7 +121,7 @@ import Testing
         #expect(try await standIn.sim("/_sim/webhooks/fail", #"{"url":"\#(url)","after":1}"#))
         #expect(try await standIn.bookWithAda(invitee: "Iris") == 201)
         var replacement: [String: Any]?
-        for _ in 0..<200 {
+        for _ in 0..<400 {
             let listed = try await standIn.listed()
             if listed.count == 1, let only = listed.first, only["uri"] as? String != old { replacement = only; break }
             try await Task.sleep(for: .milliseconds(50))
@@ -174,11 +174,11 @@ import Testing
         let oauthOptions = ["--calendly-auth", standIn.url, "--calendly-client-id", app.id, "--calendly-client-secret", app.secret]
         let (daemon, _) = try await AvaildProcess.serve(
             ["--database", database, "--port", "\(port)", "--calendly-api", standIn.url, "--calendly-token", StandInProcess.admin.token,
-             "--admin-token", adminToken, "--subscription-check-interval", "0.2"] + oauthOptions)
+             "--admin-token", adminToken, "--subscription-check-interval", "0.5"] + oauthOptions)
         try await connectAda(daemon: base, standIn: standIn)
         #expect(try await subscribe(base + "/webhooks/calendly/org", database: database, calendly: standIn).status == 0)
         // Both checked by the daemon at least once.
-        for _ in 0..<200 {
+        for _ in 0..<400 {
             let metrics = try await StandInProcess.send(.GET, base + "/metrics").body
             if metrics.contains(#"availd_calendly_subscriptions{state="active"} 2"#) { break }
             try await Task.sleep(for: .milliseconds(50))

@@ -104,7 +104,8 @@ struct StandInProcess {
 }
 
 /// A port nothing listens on now, for a daemon whose URL must be known before it starts (a
-/// subscription made before `serve` runs). The kernel hands out a port it just freed last.
+/// subscription made before `serve` runs). Another `bind` to port 0 in between could be given
+/// it too, but Linux picks ephemeral ports spread over a wide range, so that stays unlikely.
 func freePort() throws -> Int {
     #if canImport(Glibc)
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
