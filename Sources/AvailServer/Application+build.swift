@@ -87,12 +87,15 @@ public func buildApplication(
         settings: Reconciler.Settings(interval: configuration.reconcileInterval ?? .seconds(3600), lookback: configuration.reconcileLookback),
         metrics: metrics, logger: logger, append: writer.appendAll,
         caughtUp: { [log] in _ = await progress.wait(for: try await log.lastPosition(), timeout: configuration.projectionWaitTimeout) })
+    let organizationSubscriptions = OrganizationSubscriptions(
+        client: configuration.calendlyToken.map(connections.client), records: SubscriptionRecords(database: database), logger: logger)
     let monitor = SubscriptionMonitor(
-        subscriptions: subscriptions, readModels: readModels, interval: configuration.subscriptionCheckInterval, metrics: metrics,
+        subscriptions: subscriptions, organization: organizationSubscriptions, readModels: readModels,
+        signingKey: configuration.signingKeys[0], interval: configuration.subscriptionCheckInterval, metrics: metrics,
         logger: logger
-    ) { expertID, since in
+    ) { scope, since in
         // The gap the replaced subscription left: reconciled now, not at the next turn.
-        reconciler.request(expertID: expertID, since: since)
+        reconciler.request(scope, since: since)
     }
     ExpertController(
         readModels: readModels, commands: commands, connections: connections, subscriptions: subscriptions,

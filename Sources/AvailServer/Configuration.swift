@@ -28,8 +28,8 @@ public struct Configuration: Sendable {
     public var secretKey: String = Secret.generate()
     /// A token that expires within this is refreshed (in the background while it still works).
     public var tokenRefreshMargin: Duration = .seconds(300)
-    /// How often every connected account's webhook subscription is checked (and replaced when
-    /// Calendly disabled or lost it).
+    /// How often every webhook subscription availd knows (connected accounts', the organization
+    /// token's) is checked, and replaced when Calendly disabled or lost it.
     public var subscriptionCheckInterval: Duration = .seconds(900)
     /// How long an OAuth `state` (an authorization under way) stays good.
     /// How often each connected expert is reconciled with Calendly's API (spread over it);

@@ -252,6 +252,30 @@ enum Migrations {
                 CREATE INDEX appointments_by_calendar_event ON appointments (external_calendar_event_id);
                 """)
         }
+        migrator.registerMigration("v8-organization-subscriptions") { db in
+            // Webhook subscriptions made with the organization token (`availd calendly
+            // subscribe`), which no event of the log describes, so the daemon can watch them;
+            // never their signing key (that stays in the secret file or the flag). And the last
+            // check of every subscription, an expert's (`expert_id`) or one of those.
+            try db.execute(sql: """
+                CREATE TABLE organization_subscriptions (
+                    subscription_uri TEXT PRIMARY KEY,
+                    callback_url     TEXT NOT NULL,
+                    scope            TEXT NOT NULL CHECK (scope IN ('organization', 'user')),
+                    organization     TEXT NOT NULL,
+                    user_uri         TEXT,
+                    events           TEXT NOT NULL,
+                    created_at       TEXT NOT NULL,
+                    CHECK ((scope = 'user') = (user_uri IS NOT NULL))
+                ) STRICT;
+                CREATE TABLE subscription_checks (
+                    subscription_uri TEXT PRIMARY KEY,
+                    expert_id        TEXT,
+                    state            TEXT NOT NULL,
+                    checked_at       TEXT NOT NULL
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 }

@@ -57,7 +57,8 @@ import Synchronization
 /// would, and after `after` of them its subscriptions are disabled, `retry_started_at` the first
 /// failure's time), `POST /_sim/webhooks/drop {fraction, seed?, url?}` (that fraction of subscription
 /// deliveries, to `url` only if given, is lost, the same ones for the same seed), `GET /_sim/webhooks/delivered`
-/// (`{url: {sent, failed, dropped}}`). `POST /_sim/rate_limits {per_minute?,
+/// (`{url: {sent, failed, dropped}}`), `GET /_sim/webhooks/history` (`{history: [{action:
+/// created|disabled|deleted, uri, callback_url}]}`, every change to a subscription in order). `POST /_sim/rate_limits {per_minute?,
 /// invitees_per_minute?, token_per_minute?}` sets the limits and starts new windows. OAuth controls:
 /// `POST /_sim/oauth/apps {client_id, client_secret, redirect_uris, webhook_signing_key?}` registers or replaces an
 /// app, `POST /_sim/oauth/settings {access_token_lifetime?, code_lifetime?}` (seconds),

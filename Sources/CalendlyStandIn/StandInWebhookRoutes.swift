@@ -155,6 +155,9 @@ extension CalendlyStandIn {
             webhooks.drop(fraction: body.fraction, seed: body.seed ?? 0, url: body.url)
             return .noContent
         }
+        router.get("/_sim/webhooks/history") { _, _ -> Response in
+            try json(["history": webhooks.history.map { ["action": $0.action, "uri": $0.uri, "callback_url": $0.callbackURL] as StandInShapes.Object }])
+        }
         router.get("/_sim/webhooks/delivered") { _, _ -> Response in
             try json(webhooks.counts.mapValues { ["sent": $0.sent, "failed": $0.failed, "dropped": $0.dropped] as StandInShapes.Object })
         }

@@ -51,6 +51,15 @@ final class StandInWebhooks: Sendable {
         var dropped = 0
     }
 
+    /// One change to a subscription, in the order they happened (`GET /_sim/webhooks/history`):
+    /// lets a test see that a replacement was created before the old one was deleted.
+    struct Change: Sendable {
+        /// `created`, `disabled` or `deleted`.
+        var action: String
+        var uri: String
+        var callbackURL: String
+    }
+
     private struct State {
         var subscriptions: [StandInSubscription] = []
         /// URL → failed deliveries after which its subscriptions are disabled.
@@ -60,6 +69,7 @@ final class StandInWebhooks: Sendable {
         var dropURL: String?
         var random = SplitMix64(seed: 0)
         var counts: [String: Counts] = [:]
+        var history: [Change] = []
     }
 
     private let state = Mutex(State())
@@ -84,6 +94,7 @@ final class StandInWebhooks: Sendable {
             }
             guard !clash else { return nil }
             state.subscriptions.append(subscription)
+            state.history.append(Change(action: "created", uri: subscription.uri, callbackURL: subscription.callbackURL))
             return subscription
         }
     }
@@ -95,8 +106,15 @@ final class StandInWebhooks: Sendable {
     }
 
     func remove(uuid: String) {
-        state.withLock { $0.subscriptions.removeAll { $0.uuid == uuid } }
+        state.withLock { state in
+            for removed in state.subscriptions where removed.uuid == uuid {
+                state.history.append(Change(action: "deleted", uri: removed.uri, callbackURL: removed.callbackURL))
+            }
+            state.subscriptions.removeAll { $0.uuid == uuid }
+        }
     }
+
+    var history: [Change] { state.withLock { $0.history } }
 
     func fail(url: String, after: Int) {
         state.withLock { $0.failing[url] = max(1, after) }
@@ -169,15 +187,17 @@ final class StandInWebhooks: Sendable {
             state.counts[url, default: Counts()].failed += 1
             guard let index = state.subscriptions.firstIndex(where: { $0.uuid == subscription.uuid }) else { return }
             if status == 410 {
-                state.subscriptions.remove(at: index)
+                let removed = state.subscriptions.remove(at: index)
+                state.history.append(Change(action: "deleted", uri: removed.uri, callbackURL: removed.callbackURL))
                 return
             }
             var found = state.subscriptions[index]
             found.failures += 1
             if found.retryStartedAt == nil { found.retryStartedAt = now }
-            if found.failures >= state.failing[url] ?? Self.defaultFailuresBeforeDisable {
+            if found.isActive, found.failures >= state.failing[url] ?? Self.defaultFailuresBeforeDisable {
                 found.state = "disabled"
                 found.updatedAt = now
+                state.history.append(Change(action: "disabled", uri: found.uri, callbackURL: found.callbackURL))
             }
             state.subscriptions[index] = found
         }

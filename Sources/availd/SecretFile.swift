@@ -34,6 +34,13 @@ struct SecretFile {
         throw Failure(description: "the secret file \(path) keeps changing while availd starts")
     }
 
+    /// The stored secret; nil when there is none yet (nothing is created: for commands that
+    /// only use what `serve` keeps).
+    func existing() throws -> String? {
+        guard let stored = try read(), !stored.isEmpty else { return nil }
+        return stored
+    }
+
     /// The trimmed contents; nil when there is no such file.
     private func read() throws -> String? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)

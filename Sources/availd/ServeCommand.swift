@@ -28,31 +28,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("admin-token"), help: "Bearer token for admin endpoints [AVAILD_ADMIN_TOKEN].")
     var adminToken: String?
 
-    @Option(name: .customLong("calendly-api"), help: "Calendly API base URL [AVAILD_CALENDLY_API, default https://api.calendly.com].")
-    var calendlyAPI: String?
-
-    @Option(name: .customLong("calendly-token"), help: "Calendly API token [AVAILD_CALENDLY_TOKEN].")
-    var calendlyToken: String?
-
-    @Option(name: .customLong("calendly-client-id"), help: "The Calendly OAuth app's client id; without one experts cannot connect their own accounts [AVAILD_CALENDLY_CLIENT_ID].")
-    var calendlyClientID: String?
-
-    @Option(name: .customLong("calendly-client-secret"), help: "The Calendly OAuth app's client secret [AVAILD_CALENDLY_CLIENT_SECRET].")
-    var calendlyClientSecret: String?
-
-    @Option(name: .customLong("calendly-auth"), help: "Calendly's OAuth server [AVAILD_CALENDLY_AUTH, default https://auth.calendly.com].")
-    var calendlyAuth: String?
+    @OptionGroup var calendly: CalendlyOptions
 
     @Option(name: .customLong("public-url"), help: "This daemon's URL as browsers and Calendly reach it: the base of the OAuth redirect URI [AVAILD_PUBLIC_URL, default http://HOST:PORT].")
     var publicURL: String?
 
-    @Option(name: .customLong("secret-key"), help: "Seals Calendly tokens at rest, 32 characters or more [AVAILD_SECRET_KEY, default: created once beside the database].")
-    var secretKey: String?
-
     @Option(name: .customLong("calendly-cache-ttl"), help: "Seconds Calendly availability is served from cache; 0 asks every time [AVAILD_CALENDLY_CACHE_TTL, default 30].")
     var calendlyCacheTTL: Double?
 
-    @Option(name: .customLong("subscription-check-interval"), help: "Seconds between checks of every connected account's webhook subscription [AVAILD_SUBSCRIPTION_CHECK_INTERVAL, default 900].")
+    @Option(name: .customLong("subscription-check-interval"), help: "Seconds between checks of every webhook subscription availd knows: connected accounts' and the organization token's [AVAILD_SUBSCRIPTION_CHECK_INTERVAL, default 900].")
     var subscriptionCheckInterval: Double?
 
     @Option(name: .customLong("reconcile-interval"), help: "Seconds over which every connected expert is reconciled once with Calendly's API; 0: never in the background [AVAILD_RECONCILE_INTERVAL, default 3600].")
@@ -105,13 +89,12 @@ struct ServeCommand: AsyncParsableCommand {
             token = try firstRunSecret(databasePath: databasePath, suffix: "admin-token", name: "admin token")
         }
 
-        let calendlyToken = calendlyToken ?? Environment.value("AVAILD_CALENDLY_TOKEN")
-        var sealingKey = secretKey ?? Environment.value("AVAILD_SECRET_KEY")
+        let calendlyToken = calendly.organizationToken
+        var sealingKey = calendly.givenSecretKey
         if sealingKey == nil {
             sealingKey = try firstRunSecret(databasePath: databasePath, suffix: "secret-key", name: "secret key", printed: false)
         }
-        let clientID = calendlyClientID ?? Environment.value("AVAILD_CALENDLY_CLIENT_ID")
-        let clientSecret = calendlyClientSecret ?? Environment.value("AVAILD_CALENDLY_CLIENT_SECRET")
+        let clientSecret = calendly.givenClientSecret
         let logger = Log.bootstrap(secrets: keys + [token, calendlyToken, sealingKey, clientSecret].compactMap { $0 })
 
         var configuration = AvailServer.Configuration(
@@ -122,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
             signatureTolerance: try signatureTolerance ?? Environment.parse("AVAILD_SIGNATURE_TOLERANCE", as: Int64.self, Int64.init) ?? 180,
             maxBodyBytes: try maxBodyBytes ?? Environment.parse("AVAILD_MAX_BODY_BYTES", as: Int.self, Int.init) ?? 1_048_576,
             adminToken: token ?? "",
-            calendlyAPI: calendlyAPI ?? Environment.value("AVAILD_CALENDLY_API") ?? "https://api.calendly.com",
+            calendlyAPI: calendly.apiURL,
             calendlyToken: calendlyToken
         )
         configuration.calendlyWindowDays =
@@ -142,12 +125,11 @@ struct ServeCommand: AsyncParsableCommand {
         if let seconds = try tokenRefreshMargin ?? Environment.parse("AVAILD_TOKEN_REFRESH_MARGIN", as: Double.self, Double.init) {
             configuration.tokenRefreshMargin = .milliseconds(Int64(seconds * 1000))
         }
-        configuration.calendlyAuth = calendlyAuth ?? Environment.value("AVAILD_CALENDLY_AUTH") ?? configuration.calendlyAuth
+        configuration.calendlyAuth = calendly.authURL
         configuration.publicURL = publicURL ?? Environment.value("AVAILD_PUBLIC_URL")
-        switch (clientID, clientSecret) {
-        case (let id?, let secret?): configuration.calendlyOAuth = CalendlyOAuthApp(clientID: id, clientSecret: secret)
-        case (nil, nil): say("availd: no Calendly OAuth app (--calendly-client-id, --calendly-client-secret): experts cannot connect their own Calendly accounts")
-        default: throw ValidationError("--calendly-client-id and --calendly-client-secret go together")
+        configuration.calendlyOAuth = try calendly.oauthApp()
+        if configuration.calendlyOAuth == nil {
+            say("availd: no Calendly OAuth app (--calendly-client-id, --calendly-client-secret): experts cannot connect their own Calendly accounts")
         }
         let app = try await buildApplication(configuration: configuration, logger: logger) { host, port in
             say("availd listening on http://\(host):\(port)")

@@ -30,7 +30,20 @@ extension CalendlyClient {
     public func createWebhookSubscription(
         url: String, organization: String, user: String, events: [String] = subscribedEvents
     ) async throws(CalendlyError) -> CalendlyWebhookSubscription {
-        let body = try Self.json(["url": url, "events": events, "organization": organization, "scope": "user", "user": user])
+        try await createWebhookSubscription(url: url, organization: organization, scope: "user", user: user, events: events)
+    }
+
+    /// `POST /webhook_subscriptions` of any scope: `user` (with that user's own token) or
+    /// `organization` (an owner's or admin's token). With a personal access token Calendly signs
+    /// the deliveries with `signingKey`; for an OAuth app, with the app's key whatever is passed.
+    public func createWebhookSubscription(
+        url: String, organization: String, scope: String, user: String?, signingKey: String? = nil,
+        events: [String] = subscribedEvents
+    ) async throws(CalendlyError) -> CalendlyWebhookSubscription {
+        var fields: [String: Any] = ["url": url, "events": events, "organization": organization, "scope": scope]
+        if let user { fields["user"] = user }
+        if let signingKey { fields["signing_key"] = signingKey }
+        let body = try Self.json(fields)
         let (status, answer) = try await send(method: .POST, url: baseURL + "/webhook_subscriptions", body: body, idempotent: false)
         guard status == 201 || status == 200 else { throw Self.refusal(status, answer) }
         do {
@@ -42,7 +55,15 @@ extension CalendlyClient {
 
     /// `GET /webhook_subscriptions?organization=&scope=user&user=`, every page.
     public func webhookSubscriptions(organization: String, user: String) async throws(CalendlyError) -> [CalendlyWebhookSubscription] {
-        var query = ["organization": organization, "scope": "user", "user": user, "count": "100"]
+        try await webhookSubscriptions(organization: organization, scope: "user", user: user)
+    }
+
+    /// `GET /webhook_subscriptions?organization=&scope=[&user=]`, every page.
+    public func webhookSubscriptions(organization: String, scope: String, user: String?) async throws(CalendlyError)
+        -> [CalendlyWebhookSubscription]
+    {
+        var query = ["organization": organization, "scope": scope, "count": "100"]
+        if let user { query["user"] = user }
         var all: [CalendlyWebhookSubscription] = []
         for _ in 0..<100 {
             let page = try await get("/webhook_subscriptions", query: query, as: CalendlyPage<CalendlyWebhookSubscription>.self)
@@ -64,10 +85,20 @@ extension CalendlyClient {
     public func ensureWebhookSubscription(url: String, organization: String, user: String) async throws(CalendlyError)
         -> (subscription: CalendlyWebhookSubscription, adopted: Bool)
     {
+        try await ensureWebhookSubscription(url: url, organization: organization, scope: "user", user: user)
+    }
+
+    /// Creates the subscription of `scope` to `url`, or adopts the one Calendly already has for
+    /// it (its 409 "Already Exists"; an adopted one keeps the signing key it was created with).
+    public func ensureWebhookSubscription(
+        url: String, organization: String, scope: String, user: String?, signingKey: String? = nil
+    ) async throws(CalendlyError) -> (subscription: CalendlyWebhookSubscription, adopted: Bool) {
         do {
-            return (try await createWebhookSubscription(url: url, organization: organization, user: user), false)
+            let created = try await createWebhookSubscription(
+                url: url, organization: organization, scope: scope, user: user, signingKey: signingKey)
+            return (created, false)
         } catch .refused(status: 409, let message) {
-            let existing = try await webhookSubscriptions(organization: organization, user: user)
+            let existing = try await webhookSubscriptions(organization: organization, scope: scope, user: user)
             guard let found = existing.first(where: { $0.callbackURL == url }) else {
                 throw .unexpected("Calendly said a subscription to \(url) exists (\(message)) but lists none")
             }

@@ -44,13 +44,16 @@ struct CalendlySubscriptions: Sendable {
     }
 
     /// Replaces the subscription `old`: a new one on a new URL first, recorded, then the old one
-    /// deleted (when it still exists). True once the new one is recorded.
-    func replace(for expert: ExpertProfile, old: String, reason: String, retryStartedAt: Timestamp?, deleteOld: Bool) async -> Bool {
-        guard let account = expert.calendlyAccount, let organization = account.organizationURI else { return false }
+    /// deleted (when it still exists). The new one, once recorded; nil when it could not be made.
+    func replace(
+        for expert: ExpertProfile, old: String, reason: String, retryStartedAt: Timestamp?, deleteOld: Bool
+    ) async -> CalendlyWebhookSubscription? {
+        guard let account = expert.calendlyAccount, let organization = account.organizationURI else { return nil }
         // `/webhooks/calendly/{suffix}`: a suffix of 9 URL-safe characters.
         let url = callbackURL + "/r" + Secret.generate(byteCount: 6)
+        let created: CalendlyWebhookSubscription
         do {
-            let created = try await connections.perform(for: expert) { client throws(CalendlyError) in
+            created = try await connections.perform(for: expert) { client throws(CalendlyError) in
                 try await client.createWebhookSubscription(url: url, organization: organization, user: account.userURI)
             }
             try await commands.record(.subscriptionSet(CalendlySubscriptionSet(
@@ -61,7 +64,7 @@ struct CalendlySubscriptions: Sendable {
                 metadata: ["expert": "\(expert.id)", "old": "\(old)", "new": "\(created.uri)", "reason": "\(reason)"])
         } catch {
             logger.error("calendly subscription could not be replaced", metadata: ["expert": "\(expert.id)", "error": "\(error)"])
-            return false
+            return nil
         }
         if deleteOld {
             do {
@@ -70,7 +73,7 @@ struct CalendlySubscriptions: Sendable {
                 logger.warning("the replaced calendly subscription could not be deleted", metadata: ["expert": "\(expert.id)", "error": "\(error)"])
             }
         }
-        return true
+        return created
     }
 
     /// Deletes the subscription of `expert`'s account at Calendly (before its token is revoked).

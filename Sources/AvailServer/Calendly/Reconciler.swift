@@ -66,7 +66,7 @@ final class Reconciler: Service, Sendable {
     let append: @Sendable ([NewEvent]) async throws -> [AppendOutcome]
     /// Returns once the read models include everything the log held when it was called.
     let caughtUp: @Sendable () async throws -> Void
-    private let requested = Mutex<[String: Timestamp?]>([:])
+    private let requested = Mutex<[ReconcileScope: Timestamp?]>([:])
     private let wake = WakeSignal()
     private let pacers = Mutex<[String: CalendlyRateLimitPacer]>([:])
 
@@ -98,11 +98,12 @@ final class Reconciler: Service, Sendable {
         }
     }
 
-    /// Asks for `expertID` to be reconciled next, from `since` (or its usual window) on.
-    func request(expertID: String, since: Timestamp?) {
+    /// Asks for `scope` (an expert, or everyone the organization token speaks for) to be
+    /// reconciled next, from `since` (or the usual window, if earlier) on.
+    func request(_ scope: ReconcileScope, since: Timestamp?) {
         requested.withLock { pending in
-            let earlier = pending[expertID].flatMap { $0 }
-            pending[expertID] = [earlier, since].compactMap { $0 }.min()
+            let earlier = pending[scope].flatMap { $0 }
+            pending[scope] = [earlier, since].compactMap { $0 }.min()
         }
         wake.signal()
     }
@@ -121,11 +122,13 @@ final class Reconciler: Service, Sendable {
         reportOldestPass(experts, known)
         guard !experts.isEmpty else { return min(settings.interval, Self.longestPause) }
         let spacing = settings.interval / experts.count
-        let asked = requested.withLock { pending in pending.popFirst() }
-        if let (id, since) = asked {
-            if let expert = experts.first(where: { $0.id == id }) {
-                _ = await reconcile(expert, since: since, explicit: false)
+        if let (scope, since) = requested.withLock({ pending in pending.popFirst() }) {
+            let chosen: [ExpertProfile]
+            switch scope {
+            case .expert(let id): chosen = experts.filter { $0.id == id }
+            case .organizationToken: chosen = experts.filter { $0.calendlyAccount == nil }
             }
+            for expert in chosen where !Task.isCancelled { _ = await reconcile(expert, since: since, explicit: false) }
             return .zero
         }
         let now = Timestamp.now()
