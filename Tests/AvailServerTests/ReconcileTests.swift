@@ -110,7 +110,11 @@ import Testing
     static func reconcile(_ configuration: AvailServer.Configuration, since: Timestamp? = nil) async throws -> ReconcileSummary {
         var logger = Logger(label: "availd-test")
         logger.logLevel = .warning
-        let summaries = try await reconcileOnce(configuration: configuration, expertID: "ada", since: since, logger: logger)
+        let access = CalendlyAccess(
+            api: configuration.calendlyAPI, organizationToken: configuration.calendlyToken, oauthApp: configuration.calendlyOAuth,
+            authURL: configuration.calendlyAuth, secretKey: configuration.secretKey)
+        let summaries = try await reconcileOnce(
+            databasePath: configuration.databasePath, access: access, expertID: "ada", since: since, logger: logger)
         let summary = try #require(summaries.first)
         #expect(summary.complete, "\(summary.error ?? "")")
         return summary

@@ -22,34 +22,31 @@ public struct ReconcileSummary: Sendable, Equatable {
 /// transactions, the projector's checkpoint settles who folded what), and stop when it ends.
 ///
 /// `expertID` nil: every expert connected to Calendly. `since`: the window's start (instead of
-/// the usual one: the last complete pass, less the lookback). An expert that is not connected
-/// is an error in its summary.
+/// the usual one: the last complete pass, less `lookback`). An expert that is not connected, or
+/// whose own account's tokens `access` cannot open, is an error in its summary.
 public func reconcileOnce(
-    configuration: Configuration, expertID: String?, since: Timestamp?, logger: Logger
+    databasePath: String, access: CalendlyAccess, expertID: String?, since: Timestamp?, lookback: Duration = .seconds(86_400),
+    logger: Logger
 ) async throws -> [ReconcileSummary] {
-    try configuration.validate()
-    let database = try LogDatabase.open(path: configuration.databasePath)
+    let database = try LogDatabase.open(path: databasePath)
     let log = EventLog(database: database)
     let readModels = ReadModels(database: database)
     let progress = ProjectionProgress()
     let metrics = AvailMetrics()
-    let projector = Projector(
-        log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger,
-        drainTimeout: configuration.projectionDrainTimeout
-    ) { _, _ in }
-    let writer = LogWriter(log: log, maximumBatchSize: configuration.maxBatchSize, logger: logger) { _, _ in projector.logAdvanced() }
-    let commands = Commands(writer: writer, progress: progress, waitTimeout: configuration.projectionWaitTimeout)
+    let waitTimeout: Duration = .seconds(30)
+    let projector = Projector(log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger) { _, _ in }
+    let writer = LogWriter(log: log, logger: logger) { _, _ in projector.logAdvanced() }
+    let commands = Commands(writer: writer, progress: progress, waitTimeout: waitTimeout)
+    // Without the secret key no stored token opens: those experts' summaries say so.
+    let sealer = try TokenSealer(secretKey: access.secretKey ?? Secret.generate())
     let connections = CalendlyConnections(
-        apiBase: configuration.calendlyAPI, organizationToken: configuration.calendlyToken, app: configuration.calendlyOAuth,
-        authURL: configuration.calendlyAuth,
-        publicURL: PublicURL(configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)"),
-        credentials: CalendlyCredentialStore(database: database, sealer: try TokenSealer(secretKey: configuration.secretKey)),
-        commands: commands, refreshMargin: configuration.tokenRefreshMargin, logger: logger, metrics: metrics)
+        apiBase: access.api, organizationToken: access.organizationToken, app: access.oauthApp, authURL: access.authURL,
+        publicURL: PublicURL(""), credentials: CalendlyCredentialStore(database: database, sealer: sealer), commands: commands,
+        refreshMargin: access.tokenRefreshMargin, logger: logger, metrics: metrics)
     let reconciler = Reconciler(
         connections: connections, readModels: readModels, progress: ReconcileProgressStore(database: database),
-        settings: Reconciler.Settings(lookback: configuration.reconcileLookback), metrics: metrics, logger: logger,
-        append: writer.appendAll,
-        caughtUp: { _ = await progress.wait(for: try await log.lastPosition(), timeout: configuration.projectionWaitTimeout) })
+        settings: Reconciler.Settings(lookback: lookback), metrics: metrics, logger: logger, append: writer.appendAll,
+        caughtUp: { _ = await progress.wait(for: try await log.lastPosition(), timeout: waitTimeout) })
 
     let services = ServiceGroup(
         configuration: .init(services: [projector, writer], gracefulShutdownSignals: [], logger: logger))
@@ -71,7 +68,10 @@ public func reconcileOnce(
             }
             var summaries: [ReconcileSummary] = []
             for expert in chosen {
-                let report = await reconciler.reconcile(expert, since: since, explicit: since != nil)
+                var report = await reconciler.reconcile(expert, since: since, explicit: since != nil)
+                if access.secretKey == nil, expert.calendlyAccount != nil, !report.complete {
+                    report.error = "no secret key (--secret-key, or the file beside the database) to open the expert's stored Calendly tokens"
+                }
                 summaries.append(ReconcileSummary(
                     expertID: report.expertID, events: report.events, invitees: report.invitees, appended: report.appended,
                     requests: report.requests, complete: report.complete, error: report.error))
