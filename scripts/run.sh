@@ -40,9 +40,10 @@ cat "$output"
 key="${AVAILD_SIGNING_KEYS:-$(cat "$database.signing-key")}"
 key="${key%%,*}"
 token="${AVAILD_ADMIN_TOKEN:-$(cat "$database.admin-token")}"
-# The stand-in sends its bookings and cancellations to availd as signed webhooks.
-curl -sf -X POST "$calendly/_sim/webhooks" -H "Content-Type: application/json" \
-    -d "{\"url\":\"$url\",\"signing_key\":\"$key\"}"
+# The organization's webhook subscription, as an operator makes it once: the stand-in signs its
+# deliveries with the key availd already accepts (kept beside the database).
+"$bin/availd" calendly subscribe --url "$url/webhooks/calendly" --database "$database" \
+    --calendly-api "$calendly" --calendly-token "${AVAILD_CALENDLY_TOKEN:-calendly-token-admin}" | sed 's/^/   /'
 # availd as the stand-in's OAuth app: this daemon's callback, and (as Calendly signs an OAuth
 # app's deliveries with the app's own webhook signing key) availd's key as that key.
 curl -sf -X POST "$calendly/_sim/oauth/apps" -H "Content-Type: application/json" \
@@ -79,6 +80,10 @@ cat <<TEXT
         $katherine_token
      2. press "Connect with Calendly"; on the stand-in's page choose katherine-johnson and Approve
      3. back on the settings page, tick her event types and press "Offer these"
+   Webhook subscriptions, as Calendly reports them:
+                        $bin/availd calendly subscriptions --database $database --calendly-api $calendly --calendly-token calendly-token-admin --calendly-auth $calendly --calendly-client-id availd-demo --calendly-client-secret availd-demo-secret
+   Compare with Calendly now (availd also does it every hour):
+                        $bin/availd calendly reconcile --database $database --calendly-api $calendly --calendly-token calendly-token-admin --calendly-auth $calendly --calendly-client-id availd-demo --calendly-client-secret availd-demo-secret
    Send Calendly deliveries yourself:
                         $bin/availd replay fixtures/deliveries/01-bookings --to $url --signing-key $key
    Stop with Ctrl-C.
