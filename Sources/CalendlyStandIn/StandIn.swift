@@ -122,15 +122,11 @@ public enum CalendlyStandIn {
             } else {
                 throw CalendlyProblem(.badRequest, "Invalid Argument", "user or organization is required")
             }
-            let count = min(100, max(1, Int(query["count"].map(String.init) ?? "20") ?? 20))
-            let offset = Int(query["page_token"].map(String.init) ?? "0") ?? 0
-            let page = Array(all.dropFirst(offset).prefix(count))
-            let next = offset + count < all.count ? String(offset + count) : nil
-            let previous = offset > 0 ? String(max(0, offset - count)) : nil
-            let items = page.map { eventType in
+            let (count, offset) = try pageParameters(query)
+            let items = all.map { eventType in
                 StandInShapes.eventType(eventType, owner: seed.users.first { $0.user.uri == eventType.profile?.owner }?.user)
             }
-            return try json(StandInShapes.page(items, path: request.uri.path, next: next, previous: previous))
+            return try json(paginate(items, count: count, offset: offset, request: request))
         }
         router.get("/event_type_available_times") { request, _ -> Response in
             let me = try authenticate(request, state)

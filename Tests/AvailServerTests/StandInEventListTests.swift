@@ -6,9 +6,36 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-/// `GET /scheduled_events` and `GET /scheduled_events/{uuid}/invitees` as Calendly answers them.
+/// `GET /scheduled_events` and `GET /scheduled_events/{uuid}/invitees` as Calendly answers them,
+/// and the paging rules every list shares.
 @Suite struct StandInEventListTests {
     static let ada = Corpus.experts[0], grace = Corpus.experts[1]
+
+    /// Calendly refuses a `count` outside 1–100 (and a page token it did not issue) with a 400
+    /// naming the parameter; it does not bring it into range.
+    @Test(arguments: ["count=0", "count=101", "count=-1", "count=twenty", "page_token=x"])
+    func eventTypesRefuseAPageParameterOutOfRange(parameter: String) async throws {
+        try await withCalendly { _, control in
+            let api = StandInAPI(control: control)
+            let answer = try await api.call(.get, "/event_types?organization=\(StandInAPI.marketplace)&\(parameter)")
+            #expect(answer.status == .badRequest)
+            #expect(answer.json["title"] as? String == "Invalid Argument")
+            #expect(answer.detailParameters == [String(parameter.prefix { $0 != "=" })])
+        }
+    }
+
+    @Test func eventTypesPageWithinTheRange() async throws {
+        try await withCalendly { _, control in
+            let api = StandInAPI(control: control)
+            let one = try await api.call(.get, "/event_types?organization=\(StandInAPI.marketplace)&count=1")
+            #expect(one.collection.count == 1)
+            #expect((one.pagination["next_page"] as? String)?.contains("organization=") == true)
+            let token = try #require(one.pagination["next_page_token"] as? String)
+            let rest = try await api.call(.get, "/event_types?organization=\(StandInAPI.marketplace)&count=100&page_token=\(token)")
+            #expect(rest.collection.count == 4)
+            #expect(rest.pagination["next_page_token"] is NSNull)
+        }
+    }
 
     @Test func scheduledEventsNeedExactlyOneOwnerAndFilterSortAndPage() async throws {
         try await withCalendly { _, control in
