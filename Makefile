@@ -25,6 +25,7 @@ run: build
 ## settings page in a headless browser, and schemathesis against a live daemon and openapi.yaml.
 test: test-deps
 	python3 fixtures/check.py > /dev/null
+	python3 scripts/lint-grdb-reads.py
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)

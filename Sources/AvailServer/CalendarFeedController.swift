@@ -17,62 +17,18 @@ struct CalendarFeedController: Sendable {
         group.delete("/experts/:id/calendar-feeds/:feed_id") { _, context in try await self.revoke(context: context) }
     }
 
-    /// The answer to a create: the only time the feed's URL (its secret) is shown.
-    struct Created: Encodable {
-        var record: CalendarFeedRecord
-        var url: String
-
-        enum CodingKeys: String, CodingKey {
-            case id, url
-            case expertID = "expert_id"
-            case createdAt = "created_at"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(record.id, forKey: .id)
-            try container.encode(record.expertID, forKey: .expertID)
-            try container.encode(record.createdAt, forKey: .createdAt)
-            try container.encode(url, forKey: .url)
-        }
-    }
-
-    struct Listed: Encodable {
-        var feeds: [Item]
-
-        struct Item: Encodable {
-            var record: CalendarFeedRecord
-
-            enum CodingKeys: String, CodingKey {
-                case id
-                case expertID = "expert_id"
-                case createdAt = "created_at"
-            }
-
-            func encode(to encoder: any Encoder) throws {
-                var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(record.id, forKey: .id)
-                try container.encode(record.expertID, forKey: .expertID)
-                try container.encode(record.createdAt, forKey: .createdAt)
-            }
-        }
-    }
-
     func create(context: AvailRequestContext) async throws -> Response {
-        let id = try ExpertID.validate(context.parameters.get("id") ?? "")
-        try context.principal.requireAccess(toExpert: id)
-        guard try await readModels.expert(id: id) != nil else { throw Problem.notFound("no expert \(id)") }
+        let id = try await readModels.requireExpert(context)
         let (record, token) = try await feeds.create(expertID: id, at: .now())
-        var response = try Response.json(Created(record: record, url: Self.url(base: publicURL.value, token: token)), status: .created)
+        // The only answer that shows the feed's URL (its secret).
+        var response = try Response.json(ExpertSecretView(record, url: Self.url(base: publicURL.value, token: token)), status: .created)
         response.headers[.cacheControl] = "no-store"
         return response
     }
 
     func list(context: AvailRequestContext) async throws -> Response {
-        let id = try ExpertID.validate(context.parameters.get("id") ?? "")
-        try context.principal.requireAccess(toExpert: id)
-        guard try await readModels.expert(id: id) != nil else { throw Problem.notFound("no expert \(id)") }
-        return try .json(Listed(feeds: try await feeds.active(expertID: id).map(Listed.Item.init)))
+        let id = try await readModels.requireExpert(context)
+        return try .json(["feeds": try await feeds.active(expertID: id).map { ExpertSecretView($0) }])
     }
 
     func revoke(context: AvailRequestContext) async throws -> Response {

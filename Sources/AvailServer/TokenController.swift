@@ -20,52 +20,6 @@ struct TokenController: Sendable {
         var label: String?
     }
 
-    /// The answer to an issue: the only time the secret is shown.
-    struct Issued: Encodable {
-        var id: String
-        var expertID: String
-        var label: String?
-        var createdAt: Timestamp
-        var token: String
-
-        enum CodingKeys: String, CodingKey {
-            case id, label, token
-            case expertID = "expert_id"
-            case createdAt = "created_at"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(expertID, forKey: .expertID)
-            try container.encode(label, forKey: .label)
-            try container.encode(createdAt, forKey: .createdAt)
-            try container.encode(token, forKey: .token)
-        }
-    }
-
-    struct Listed: Encodable {
-        var tokens: [Item]
-
-        struct Item: Encodable {
-            var record: ExpertTokenRecord
-
-            enum CodingKeys: String, CodingKey {
-                case id, label
-                case expertID = "expert_id"
-                case createdAt = "created_at"
-            }
-
-            func encode(to encoder: any Encoder) throws {
-                var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(record.id, forKey: .id)
-                try container.encode(record.expertID, forKey: .expertID)
-                try container.encode(record.label, forKey: .label)
-                try container.encode(record.createdAt, forKey: .createdAt)
-            }
-        }
-    }
-
     func issue(_ request: Request, context: AvailRequestContext) async throws -> Response {
         try context.principal.requireAdmin()
         let id = try ExpertID.validate(context.parameters.get("id") ?? "")
@@ -73,18 +27,15 @@ struct TokenController: Sendable {
         let label = try Self.label(body?.label)
         guard try await readModels.expert(id: id) != nil else { throw Problem.notFound("no expert \(id)") }
         let (record, token) = try await tokens.issue(expertID: id, label: label, at: .now())
-        let issued = Issued(id: record.id, expertID: id, label: label, createdAt: record.createdAt, token: token.bearer)
-        var response = try Response.json(issued, status: .created)
+        // The only answer that shows the token's secret.
+        var response = try Response.json(ExpertSecretView(record, bearer: token.bearer), status: .created)
         response.headers[.cacheControl] = "no-store"
         return response
     }
 
     func list(context: AvailRequestContext) async throws -> Response {
-        let id = try ExpertID.validate(context.parameters.get("id") ?? "")
-        try context.principal.requireAccess(toExpert: id)
-        guard try await readModels.expert(id: id) != nil else { throw Problem.notFound("no expert \(id)") }
-        let records = try await tokens.active(expertID: id)
-        return try .json(Listed(tokens: records.map(Listed.Item.init)))
+        let id = try await readModels.requireExpert(context)
+        return try .json(["tokens": try await tokens.active(expertID: id).map { ExpertSecretView($0) }])
     }
 
     func revoke(context: AvailRequestContext) async throws -> Response {

@@ -46,7 +46,7 @@ public struct CalendlyCredentialStore: Sendable {
     /// Stores a new connection's tokens (a first connection, or a reconnect), replacing any.
     public func store(expertID: String, userURI: String, tokens: CalendlyTokens, at time: Timestamp) async throws {
         let sealed = try seal(tokens, expertID: expertID, userURI: userURI)
-        try await durableWrite { db in
+        try await database.durableWrite { db in
             let version = try Int64.fetchOne(db, sql: "SELECT version FROM calendly_credentials WHERE expert_id = ?", arguments: [expertID]) ?? 0
             try db.execute(
                 sql: """
@@ -81,7 +81,7 @@ public struct CalendlyCredentialStore: Sendable {
         expertID: String, userURI: String, from version: Int64, to tokens: CalendlyTokens, at time: Timestamp
     ) async throws -> Bool {
         let sealed = try seal(tokens, expertID: expertID, userURI: userURI)
-        return try await durableWrite { db in
+        return try await database.durableWrite { db in
             try db.execute(
                 sql: """
                     UPDATE calendly_credentials SET sealed = ?, version = version + 1, expires_at = ?, updated_at = ?
@@ -94,7 +94,7 @@ public struct CalendlyCredentialStore: Sendable {
 
     /// Marks version `version` as refused by Calendly; false when it is no longer stored.
     public func markNeedsReconnect(expertID: String, version: Int64, at time: Timestamp) async throws -> Bool {
-        try await durableWrite { db in
+        try await database.durableWrite { db in
             try db.execute(
                 sql: "UPDATE calendly_credentials SET needs_reconnect = 1, updated_at = ? WHERE expert_id = ? AND version = ?",
                 arguments: [time.description, expertID, version])
@@ -104,7 +104,7 @@ public struct CalendlyCredentialStore: Sendable {
 
     /// Erases the expert's tokens (a disconnect).
     public func erase(expertID: String) async throws {
-        try await durableWrite { db in
+        try await database.durableWrite { db in
             try db.execute(sql: "DELETE FROM calendly_credentials WHERE expert_id = ?", arguments: [expertID])
         }
     }
@@ -123,18 +123,6 @@ public struct CalendlyCredentialStore: Sendable {
     /// What a sealed value is bound to: it opens for this expert and this Calendly user only.
     static func context(expertID: String, userURI: String) -> String {
         "availd calendly tokens v1\u{0}\(expertID)\u{0}\(userURI)"
-    }
-
-    func durableWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await database.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            var result: T?
-            try db.inTransaction(.immediate) {
-                result = try body(db)
-                return .commit
-            }
-            return result!
-        }
     }
 }
 
@@ -166,7 +154,7 @@ public struct OAuthStates: Sendable {
     public func create(state: String, _ pending: PendingAuthorization) async throws {
         let stateHash = Data(PKCE.hash(state))
         let sealed = try credentials.sealer.seal(Data(pending.verifier.utf8), context: Self.context(stateHash))
-        try await credentials.durableWrite { db in
+        try await credentials.database.durableWrite { db in
             // Expired ones are of no use to anyone.
             try db.execute(sql: "DELETE FROM oauth_states WHERE expires_at < ?", arguments: [Timestamp.now().unixSeconds])
             try db.execute(
@@ -178,7 +166,7 @@ public struct OAuthStates: Sendable {
     /// The pending authorization of `state`, removed; nil when there is none (unknown, or used).
     public func take(state: String) async throws -> PendingAuthorization? {
         let stateHash = Data(PKCE.hash(state))
-        let taken = try await credentials.durableWrite { db -> (String, Data, Data, Int64)? in
+        let taken = try await credentials.database.durableWrite { db -> (String, Data, Data, Int64)? in
             let row = try Row.fetchOne(db, sql: "SELECT * FROM oauth_states WHERE state_hash = ?", arguments: [stateHash])
             try db.execute(sql: "DELETE FROM oauth_states WHERE state_hash = ?", arguments: [stateHash])
             return row.map { ($0["expert_id"], $0["browser_hash"], $0["sealed_verifier"], $0["expires_at"]) }

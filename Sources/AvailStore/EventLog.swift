@@ -13,17 +13,8 @@ public struct EventLog: Sendable {
     /// Appends `events` in one transaction (one fsync), deduplicating against the log and
     /// within the batch. Either every new event is stored or, on error, none is.
     public func append(_ events: [NewEvent]) async throws -> [AppendOutcome] {
-        try await database.writeWithoutTransaction { db in
-            // The projector commits its (rebuildable) read models with NORMAL on this same
-            // connection; the log's commits are always FULL, whatever ran before.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            var outcomes: [AppendOutcome] = []
-            try db.inTransaction {
-                outcomes = try Self.append(events, in: db)
-                return .commit
-            }
-            return outcomes
-        }
+        // FULL whatever ran before on the connection: the projector's commits are NORMAL.
+        try await database.durableWrite { db in try Self.append(events, in: db) }
     }
 
     /// The body of `append`, for callers already inside a write transaction.

@@ -29,11 +29,12 @@ import Synchronization
 /// with that user's own token, `organization` by an owner or admin; `group` is 404, the seed has
 /// no groups; the same URL for the same scope again, even when the first is disabled, is 409),
 /// `GET /webhook_subscriptions?organization=&scope=&user=` (paginated),
-/// `GET|DELETE /webhook_subscriptions/{uuid}`. Each booking and cancellation goes to every
-/// active subscription whose scope covers the event type's owner and whose `events` include it,
-/// signed with its `signing_key`, else (created with an OAuth access token) the app's
-/// `webhook_signing_key`, else the organization's key (seed `webhook_signing_keys`, or
-/// `standin-webhook-key-<organization uuid>`); `created_by` is the subscription's creator.
+/// `GET|DELETE /webhook_subscriptions/{uuid}`. Each booking, cancellation and reschedule
+/// (`StandInDeliveries`) goes to every active subscription whose scope covers the event type's
+/// owner and whose `events` include it, signed with its `signing_key`, else (created with an
+/// OAuth access token) the app's `webhook_signing_key`, else the organization's key (seed
+/// `webhook_signing_keys`, or `standin-webhook-key-<organization uuid>`); `created_by` is the
+/// subscription's creator.
 /// A 410 deletes the subscription; any other non-2xx answer (a redirect too, none is followed) or
 /// no answer is a failure, and 5 in a row (the stand-in's "24 hours of retries") disable it.
 ///
@@ -48,10 +49,21 @@ import Synchronization
 /// `refresh_token`, single-use and rotating), `POST /oauth/revoke`, `POST /oauth/introspect`,
 /// for the apps of the seed's `oauth_apps`.
 ///
-/// Bookings and cancellations are also sent as signed webhooks to the one target set with
-/// `POST /_sim/webhooks {url, signing_key}` (as before subscriptions existed). Tests queue failures (`POST /_sim/failures`: 429
-/// with `X-RateLimit-Reset`, 5xx, slow answers, or a slow but good one with status 200, by path
-/// prefix, `/oauth/token` included) and read how often a path was called
+/// Bookings, cancellations and reschedules are also sent as signed webhooks to the one target set
+/// with `POST /_sim/webhooks {url, signing_key}` (as before subscriptions existed).
+///
+/// Calendly has no reschedule API: an invitee reschedules through its `reschedule_url`, which
+/// `POST /_sim/reschedule {invitee, start_time}` (`StandInReschedule`) stands for. It answers 201
+/// `{old_invitee, new_invitee, new_event}`, or 400 for a canceled or unknown invitee or a time
+/// that is not RFC 3339 or not free (the old booking still holds its own). As Calendly does, the
+/// old invitee and its event are then canceled by the invitee (`canceler_type: invitee`,
+/// `updated_at` the cancellation's time) with `rescheduled: true` and `new_invitee`, the new
+/// invitee is on a new scheduled event with `old_invitee`, every API answer and payload says so,
+/// and two deliveries go out by the same way as a booking's: `invitee.canceled` for the old
+/// invitee and `invitee.created` for the new (Calendly documents no order).
+///
+/// Tests queue failures (`POST /_sim/failures`: 429 with `X-RateLimit-Reset`, 5xx, slow answers,
+/// or a slow but good one with status 200, by path prefix, `/oauth/token` included) and read how often a path was called
 /// (`GET /_sim/requests?path=`; without `path`, how many requests came at all). Delivery
 /// switches: `POST /_sim/webhooks/fail {url, after}` (deliveries to that URL fail as a 500
 /// would, and after `after` of them its subscriptions are disabled, `retry_started_at` the first
@@ -75,6 +87,7 @@ public enum CalendlyStandIn {
         for existing in seed.bookings ?? [] { seedBooking(existing, seed: seed, into: bookings) }
         let dispatcher = WebhookDispatcher(logger: logger)
         let webhooks = StandInWebhooks(logger: logger)
+        let deliveries = StandInDeliveries(dispatcher: dispatcher, webhooks: webhooks, state: state)
         let router = Router()
         router.add(middleware: FailureMiddleware(state: state))
         router.add(middleware: RateLimitMiddleware(state: state))
@@ -97,6 +110,7 @@ public enum CalendlyStandIn {
         addOAuthRoutes(to: router, state: state)
         addWebhookRoutes(to: router, state: state, webhooks: webhooks)
         addEventListRoutes(to: router, state: state, bookings: bookings)
+        addRescheduleRoute(to: router, seed: seed, bookings: bookings, deliveries: deliveries)
         router.get("/users/me") { request, _ -> Response in
             let me = try authenticate(request, state)
             return try json(["resource": StandInShapes.user(me.user)])
@@ -123,15 +137,11 @@ public enum CalendlyStandIn {
             } else {
                 throw CalendlyProblem(.badRequest, "Invalid Argument", "user or organization is required")
             }
-            let count = min(100, max(1, Int(query["count"].map(String.init) ?? "20") ?? 20))
-            let offset = Int(query["page_token"].map(String.init) ?? "0") ?? 0
-            let page = Array(all.dropFirst(offset).prefix(count))
-            let next = offset + count < all.count ? String(offset + count) : nil
-            let previous = offset > 0 ? String(max(0, offset - count)) : nil
-            let items = page.map { eventType in
+            let (count, offset) = try pageParameters(query)
+            let items = all.map { eventType in
                 StandInShapes.eventType(eventType, owner: seed.users.first { $0.user.uri == eventType.profile?.owner }?.user)
             }
-            return try json(StandInShapes.page(items, path: request.uri.path, next: next, previous: previous))
+            return try json(paginate(items, count: count, offset: offset, request: request))
         }
         router.get("/event_type_available_times") { request, _ -> Response in
             let me = try authenticate(request, state)
@@ -176,8 +186,7 @@ public enum CalendlyStandIn {
             let booked = bookings.book(
                 eventType, owner: owner, start: start, name: booking.invitee.name, email: booking.invitee.email,
                 timezone: booking.invitee.timezone)
-            await dispatcher.deliver(try envelope("invitee.created", booked, by: me.user))
-            await webhooks.deliver("invitee.created", booked, ownerOrganization: state.member(uri: owner.uri)?.organization)
+            try await deliveries.deliver("invitee.created", booked, by: me.user)
             var response = try json(["resource": StandInShapes.invitee(booked)])
             response.status = .created
             return response
@@ -194,8 +203,7 @@ public enum CalendlyStandIn {
             else {
                 throw CalendlyProblem(.forbidden, "Permission Denied", "The event is already canceled")
             }
-            await dispatcher.deliver(try envelope("invitee.canceled", canceled, by: me.user))
-            await webhooks.deliver("invitee.canceled", canceled, ownerOrganization: state.member(uri: canceled.host.uri)?.organization)
+            try await deliveries.deliver("invitee.canceled", canceled, by: me.user)
             var response = try json(["resource": StandInShapes.cancellation(cancellation)])
             response.status = .created
             return response

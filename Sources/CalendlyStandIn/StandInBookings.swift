@@ -17,6 +17,12 @@ struct StandInBooking: Sendable {
         var updatedAt: String
         var cancelURL: String
         var rescheduleURL: String
+        /// Canceled by a reschedule (`POST /_sim/reschedule`), which made `newInvitee`.
+        var rescheduled = false
+        /// The invitee this one replaced by rescheduling.
+        var oldInvitee: String? = nil
+        /// The invitee that replaced this one.
+        var newInvitee: String? = nil
     }
 
     struct Cancellation: Sendable {
@@ -38,6 +44,17 @@ struct StandInBooking: Sendable {
     var cancellation: Cancellation?
 
     var isActive: Bool { cancellation == nil }
+
+    /// The last path segment of `eventURI`.
+    var eventUUID: String { String(eventURI.split(separator: "/").last ?? "") }
+
+    /// The invitee and its event canceled, both updated at the cancellation's time.
+    mutating func cancel(_ cancellation: Cancellation) {
+        self.cancellation = cancellation
+        invitee.status = "canceled"
+        invitee.updatedAt = cancellation.createdAt
+        eventUpdatedAt = cancellation.createdAt
+    }
 }
 
 final class StandInBookings: Sendable {
@@ -48,11 +65,20 @@ final class StandInBookings: Sendable {
     func book(_ eventType: CalendlyEventType, owner: CalendlyUser, start: Timestamp, name: String, email: String, timezone: String?)
         -> StandInBooking
     {
-        let now = "\(Timestamp.now())"
+        let booking = Self.booking(eventType, owner: owner, start: start, name: name, email: email, timezone: timezone, at: .now())
+        bookings.withLock { $0[booking.eventUUID] = booking }
+        return booking
+    }
+
+    private static func booking(
+        _ eventType: CalendlyEventType, owner: CalendlyUser, start: Timestamp, name: String, email: String, timezone: String?,
+        at time: Timestamp
+    ) -> StandInBooking {
+        let now = "\(time)"
         let eventUUID = UUID().uuidString.lowercased(), inviteeUUID = UUID().uuidString.lowercased()
         let eventURI = "https://api.calendly.com/scheduled_events/\(eventUUID)"
         let minutes = Int64(CalendlyConfig.slotMinutes(eventType.duration))
-        let booking = StandInBooking(
+        return StandInBooking(
             eventURI: eventURI, eventName: eventType.name, eventType: eventType.uri, start: start,
             end: Timestamp(microseconds: start.microseconds + minutes * 60_000_000), host: owner, eventCreatedAt: now,
             eventUpdatedAt: now,
@@ -61,8 +87,6 @@ final class StandInBookings: Sendable {
                 createdAt: now, updatedAt: now, cancelURL: "https://calendly.com/cancellations/\(inviteeUUID)",
                 rescheduleURL: "https://calendly.com/reschedulings/\(inviteeUUID)"),
             cancellation: nil)
-        bookings.withLock { $0[eventUUID] = booking }
-        return booking
     }
 
     /// Every scheduled event, by start time.
@@ -74,16 +98,40 @@ final class StandInBookings: Sendable {
         bookings.withLock { $0[eventUUID] }
     }
 
+    /// The booking whose invitee is `inviteeURI`.
+    func booking(inviteeURI: String) -> StandInBooking? {
+        bookings.withLock { $0.values.first { $0.invitee.uri == inviteeURI } }
+    }
+
     /// Cancels the event and its invitee; nil when there is none or it is canceled already.
     func cancel(eventUUID: String, reason: String?, by host: String, at: Timestamp) -> StandInBooking? {
         bookings.withLock { bookings in
             guard var booking = bookings[eventUUID], booking.isActive else { return nil }
-            booking.cancellation = .init(canceledBy: host, reason: reason, cancelerType: "host", createdAt: "\(at)")
-            booking.invitee.status = "canceled"
-            booking.invitee.updatedAt = "\(at)"
-            booking.eventUpdatedAt = "\(at)"
+            booking.cancel(.init(canceledBy: host, reason: reason, cancelerType: "host", createdAt: "\(at)"))
             bookings[eventUUID] = booking
             return booking
+        }
+    }
+
+    /// The invitee of `old` moves to `start` through its `reschedule_url`, as Calendly does it
+    /// (CALENDLY.md, "Reschedule"): the old invitee and its event are canceled by the invitee,
+    /// `rescheduled` and linked to a new invitee on a new scheduled event, which links back.
+    /// Both in one step; nil when `old` is no longer active.
+    func reschedule(_ old: StandInBooking, to start: Timestamp, eventType: CalendlyEventType, at time: Timestamp)
+        -> (old: StandInBooking, new: StandInBooking)?
+    {
+        var new = Self.booking(
+            eventType, owner: old.host, start: start, name: old.invitee.name, email: old.invitee.email,
+            timezone: old.invitee.timezone, at: time)
+        new.invitee.oldInvitee = old.invitee.uri
+        return bookings.withLock { bookings in
+            guard var canceled = bookings[old.eventUUID], canceled.isActive else { return nil }
+            canceled.cancel(.init(canceledBy: old.invitee.name, reason: nil, cancelerType: "invitee", createdAt: "\(time)"))
+            canceled.invitee.rescheduled = true
+            canceled.invitee.newInvitee = new.invitee.uri
+            bookings[canceled.eventUUID] = canceled
+            bookings[new.eventUUID] = new
+            return (canceled, new)
         }
     }
 

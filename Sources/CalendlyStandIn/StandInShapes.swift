@@ -69,7 +69,7 @@ enum StandInShapes {
             "first_name": NSNull(), "last_name": NSNull(),
             "timezone": nullable(invitee.timezone), "status": invitee.status, "event": booking.eventURI,
             "created_at": invitee.createdAt, "updated_at": invitee.updatedAt,
-            "rescheduled": false, "old_invitee": NSNull(), "new_invitee": NSNull(),
+            "rescheduled": invitee.rescheduled, "old_invitee": nullable(invitee.oldInvitee), "new_invitee": nullable(invitee.newInvitee),
             "cancel_url": invitee.cancelURL, "reschedule_url": invitee.rescheduleURL,
             "questions_and_answers": [Any](),
             "tracking": [

@@ -50,6 +50,16 @@ func requestCount(_ path: String, _ control: any TestClientProtocol) async throw
         }
     }
 
+    /// Calendly answers 400 to a `count` outside 1–100: the client never sends one.
+    @Test(arguments: [0, 101, 1_000])
+    func aPageSizeOutsideCalendlysRangeIsNeverSent(pageSize: Int) async throws {
+        try await withCalendly { baseURL, _ in
+            let me = try await client(baseURL).me()
+            let types = try await client(baseURL).eventTypes(organization: me.currentOrganization, pageSize: pageSize)
+            #expect(Set(types.map(\.uri)).count == 5)
+        }
+    }
+
     @Test func waitsOutARateLimitAndRetriesServerErrors() async throws {
         try await withCalendly { baseURL, control in
             try await inject(#"[{"path":"/users/me","status":429,"times":1,"rate_limit_reset":1},{"path":"/users/me","status":503,"times":1}]"#, control)

@@ -1,4 +1,5 @@
 import AvailCore
+import AvailServer
 import AvailTesting
 import Foundation
 import HTTPTypes
@@ -91,19 +92,34 @@ struct StandInAPI {
         try await call(.post, "/webhook_subscriptions", token: token, json: body)
     }
 
-    /// Books the `index`-th free slot of `eventType` on the Monday the tests use.
-    @discardableResult
-    func book(_ eventType: String, index: Int = 0, token: String = admin, day: Int = 0) async throws -> Answer {
+    /// The `index`-th free slot of `eventType` on the Monday the tests use (`day` days later).
+    func freeSlot(_ eventType: String, index: Int = 0, token: String = admin, day: Int = 0) async throws -> String {
         let monday = AvailabilityOverHTTPTests.monday.adding(days: day)
         let times = try await call(
             .get, "/event_type_available_times?event_type=\(eventType)&start_time=\(monday)T00:00:00Z&end_time=\(monday.adding(days: 1))T00:00:00Z",
             token: token)
-        let slot = try #require(times.collection.dropFirst(index).first?["start_time"] as? String)
+        return try #require(times.collection.dropFirst(index).first?["start_time"] as? String)
+    }
+
+    /// Books the `index`-th free slot of `eventType` on the Monday the tests use.
+    @discardableResult
+    func book(_ eventType: String, index: Int = 0, token: String = admin, day: Int = 0) async throws -> Answer {
+        let slot = try await freeSlot(eventType, index: index, token: token, day: day)
         let booked = try await call(
             .post, "/invitees", token: token,
             json: #"{"event_type":"\#(eventType)","start_time":"\#(slot)","invitee":{"name":"Kofi Mensah","email":"kofi\#(index)@example.com"}}"#)
         #expect(booked.status == .created)
         return booked
+    }
+
+    /// `POST /_sim/reschedule`: the invitee moves to `start` through its `reschedule_url`.
+    func reschedule(_ invitee: String, to start: String) async throws -> Answer {
+        try await call(.post, "/_sim/reschedule", json: #"{"invitee":"\#(invitee)","start_time":"\#(start)"}"#)
+    }
+
+    /// `uri`'s path on the stand-in.
+    static func path(_ uri: String?) throws -> String {
+        String(try #require(uri).dropFirst("https://api.calendly.com".count))
     }
 
     func delivered() async throws -> [String: [String: Int]] {
@@ -306,6 +322,81 @@ struct StandInAPI {
                 #expect(counts["dropped"]! >= 1)
                 #expect(counts["sent"]! + counts["dropped"]! == 7)
                 #expect(receiver.deliveries("/lossy").count == counts["sent"])
+            }
+        }
+    }
+
+    @Test func aRescheduleSendsTheCanceledAndTheCreatedHalvesToEverySubscriptionAndDropsApply() async throws {
+        try await TestReceiver.run { receiver, hooks in
+            try await withCalendly { _, control in
+                let api = StandInAPI(control: control)
+                #expect(try await api.subscribe(StandInAPI.subscription(url: "\(hooks)/org", scope: "organization", signingKey: "org-key")).status == .created)
+                #expect(try await api.subscribe(StandInAPI.subscription(url: "\(hooks)/grace", scope: "user", user: Self.grace.userURI, signingKey: "g"), token: StandInAPI.grace).status == .created)
+                let old = try #require(try await api.book(Self.grace.eventTypeURI).resource["uri"] as? String)
+                let moved = try await api.reschedule(old, to: try await api.freeSlot(Self.grace.eventTypeURI, index: 3))
+                #expect(moved.status == .created)
+                let new = try #require(moved.json["new_invitee"] as? String)
+                let newEvent = try #require(moved.json["new_event"] as? String)
+
+                for (path, key) in [("/org", "org-key"), ("/grace", "g")] {
+                    let deliveries = receiver.deliveries(path)
+                    #expect(deliveries.count == 3, "\(path)")
+                    #expect(deliveries.allSatisfy { verify($0, key: key) }, "\(path)")
+                    // The two halves, in whichever order.
+                    let pair = deliveries.dropFirst()
+                    let canceled = try #require(pair.first { $0.json["event"] as? String == "invitee.canceled" }?.json["payload"] as? [String: Any])
+                    let created = try #require(pair.first { $0.json["event"] as? String == "invitee.created" }?.json["payload"] as? [String: Any])
+                    #expect(canceled["uri"] as? String == old)
+                    #expect(canceled["status"] as? String == "canceled")
+                    #expect(canceled["rescheduled"] as? Bool == true)
+                    #expect(canceled["new_invitee"] as? String == new)
+                    #expect(canceled["old_invitee"] is NSNull)
+                    #expect((canceled["cancellation"] as? [String: Any])?["canceler_type"] as? String == "invitee")
+                    #expect((canceled["scheduled_event"] as? [String: Any])?["status"] as? String == "canceled")
+                    #expect(created["uri"] as? String == new)
+                    #expect(created["status"] as? String == "active")
+                    #expect(created["rescheduled"] as? Bool == false)
+                    #expect(created["old_invitee"] as? String == old)
+                    #expect(created["new_invitee"] is NSNull)
+                    #expect(created["event"] as? String == newEvent)
+                    #expect((created["scheduled_event"] as? [String: Any])?["uri"] as? String == newEvent)
+                }
+
+                // The drop switch applies to a reschedule's deliveries as to any other.
+                try await api.sim("/_sim/webhooks/drop", #"{"fraction":1,"seed":1}"#)
+                #expect(try await api.reschedule(new, to: try await api.freeSlot(Self.grace.eventTypeURI, index: 5)).status == .created)
+                #expect(receiver.deliveries("/org").count == 3)
+                #expect(try await api.delivered()["\(hooks)/org"] == ["sent": 3, "failed": 0, "dropped": 2])
+            }
+        }
+    }
+
+    /// The whole way: Calendly's two deliveries of an invitee's reschedule reach availd through
+    /// its subscription, and the projector links the old appointment to the new one.
+    @Test func anInviteesRescheduleEndsAsARescheduledAppointmentInAvaild() async throws {
+        try await withCalendly { baseURL, control in
+            try await withDaemon(CalendlyConnectTests().configuration(baseURL)) { daemon in
+                let api = StandInAPI(control: control)
+                _ = try await daemon.connectGraceToCalendly()
+                let subscription = StandInAPI.subscription(
+                    url: daemon.baseURL + "/webhooks/calendly", scope: "organization", signingKey: daemon.configuration.signingKeys[0])
+                #expect(try await api.subscribe(subscription).status == .created)
+                let old = try #require(try await api.book(Self.grace.eventTypeURI).resource["uri"] as? String)
+                let start = try await api.freeSlot(Self.grace.eventTypeURI, index: 2)
+                let new = try #require(try await api.reschedule(old, to: start).json["new_invitee"] as? String)
+                #expect(try await api.delivered()["\(daemon.baseURL)/webhooks/calendly"] == ["sent": 3, "failed": 0, "dropped": 0])
+
+                let head = try #require(try await daemon.allEvents().last?.position)
+                let oldID = Appointment.id(inviteeURI: old), newID = Appointment.id(inviteeURI: new)
+                let before = try await daemon.call(.get, "/appointments/\(oldID)?min_position=\(head)")
+                #expect(before.json["status"] as? String == "rescheduled")
+                #expect(before.json["rescheduled_to"] as? String == newID)
+                #expect(before.json["expert_id"] as? String == "grace")
+                let after = try await daemon.call(.get, "/appointments/\(newID)")
+                #expect(after.json["status"] as? String == "scheduled")
+                #expect(after.json["rescheduled_from"] as? String == oldID)
+                #expect(after.json["start_time"] as? String == start)
+                #expect(after.json["expert_id"] as? String == "grace")
             }
         }
     }

@@ -51,10 +51,11 @@ public struct CalendlyClient: Sendable {
     }
 
     /// Every event type of a user or an organization (`GET /event_types`), following pagination.
+    /// `pageSize` is brought into Calendly's 1–100: outside it, Calendly refuses the call (400).
     public func eventTypes(user: String? = nil, organization: String? = nil, pageSize: Int = 100) async throws(CalendlyError)
         -> [CalendlyEventType]
     {
-        var query = ["count": String(pageSize)]
+        var query = ["count": String(min(100, max(1, pageSize)))]
         if let user { query["user"] = user }
         if let organization { query["organization"] = organization }
         var all: [CalendlyEventType] = []
