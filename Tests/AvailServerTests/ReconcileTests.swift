@@ -37,12 +37,24 @@ import Testing
         }
 
         /// Books `start`; the scheduled event's UUID.
+        @discardableResult
         func book(_ start: String, _ index: Int) async throws -> String {
+            try await booked(start, index).event
+        }
+
+        /// Books `start`; the scheduled event's UUID and the invitee's URI.
+        func booked(_ start: String, _ index: Int) async throws -> (event: String, invitee: String) {
             let answer = try await send(
                 .post, "/invitees",
                 #"{"event_type":"\#(StandInUsers.adaThirty)","start_time":"\#(start)","invitee":{"name":"Invitee \#(index)","email":"invitee\#(index)@example.org","timezone":"Europe/Paris"}}"#)
-            let event = try #require((answer["resource"] as? [String: Any])?["event"] as? String)
-            return String(event.split(separator: "/").last!)
+            let resource = try #require(answer["resource"] as? [String: Any])
+            let event = try #require(resource["event"] as? String), invitee = try #require(resource["uri"] as? String)
+            return (String(event.split(separator: "/").last!), invitee)
+        }
+
+        /// The invitee moves to `start` through its reschedule link.
+        func reschedule(_ invitee: String, to start: String) async throws {
+            _ = try await send(.post, "/_sim/reschedule", #"{"invitee":"\#(invitee)","start_time":"\#(start)"}"#)
         }
 
         func cancel(_ event: String) async throws {
@@ -140,27 +152,31 @@ import Testing
                     let lossyURL = lossyDaemon.baseURL + "/webhooks/calendly", wholeURL = wholeDaemon.baseURL + "/webhooks/calendly"
                     try await oauth.sim("/_sim/webhooks/drop", #"{"fraction":0.3,"seed":7,"url":"\#(lossyURL)"}"#)
                     let bookings = Bookings(oauth: oauth)
-                    var events: [String] = []
-                    for (index, slot) in try await bookings.slots(24).enumerated() {
-                        events.append(try await bookings.book(slot, index))
+                    let slots = try await bookings.slots(28)
+                    var booked: [(event: String, invitee: String)] = []
+                    for (index, slot) in slots.prefix(24).enumerated() {
+                        booked.append(try await bookings.booked(slot, index))
                     }
-                    for event in events.prefix(8) { try await bookings.cancel(event) }
-                    try await bookings.delivered(32, to: [lossyURL, wholeURL])
-                    #expect(try await bookings.dropped(to: lossyURL) >= 5)
+                    // 8 canceled, 4 rescheduled by their invitees (two deliveries each), 12 kept.
+                    for item in booked.prefix(8) { try await bookings.cancel(item.event) }
+                    for (item, slot) in zip(booked[8..<12], slots[24..<28]) { try await bookings.reschedule(item.invitee, to: slot) }
+                    try await bookings.delivered(40, to: [lossyURL, wholeURL])
+                    #expect(try await bookings.dropped(to: lossyURL) >= 6)
                     #expect(try await bookings.dropped(to: wholeURL) == 0)
-                    try await Self.projected(24, whole)
+                    try await Self.projected(28, whole)
                     let expected = try await Self.appointments(whole)
-                    #expect(expected.count == 24)
+                    #expect(expected.count == 28)
+                    #expect(expected.filter { $0.contains(#""status":"rescheduled""#) }.count == 4)
                     #expect(try await Self.appointments(lossy) != expected)
 
                     // The daemon that missed nothing: Calendly says nothing it does not know,
                     // and the events it knows whole are not asked about.
                     let quiet = try await Self.reconcile(whole)
-                    #expect(quiet.appended == 0 && quiet.events == 24 && quiet.invitees == 0)
+                    #expect(quiet.appended == 0 && quiet.events == 28 && quiet.invitees == 0)
 
                     let before = try await Self.logLength(lossy)
                     let first = try await Self.reconcile(lossy)
-                    #expect(first.appended > 0 && first.events == 24)
+                    #expect(first.appended > 0 && first.events == 28)
                     #expect(try await Self.appointments(lossy) == expected)
                     let after = try await Self.logLength(lossy)
                     #expect(after == before + Int64(first.appended))
@@ -172,8 +188,9 @@ import Testing
                     #expect(try await Self.logLength(lossy) == after)
                     // The daemon serves what the reconciliation found (its projector caught up).
                     let served = try await lossyDaemon.call(.get, "/experts/ada/appointments?limit=100").json["appointments"] as? [[String: Any]]
-                    #expect(served?.count == 24)
+                    #expect(served?.count == 28)
                     #expect(served?.filter { $0["status"] as? String == "canceled" }.count == 8)
+                    #expect(served?.filter { $0["status"] as? String == "rescheduled" }.count == 4)
                 }
             }
         }
