@@ -115,7 +115,8 @@ public func buildApplication(
     // access rather than going through the bearer-token group.
     SettingsPageController(
         readModels: readModels, service: service, connections: connections, authentication: authentication,
-        calendarFeeds: calendarFeeds, reconciliation: reconcileProgress, feed: feed,
+        calendarFeeds: calendarFeeds, reconciliation: reconcileProgress, subscriptionRecords: SubscriptionRecords(database: database),
+        feed: feed,
         maxStreamsPerExpert: configuration.limits.maxStreamsPerExpert, tokenRecheck: configuration.streamTokenRecheck
     ).addRoutes(to: router)
     // Last: it wraps only the router's not-found answer, and needs every route to tell a 405.

@@ -55,6 +55,8 @@ public struct SubscriptionCheck: Sendable, Equatable {
 /// The organization token's subscriptions and the last check of every subscription: kept
 /// beside the log, not in it. What they describe is Calendly's state, not availd's, and a
 /// rebuild or a digest never looks at them.
+/// Subscriptions availd created must survive a power cut, or nothing would watch them: every
+/// write is a `durableWrite`.
 public struct SubscriptionRecords: Sendable {
     public let database: any DatabaseWriter
 
@@ -72,7 +74,7 @@ public struct SubscriptionRecords: Sendable {
     /// Records `subscription` (created or adopted); one already known keeps its row.
     public func add(_ subscription: OrganizationSubscription) async throws {
         let arguments = try Self.arguments(subscription)
-        try await durableWrite { db in
+        try await database.durableWrite { db in
             try db.execute(sql: Self.insert + " ON CONFLICT (subscription_uri) DO NOTHING", arguments: arguments)
         }
     }
@@ -81,7 +83,7 @@ public struct SubscriptionRecords: Sendable {
     /// and last check go, the new one's check says what Calendly answered when creating it.
     public func replace(_ old: String, with new: OrganizationSubscription, state: String, at time: Timestamp) async throws {
         let arguments = try Self.arguments(new)
-        try await durableWrite { db in
+        try await database.durableWrite { db in
             try db.execute(sql: "DELETE FROM organization_subscriptions WHERE subscription_uri = ?", arguments: [old])
             try db.execute(sql: "DELETE FROM subscription_checks WHERE subscription_uri = ?", arguments: [old])
             try db.execute(sql: Self.insert + " ON CONFLICT (subscription_uri) DO NOTHING", arguments: arguments)
@@ -137,16 +139,5 @@ public struct SubscriptionRecords: Sendable {
             uri: row["subscription_uri"], callbackURL: row["callback_url"],
             scope: OrganizationSubscription.Scope(rawValue: row["scope"]) ?? .organization, organization: row["organization"],
             user: row["user_uri"], events: events, createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(microseconds: 0))
-    }
-
-    /// A subscription availd created must survive a power cut, or nothing would watch it.
-    private func durableWrite(_ body: @escaping @Sendable (Database) throws -> Void) async throws {
-        try await database.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            try db.inTransaction(.immediate) {
-                try body(db)
-                return .commit
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import AvailCore
 import AvailServer
+import AvailStore
 import AvailTesting
 import Foundation
 import HTTPTypes
@@ -116,6 +117,44 @@ import Testing
                 #expect(try await listed(oauth).count == 1)
                 #expect(try await OwnAccountEventTypesTests().asAda(daemon, token, .delete, "/experts/ada/integration").status == .ok)
                 #expect(try await listed(oauth).isEmpty)
+            }
+        }
+    }
+}
+
+/// An expert connected through the organization token: the page says whether the
+/// organization's webhook subscription reaches availd, as its last check found it.
+@Suite struct OrganizationSubscriptionPageTests {
+    @Test func thePageSaysWhetherTheOrganizationsSubscriptionDeliversTheBookings() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        try await withOAuth { oauth, _ in
+            var configuration = oauth.configuration(organizationToken: "calendly-token-admin")
+            configuration.databasePath = folder.path("availd.sqlite")
+            try await withDaemon(configuration) { daemon in
+                let token = try await CalendlyOAuthTests().ada(daemon)
+                let connected = try await daemon.call(
+                    .put, "/experts/ada/integration", json: #"{"type":"calendly","event_types":["\#(StandInUsers.adaThirty)"]}"#)
+                #expect(connected.status == .ok)
+                let none = try await OwnAccountPageTests().page(daemon, token: token)
+                #expect(none.contains(#"id="organization-subscription" data-state="none""#))
+                #expect(none.contains("learns of your bookings only when it compares with Calendly"))
+
+                // What `availd calendly subscribe` records, and the monitor's check of it.
+                let records = SubscriptionRecords(database: try LogDatabase.open(path: daemon.configuration.databasePath))
+                let uri = "https://api.calendly.com/webhook_subscriptions/5f1b6d6e-8c2e-4a53-9a53-0f1a1b2c3d4e"
+                try await records.add(OrganizationSubscription(
+                    uri: uri, callbackURL: daemon.baseURL + "/webhooks/calendly", scope: .organization,
+                    organization: SubscriptionTests.organization, user: nil, events: ["invitee.created", "invitee.canceled"],
+                    createdAt: .now()))
+                try await records.record(SubscriptionCheck(subscriptionURI: uri, expertID: nil, state: "active", checkedAt: .now()))
+                let active = try await OwnAccountPageTests().page(daemon, token: token)
+                #expect(active.contains(#"id="organization-subscription" data-state="active""#))
+                #expect(active.contains("Calendly tells availd of your bookings as they happen"))
+
+                try await records.record(SubscriptionCheck(subscriptionURI: uri, expertID: nil, state: "disabled", checkedAt: .now()))
+                let disabled = try await OwnAccountPageTests().page(daemon, token: token)
+                #expect(disabled.contains(#"data-state="disabled""#) && disabled.contains("Calendly stopped sending"))
             }
         }
     }

@@ -105,6 +105,7 @@ enum PageTemplates {
               <div class="connected" id="calendly-connected">
                 <p>Connected to <strong id="event-type-name">{{name}}</strong>{{#duration}} · <span id="event-type-duration">{{duration}} minutes</span>{{/duration}}</p>
                 <p class="muted"><a href="{{link}}" rel="noopener">{{link}}</a> · since {{connectedAt}}</p>
+                <p class="muted" id="organization-subscription" data-state="{{subscriptionState}}">{{subscription}}</p>
                 <button type="button" id="disconnect" class="danger">Disconnect</button>
               </div>
               {{/calendly}}

@@ -21,6 +21,8 @@ struct SettingsPageController: Sendable {
     let calendarFeeds: CalendarFeeds
     /// How far the expert's bookings have been compared with Calendly's API.
     let reconciliation: ReconcileProgressStore
+    /// The organization token's webhook subscriptions and every subscription's last check.
+    let subscriptionRecords: SubscriptionRecords
     let feed: ExpertChangeFeed
     /// Event streams one expert may hold open at once.
     var maxStreamsPerExpert = 8
@@ -169,6 +171,10 @@ struct SettingsPageController: Sendable {
         var duration: Int?
         var link: String
         var connectedAt: String
+        /// Whether a webhook subscription of the organization delivers the expert's bookings, as
+        /// a sentence.
+        var subscription: String
+        var subscriptionState: String
     }
 
     struct AccountView {
@@ -253,11 +259,13 @@ struct SettingsPageController: Sendable {
         let format = Self.wallClock(in: zone)
         let (slots, slotsError) = await slotPreview(expert, format: format)
         let account = await accountView(expert, format: format)
-        let calendly = expert.integrationType == .calendly ? expert.calendlyConfig.map { config in
-            CalendlyView(
+        var calendly: CalendlyView?
+        if expert.integrationType == .calendly, let config = expert.calendlyConfig {
+            let (subscription, state) = await organizationSubscription(for: config, format: format)
+            calendly = CalendlyView(
                 name: config.eventTypeName ?? "your Calendly event", duration: config.durationMinutes,
-                link: config.eventLink, connectedAt: format(config.connectedAt))
-        } : nil
+                link: config.eventLink, connectedAt: format(config.connectedAt), subscription: subscription, subscriptionState: state)
+        }
         return SettingsView(
             expert: expert, csrf: csrf,
             showCalendly: expert.integrationType != .native, showNative: expert.integrationType == .native,
@@ -298,6 +306,28 @@ struct SettingsPageController: Sendable {
                 (try? await reconciliation.load(expertID: expert.id)).flatMap { $0?.userURI == account.userURI ? $0 : nil }, format: format),
             eventTypes: options, hasEventTypes: !options.isEmpty,
             eventTypesError: failure)
+    }
+
+    /// The organization token's subscription that delivers the bookings of `config`'s user (one
+    /// of the organization, or that user's own), with its last check: a sentence and its state.
+    func organizationSubscription(for config: CalendlyConfig, format: (Timestamp) -> String) async -> (String, String) {
+        let known = (try? await subscriptionRecords.organizationSubscriptions()) ?? []
+        let covering = known.filter { $0.scope == .organization || ($0.user != nil && $0.user == config.userURI) }
+        let checks = (try? await subscriptionRecords.checks()) ?? [:]
+        guard let subscription = covering.first(where: { checks[$0.uri]?.state == "active" }) ?? covering.first else {
+            return (
+                "No webhook subscription of your organization reaches availd, so it learns of your bookings only when it compares with Calendly (every hour); its operator makes one with availd calendly subscribe.",
+                "none")
+        }
+        guard let check = checks[subscription.uri] else {
+            return ("Your organization's webhook subscription has not been checked yet.", "unknown")
+        }
+        switch check.state {
+        case "active":
+            return ("Calendly tells availd of your bookings as they happen (your organization's webhook subscription, active when checked at \(format(check.checkedAt))).", "active")
+        default:
+            return ("Calendly stopped sending your organization's bookings (subscription \(check.state) when checked at \(format(check.checkedAt))); availd replaces it at its next check.", check.state)
+        }
     }
 
     static func describe(_ progress: ReconcileProgress?, format: (Timestamp) -> String) -> String {
