@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -172,6 +173,37 @@ class SettingsPageTest(unittest.TestCase):
     def act(self, by, value, action):
         """Finds the element and does `action` to it, again if a re-render replaced it first."""
         return self.until(lambda browser: action(browser.find_element(by, value)) or True, f"{value} to take an action")
+
+    def test_calendar_feed_card(self):
+        """Subscribe in my calendar: a secret address shown once, which a calendar app reads
+        without any token, listed, then revoked (after the confirmation) and gone."""
+        browser, wait = self.browser, self.wait
+        browser.get(f"{self.base}/experts/katherine/availability-settings")
+        self.act(By.ID, "token", lambda field: field.send_keys(self.katherine, Keys.ENTER))
+        wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Availability Management"))
+        self.assertTrue(browser.find_element(By.ID, "no-feeds").is_displayed())
+        self.act(By.ID, "create-feed", lambda button: button.click())
+        wait.until(EC.visibility_of_element_located((By.ID, "new-feed")))
+        address = browser.find_element(By.ID, "new-feed-url").get_attribute("value")
+        self.assertRegex(address, rf"^{re.escape(self.base)}/calendar/[A-Za-z0-9_-]+\.ics$")
+        self.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#feeds li")) == 1, "the new address in the list")
+        self.assertFalse(browser.find_element(By.ID, "no-feeds").is_displayed())
+        self.assert_every_control_is_labelled()
+        self.shot("00e-calendar-feed")
+        # A calendar app subscribes with the address alone.
+        with urllib.request.urlopen(address, timeout=10) as response:
+            self.assertEqual(response.status, 200)
+            self.assertTrue(response.headers["Content-Type"].startswith("text/calendar"))
+            self.assertTrue(response.read().startswith(b"BEGIN:VCALENDAR\r\n"))
+        # Revoked: gone from the list, and the address answers 404.
+        self.act(By.CSS_SELECTOR, "#feeds li .revoke-feed", lambda button: button.click())
+        wait.until(EC.alert_is_present()).accept()
+        self.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "#feeds li"), "the address to leave the list")
+        self.assertTrue(browser.find_element(By.ID, "no-feeds").is_displayed())
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(address, timeout=10)
+        self.assertEqual(refused.exception.code, 404)
+        browser.delete_all_cookies()
 
     def test_connect_with_calendly(self):
         """Connect with Calendly → Approve on the stand-in's page → back, connected, event types
