@@ -101,8 +101,9 @@ import Testing
                 #expect(try await flow.asAda(daemon, token, .put, "/experts/ada/integration", json: #"{"type":"calendly","event_types":["\#(StandInUsers.adaThirty)"]}"#).status == .ok)
                 try await StoredTokens(databasePath: folder.path("availd.sqlite"), secretKey: "the secret key both processes were started with").expire("ada")
 
-                // The daemon's refresh reaches Calendly late; the other process's, at once.
-                try await inject(#"[{"path":"/oauth/token","status":200,"times":1,"delay_ms":1500}]"#, oauth.control)
+                // The daemon's refresh reaches Calendly late (held 5 s, time enough for the other process
+                // even on a loaded machine); the other process's, at once.
+                try await inject(#"[{"path":"/oauth/token","status":200,"times":1,"delay_ms":5000}]"#, oauth.control)
                 let before = try await requestCount("/oauth/token", oauth.control)
                 async let slots = daemon.call(.get, "/experts/ada/availability?\(CalendlyAvailabilityTests.range)")
                 // Only once the daemon's refresh is at Calendly (held there) does the other process refresh.
