@@ -241,53 +241,53 @@ import Testing
         }
     }
 
-    @Test func aRateLimitedReconciliationWaitsAndFinishes() async throws {
+    /// A daemon with Ada connected that hears of none of her `count` bookings (its
+    /// subscription's deliveries are all lost), for `body`.
+    static func withBookingsNeverDelivered(
+        _ count: Int, _ body: @Sendable (OAuthFixture, AvailServer.Configuration) async throws -> Void
+    ) async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         try await withOAuth { oauth, browser in
-            let configuration = Self.configuration(oauth, folder, "limited")
+            let configuration = Self.configuration(oauth, folder, "missed")
             try await withDaemon(configuration) { daemon in
                 try await Self.connectAda(oauth, browser, [daemon])
-                // Bookings the daemon never heard of: its subscription's deliveries are all lost.
                 try await oauth.sim("/_sim/webhooks/drop", #"{"fraction":1,"url":"\#(daemon.baseURL)/webhooks/calendly"}"#)
                 let bookings = Bookings(oauth: oauth)
-                for (index, slot) in try await bookings.slots(3).enumerated() { _ = try await bookings.book(slot, index) }
-                try await inject(#"[{"path":"/scheduled_events","status":429,"times":4,"rate_limit_reset":"1"}]"#, oauth.control)
-                let summary = try await Self.reconcile(configuration)
-                #expect(summary.appended == 3)
-                #expect(try await Self.appointments(configuration).count == 3)
-                // Each 429 was waited out and asked again.
-                #expect(try await requestCount("/scheduled_events", oauth.control) == 5)
+                for (index, slot) in try await bookings.slots(count).enumerated() { try await bookings.book(slot, index) }
+                try await body(oauth, configuration)
             }
         }
     }
 
-    @Test func aPassGoesOnFromWhereItStoppedAndAStalePageStartsAgain() async throws {
-        let folder = try TemporaryDirectory()
-        defer { folder.remove() }
-        try await withOAuth { oauth, browser in
-            let configuration = Self.configuration(oauth, folder, "resumed")
-            try await withDaemon(configuration) { daemon in
-                try await Self.connectAda(oauth, browser, [daemon])
-                try await oauth.sim("/_sim/webhooks/drop", #"{"fraction":1,"url":"\#(daemon.baseURL)/webhooks/calendly"}"#)
-                let bookings = Bookings(oauth: oauth)
-                for (index, slot) in try await bookings.slots(12).enumerated() { _ = try await bookings.book(slot, index) }
-                // A pass stopped (a restart) after its first 10 events: it goes on from the 11th.
-                let store = ReconcileProgressStore(database: try LogDatabase.open(path: configuration.databasePath))
-                let window = Timestamp(microseconds: Timestamp.now().microseconds - 86_400_000_000)
-                try await store.begin(expertID: "ada", userURI: StandInUsers.ada.uri, windowStart: window, at: .now())
-                try await store.advance(expertID: "ada", pageToken: "10", at: .now())
-                let resumed = try await Self.reconcile(configuration)
-                #expect(resumed.events == 2 && resumed.appended == 2)
-                let progress = try #require(try await store.load(expertID: "ada"))
-                #expect(!progress.isUnderWay && progress.completedAt != nil && progress.lastAppended == 2)
+    @Test func aRateLimitedReconciliationWaitsAndFinishes() async throws {
+        try await Self.withBookingsNeverDelivered(3) { oauth, configuration in
+            try await inject(#"[{"path":"/scheduled_events","status":429,"times":4,"rate_limit_reset":"1"}]"#, oauth.control)
+            let summary = try await Self.reconcile(configuration)
+            #expect(summary.appended == 3)
+            #expect(try await Self.appointments(configuration).count == 3)
+            // Each 429 was waited out and asked again.
+            #expect(try await requestCount("/scheduled_events", oauth.control) == 5)
+        }
+    }
 
-                // A page Calendly no longer knows: the window is read again from its start.
-                try await store.begin(expertID: "ada", userURI: StandInUsers.ada.uri, windowStart: window, at: .now())
-                try await store.advance(expertID: "ada", pageToken: "no-such-page", at: .now())
-                let restarted = try await Self.reconcile(configuration)
-                #expect(restarted.events == 12 && restarted.appended == 10)
-            }
+    @Test func aPassGoesOnFromWhereItStoppedAndAStalePageStartsAgain() async throws {
+        try await Self.withBookingsNeverDelivered(12) { _, configuration in
+            // A pass stopped (a restart) after its first 10 events: it goes on from the 11th.
+            let store = ReconcileProgressStore(database: try LogDatabase.open(path: configuration.databasePath))
+            let window = Timestamp(microseconds: Timestamp.now().microseconds - 86_400_000_000)
+            try await store.begin(expertID: "ada", userURI: StandInUsers.ada.uri, windowStart: window, at: .now())
+            try await store.advance(expertID: "ada", pageToken: "10", at: .now())
+            let resumed = try await Self.reconcile(configuration)
+            #expect(resumed.events == 2 && resumed.appended == 2)
+            let progress = try #require(try await store.load(expertID: "ada"))
+            #expect(!progress.isUnderWay && progress.completedAt != nil && progress.lastAppended == 2)
+
+            // A page Calendly no longer knows: the window is read again from its start.
+            try await store.begin(expertID: "ada", userURI: StandInUsers.ada.uri, windowStart: window, at: .now())
+            try await store.advance(expertID: "ada", pageToken: "no-such-page", at: .now())
+            let restarted = try await Self.reconcile(configuration)
+            #expect(restarted.events == 12 && restarted.appended == 10)
         }
     }
 }
