@@ -447,3 +447,32 @@ extension Daemon {
         return (slots ?? []).compactMap { $0["start_time"] as? String }
     }
 }
+
+/// Background work keeps a reserve of each token's rate limit for the expert's own requests.
+@Suite struct RateLimitPacerTests {
+    @Test func belowTheReserveTheNextCallWaitsForTheWindowToReset() async throws {
+        let pacer = CalendlyRateLimitPacer(reserveFraction: 0.2)
+        // 2 of 10 left is the reserve: no wait yet.
+        pacer.record(limit: "10", remaining: "2", reset: "1", maximum: .seconds(5))
+        await pacer.beforeRequest()
+        #expect(pacer.totalWait == .zero)
+        // 1 left: the next call waits out the second until the window resets.
+        pacer.record(limit: "10", remaining: "1", reset: "1", maximum: .seconds(5))
+        await pacer.beforeRequest()
+        #expect(pacer.totalWait > .milliseconds(500) && pacer.totalWait <= .seconds(1))
+        // A 429 says none is left; the wait is bounded by `maximum`.
+        pacer.record(limit: "10", remaining: "0", reset: "3600", maximum: .milliseconds(200))
+        let before = pacer.totalWait
+        await pacer.beforeRequest()
+        #expect(pacer.totalWait - before <= .milliseconds(200) && pacer.totalWait > before)
+    }
+
+    @Test func answersWithoutTheHeadersNeverWait() async throws {
+        let pacer = CalendlyRateLimitPacer(reserveFraction: 0.5)
+        pacer.record(limit: nil, remaining: nil, reset: nil, maximum: .seconds(5))
+        await pacer.beforeRequest()
+        pacer.record(limit: "abc", remaining: "not a number", reset: "inf", maximum: .seconds(5))
+        await pacer.beforeRequest()
+        #expect(pacer.totalWait == .zero)
+    }
+}

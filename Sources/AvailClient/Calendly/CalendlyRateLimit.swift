@@ -33,7 +33,7 @@ public final class CalendlyRateLimitPacer: Sendable {
     public var totalWait: Duration { state.withLock { $0.waited } }
 
     /// Waits, if the last answer said the window is (nearly) spent, until it resets.
-    func beforeRequest() async {
+    public func beforeRequest() async {
         let wait: Duration? = state.withLock { state in
             guard let remaining = state.remaining, let resetAt = state.resetAt else { return nil }
             let reserve = max(1, Int(Double(state.limit ?? 0) * reserveFraction))
@@ -48,7 +48,7 @@ public final class CalendlyRateLimitPacer: Sendable {
     }
 
     /// What an answer's headers said.
-    func record(limit: String?, remaining: String?, reset: String?, maximum: Duration) {
+    public func record(limit: String?, remaining: String?, reset: String?, maximum: Duration) {
         guard let remaining = remaining.flatMap(Int.init) else { return }
         let wait = CalendlyClient.rateLimitWait(reset: reset, maximum: maximum)
         state.withLock { state in

@@ -300,10 +300,13 @@ final class Reconciler: Service, Sendable {
     ) async throws -> T {
         report.requests += 1
         let settings = settings
+        // Calendly counts a token's requests against its owner: an own account's user, or for
+        // every expert the organization token speaks for, that token's one owner.
+        let owner = expert.calendlyAccount == nil ? "organization token" : user
         let pacer = pacers.withLock { pacers in
-            if let pacer = pacers[user] { return pacer }
+            if let pacer = pacers[owner] { return pacer }
             let pacer = CalendlyRateLimitPacer(reserveFraction: settings.rateLimitReserve)
-            pacers[user] = pacer
+            pacers[owner] = pacer
             return pacer
         }
         return try await connections.perform(for: expert) { client throws(CalendlyError) in
