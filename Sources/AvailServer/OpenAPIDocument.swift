@@ -1770,8 +1770,8 @@ components:
             required: [position, type, source, recorded_at, body]
             properties:
               position: {type: integer, minimum: 1}
-              type: {type: string, description: "Calendly's event name (`invitee.created`) or availd's own (`expert.updated`, …)."}
-              source: {enum: [calendly, api]}
+              type: {type: string, description: "Calendly's event name (`invitee.created`) or availd's own (`expert.updated`, `calendly.invitee_observed`, …)."}
+              source: {enum: [calendly, api, reconcile], description: "`calendly`: a webhook delivery; `api`: one of availd's own commands; `reconcile`: what reconciliation found at Calendly's API that the log did not say yet."}
               recorded_at: {$ref: '#/components/schemas/Timestamp'}
               body: {type: string, description: The raw body, as text.}
         next_after: {type: integer, minimum: 0}
