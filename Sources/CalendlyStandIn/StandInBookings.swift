@@ -89,9 +89,13 @@ final class StandInBookings: Sendable {
             cancellation: nil)
     }
 
-    /// Every scheduled event, by start time.
-    var all: [StandInBooking] {
-        bookings.withLock { $0.values.sorted { ($0.start, $0.eventURI) < ($1.start, $1.eventURI) } }
+    /// The scheduled events `isIncluded` keeps, by start time. Filtered before they are copied
+    /// out and sorted: a listing of one user's events among tens of thousands costs what that
+    /// user's events cost (`bench/reconcile.py`), not a sort of every booking.
+    func all(where isIncluded: (StandInBooking) -> Bool) -> [StandInBooking] {
+        bookings.withLock { bookings in
+            bookings.values.filter(isIncluded).sorted { ($0.start, $0.eventURI) < ($1.start, $1.eventURI) }
+        }
     }
 
     func booking(eventUUID: String) -> StandInBooking? {

@@ -39,7 +39,7 @@ extension CalendlyStandIn {
                 // The seed has no groups.
                 throw CalendlyProblem(.notFound, "Resource Not Found", "The group was not found")
             }
-            var found = bookings.all.filter { booking in
+            var found = bookings.all { booking in
                 guard hosts(booking) else { return false }
                 if let minStart, booking.start < minStart { return false }
                 if let maxStart, booking.start >= maxStart { return false }
