@@ -95,6 +95,11 @@ public struct AvailMetrics: Sendable {
         projectionPosition.record(position)
     }
 
+    /// The read models' generation readers use (a rebuild makes a new one).
+    func readModelsGeneration(_ number: Int64) {
+        CoreMetrics.Gauge(label: "availd_read_models_generation", factory: factory).record(number)
+    }
+
     /// One projector batch: how long it took and how many of its events were parked.
     func projectionBatch(took duration: Duration, parked: Int) {
         projectionBatchDuration.recordNanoseconds(Self.nanoseconds(duration))

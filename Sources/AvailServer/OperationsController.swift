@@ -6,7 +6,7 @@ import NIOCore
 
 /// `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml`: unauthenticated, no personal data.
 struct OperationsController: Sendable {
-    let database: any DatabaseWriter
+    let database: AvailDatabase
     let writer: LogWriter
     let projector: Projector
     let metrics: AvailMetrics

@@ -77,9 +77,22 @@ public final class Projector: Service, Sendable {
     }
 
     private func loop() async {
+        // Held to one generation: a rebuilt one is brought up to date before readers move to it.
+        var readModels = self.readModels.pinned(to: self.readModels.generation)
+        metrics.readModelsGeneration(readModels.generation.number)
         var position: (checkpoint: Int64, experts: ExpertCache)?
+        var generationChecked = ContinuousClock.now
         while !Task.isCancelled {
             do {
+                if ContinuousClock.now - generationChecked >= pollInterval {
+                    generationChecked = .now
+                    readModels.removeUnusedGenerations()
+                    if let next = try await readModels.newerGeneration() {
+                        readModels = try await adopt(next, from: readModels)
+                        position = nil
+                        continue
+                    }
+                }
                 if position == nil {
                     position = (try await readModels.checkpoint(), ExpertCache(try await readModels.experts()))
                     progress.publish(position!.checkpoint)
@@ -118,5 +131,22 @@ public final class Projector: Service, Sendable {
                 try? await Task.sleep(for: pollInterval)
             }
         }
+    }
+
+    /// A rebuild made `next`: it is brought up to where this projector got (so that no reader
+    /// goes back in time), readers move to it, and whatever was cached from the old one is
+    /// dropped (a rebuild may say otherwise: that is what it is for).
+    private func adopt(_ next: ReadModelGeneration, from old: ReadModels) async throws -> ReadModels {
+        let rebuilt = old.pinned(to: next)
+        let reached = try await rebuilt.catchUp(with: log, through: progress.position)
+        old.moveReaders(to: next)
+        onApplied(Set(try await rebuilt.experts().keys), reached)
+        progress.publish(reached)
+        metrics.projectionPosition(reached)
+        metrics.readModelsGeneration(next.number)
+        logger.info("projection.generation_adopted", metadata: [
+            "read_models.generation": "\(next.number)", "log.position": "\(reached)",
+        ])
+        return rebuilt
     }
 }

@@ -12,10 +12,10 @@ public struct CalendarFeedRecord: Sendable, Equatable {
 /// calendar app, revoked. Kept like expert tokens (`HashedSecrets`): only the secret's SHA-256
 /// is stored, and every write is durable.
 public struct CalendarFeeds: Sendable {
-    public let database: any DatabaseWriter
+    public let database: AvailDatabase
     private let secrets: HashedSecrets<CalendarFeedToken>
 
-    public init(database: any DatabaseWriter) {
+    public init(database: AvailDatabase) {
         self.database = database
         secrets = HashedSecrets(database: database, table: "calendar_feeds", labelled: false)
     }

@@ -35,10 +35,10 @@ public struct StoredCalendlyCredentials: Sendable, Equatable {
 /// `synchronous=FULL`: a refresh token Calendly rotated must be on disk before the new access
 /// token is used, or a crash would lose the connection.
 public struct CalendlyCredentialStore: Sendable {
-    public let database: any DatabaseWriter
+    public let database: AvailDatabase
     let sealer: TokenSealer
 
-    public init(database: any DatabaseWriter, sealer: TokenSealer) {
+    public init(database: AvailDatabase, sealer: TokenSealer) {
         self.database = database
         self.sealer = sealer
     }
@@ -147,7 +147,7 @@ public struct PendingAuthorization: Sendable, Equatable {
 public struct OAuthStates: Sendable {
     let credentials: CalendlyCredentialStore
 
-    public init(database: any DatabaseWriter, sealer: TokenSealer) {
+    public init(database: AvailDatabase, sealer: TokenSealer) {
         credentials = CalendlyCredentialStore(database: database, sealer: sealer)
     }
 

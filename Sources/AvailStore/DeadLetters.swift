@@ -14,9 +14,9 @@ public struct DeadLetter: Sendable, Equatable {
 
 /// Where signed-but-unusable deliveries go: never into the log, never dropped.
 public struct DeadLetters: Sendable {
-    public let database: any DatabaseWriter
+    public let database: AvailDatabase
 
-    public init(database: any DatabaseWriter) {
+    public init(database: AvailDatabase) {
         self.database = database
     }
 

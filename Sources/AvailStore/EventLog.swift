@@ -4,9 +4,9 @@ import GRDB
 
 /// The append-only event log in SQLite: the only source of truth.
 public struct EventLog: Sendable {
-    public let database: any DatabaseWriter
+    public let database: AvailDatabase
 
-    public init(database: any DatabaseWriter) {
+    public init(database: AvailDatabase) {
         self.database = database
     }
 

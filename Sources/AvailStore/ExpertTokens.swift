@@ -12,10 +12,10 @@ public struct ExpertTokenRecord: Sendable, Equatable {
 /// Expert tokens: issued, looked up on every authenticated request, revoked (`HashedSecrets`:
 /// only the secret's SHA-256 is stored, and every write is durable).
 public struct ExpertTokens: Sendable {
-    public let database: any DatabaseWriter
+    public let database: AvailDatabase
     private let secrets: HashedSecrets<ExpertToken>
 
-    public init(database: any DatabaseWriter) {
+    public init(database: AvailDatabase) {
         self.database = database
         secrets = HashedSecrets(database: database, table: "expert_tokens", labelled: true)
     }

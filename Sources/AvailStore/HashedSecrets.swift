@@ -17,7 +17,7 @@ struct HashedSecrets<Credential: HashedSecret>: Sendable {
         var createdAt: Timestamp
     }
 
-    let database: any DatabaseWriter
+    let database: AvailDatabase
     /// The table, a name of this module's migrations (never input): `id`, `expert_id`,
     /// `secret_hash`, `created_at`, `revoked_at`, and `label` when `labelled`.
     let table: String

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 
-/// Opens availd's SQLite database: WAL, every commit `synchronous=FULL`, migrated.
+/// Opens availd's SQLite database: the log's file (WAL, every commit `synchronous=FULL`,
+/// migrated) and the read models' (`ReadModelStore`).
 public enum LogDatabase {
     /// The writer's page cache, in SQLite's negative-KiB form (32 MiB).
     static let writerCacheSize = -32768
@@ -12,7 +13,7 @@ public enum LogDatabase {
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     ///
     /// Throws before anything listens if the file cannot be opened or migrated.
-    public static func open(path: String) throws -> any DatabaseWriter {
+    public static func open(path: String) throws -> AvailDatabase {
         var configuration = Configuration()
         configuration.label = "availd"
         // CLI commands may run beside a live daemon: wait for its write lock, do not fail.
@@ -34,7 +35,8 @@ public enum LogDatabase {
             try db.execute(sql: "PRAGMA cache_size = \(writerCacheSize)")
         }
         try Migrations.migrator.migrate(writer)
-        return writer
+        return AvailDatabase(
+            writer: writer, readModelStore: try ReadModelStore.open(log: writer, logPath: path == inMemory ? nil : path))
     }
 
     /// Creates the database file, if there is none, readable by its owner only: SQLite gives
@@ -47,8 +49,8 @@ public enum LogDatabase {
 
     /// The writer connection's `synchronous` setting (2 is FULL); read on the writer, because
     /// a reader connection answers with its own value.
-    public static func writerSynchronousMode(_ writer: any DatabaseWriter) throws -> Int {
-        try writer.writeWithoutTransaction { db in
+    public static func writerSynchronousMode(_ database: AvailDatabase) throws -> Int {
+        try database.writer.writeWithoutTransaction { db in
             try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
         }
     }

@@ -276,6 +276,24 @@ enum Migrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v9-read-models-apart") { db in
+            // The read models move to files of their own (`ReadModelStore`), so that an append
+            // never waits for the projector. They are derived: dropped here, and the projector
+            // folds the log into the new file. What stays is which generation is current.
+            try db.execute(sql: """
+                DROP TABLE expert_profiles;
+                DROP TABLE invitee_facts;
+                DROP TABLE appointments;
+                DROP TABLE appointment_hosts;
+                DROP TABLE parked_events;
+                DROP TABLE projection_checkpoint;
+                CREATE TABLE read_models (
+                    id         INTEGER PRIMARY KEY CHECK (id = 1),
+                    generation INTEGER NOT NULL CHECK (generation >= 0)
+                ) STRICT;
+                INSERT INTO read_models (id, generation) VALUES (1, 0);
+                """)
+        }
         return migrator
     }
 }

@@ -23,9 +23,9 @@ public struct ReconcileProgress: Sendable, Equatable {
 }
 
 public struct ReconcileProgressStore: Sendable {
-    public let database: any DatabaseWriter
+    public let database: AvailDatabase
 
-    public init(database: any DatabaseWriter) {
+    public init(database: AvailDatabase) {
         self.database = database
     }
 

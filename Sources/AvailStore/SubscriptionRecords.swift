@@ -58,9 +58,9 @@ public struct SubscriptionCheck: Sendable, Equatable {
 /// Subscriptions availd created must survive a power cut, or nothing would watch them: every
 /// write is a `durableWrite`.
 public struct SubscriptionRecords: Sendable {
-    public let database: any DatabaseWriter
+    public let database: AvailDatabase
 
-    public init(database: any DatabaseWriter) {
+    public init(database: AvailDatabase) {
         self.database = database
     }
 

@@ -67,7 +67,14 @@ public final class AvaildProcess: Sendable {
 
     /// Runs a command to completion (bounded by `timeout`).
     public static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)) async throws -> Completed {
-        let child = try AvaildProcess("availd", arguments, environment: environment)
+        try await run(executable: "availd", arguments, environment: environment, timeout: timeout)
+    }
+
+    /// Runs another of the package's executables (`availd-sim`) to completion.
+    public static func run(
+        executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)
+    ) async throws -> Completed {
+        let child = try AvaildProcess(executable, arguments, environment: environment)
         let status = try await child.waitForExit(timeout: timeout)
         return Completed(status: status, stdout: await child.stdoutText(), stderr: await child.stderrText())
     }

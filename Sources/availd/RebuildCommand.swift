@@ -7,26 +7,18 @@ struct RebuildCommand: AsyncParsableCommand {
         commandName: "rebuild",
         abstract: "Fold the whole log into fresh read models; print `position P digest D`.",
         discussion: """
-            Safe beside a running daemon: the new read models replace the old in one transaction, \
-            and the daemon's projector continues from there.
+            Safe beside a running daemon: the new read models are written apart, in a file of their \
+            own, and replace the old in one durable step; the daemon's projector brings them up to \
+            date and moves its readers to them. Killed midway, it leaves the old read models.
             """)
 
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
         _ = Log.bootstrap()
-        let writer = try LogDatabase.open(path: try database.preparedPath())
-        let log = EventLog(database: writer)
-        let readModels = ReadModels(database: writer)
-        // A running daemon may append while we fold; fold again until the log stood still.
-        for _ in 1...10 {
-            let projection = try await log.fold()
-            if try await readModels.replace(with: projection) {
-                say("position \(projection.position) digest \(projection.digest)")
-                return
-            }
-        }
-        warn("rebuild: the log kept growing while it was folded; try again when it is quieter")
-        throw ExitCode.failure
+        let opened = try LogDatabase.open(path: try database.preparedPath())
+        let projection = try await opened.log.fold()
+        try await opened.readModels.replace(with: projection)
+        say("position \(projection.position) digest \(projection.digest)")
     }
 }

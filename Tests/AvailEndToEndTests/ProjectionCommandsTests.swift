@@ -64,8 +64,9 @@ import Testing
         let database = folder.path("a.sqlite")
         _ = try await AvaildProcess.run(["replay", deliveries, "--database", database])
         let good = try await positionAndDigest(["digest", "--database", database])
-        let writer = try LogDatabase.open(path: database)
-        try await writer.write { db in try db.execute(sql: "UPDATE appointments SET no_show = 1 - no_show WHERE rowid = 3") }
+        let generation = try #require(try ReadModelFilesTests.generations(database).last)
+        let readModels = try DatabaseQueue(path: "\(database).read-models-\(generation)")
+        try await readModels.write { db in try db.execute(sql: "UPDATE appointments SET no_show = 1 - no_show WHERE rowid = 3") }
         let broken = try await AvaildProcess.run(["verify", "--database", database])
         #expect(broken.status != 0)
         #expect(broken.stdout.contains("projections DIFFER"))

@@ -89,7 +89,7 @@ import Testing
 @Suite struct LogVerificationTests {
     /// A log of 20 events in a file, with the append-only triggers dropped so a test can
     /// tamper as an attacker with file access could.
-    func tamperableLog() async throws -> (EventLog, any DatabaseWriter, TemporaryDirectory) {
+    func tamperableLog() async throws -> (EventLog, AvailDatabase, TemporaryDirectory) {
         let folder = try TemporaryDirectory()
         let database = try LogDatabase.open(path: folder.path("log.sqlite"))
         let log = EventLog(database: database)

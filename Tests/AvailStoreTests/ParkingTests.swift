@@ -1,5 +1,5 @@
 import AvailCore
-import AvailStore
+@testable import AvailStore
 import AvailTesting
 import Foundation
 import GRDB
@@ -12,13 +12,13 @@ import Testing
     static func bodies(_ seed: String) -> [Data] { (0..<5).map { GeneratedCorpus.hosts[0].invitee(index: $0, seed: seed) } }
 
     func count(_ table: String, _ log: EventLog) async throws -> Int? {
-        try await log.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") }
+        try await ReadModels(database: log.database).database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") }
     }
 
     /// A constraint the third event's data violates (here a trigger's, as a CHECK would).
     @Test func anEventTheDatabaseRefusesIsParkedAndLaterEventsAreProjected() async throws {
         let log = try await ReadModelsTests.log(Self.bodies("refused"), experts: [])
-        try await log.database.writeWithoutTransaction { db in
+        try await ReadModels(database: log.database).database.writeWithoutTransaction { db in
             try db.execute(sql: """
                 CREATE TEMP TRIGGER refuse_third BEFORE INSERT ON main.appointments WHEN NEW.invitee_name = 'Invitee 2'
                 BEGIN SELECT RAISE(ABORT, 'invitee 2 is refused'); END
@@ -39,7 +39,7 @@ import Testing
         let log = try await ReadModelsTests.log(Array(bodies.prefix(2)), experts: [])
         let readModels = ReadModels(database: log.database)
         try await readModels.catchUp(with: log)
-        try await log.database.write { db in
+        try await ReadModels(database: log.database).database.write { db in
             try db.execute(sql: "UPDATE appointments SET facts = X'7B226E6F7422' WHERE invitee_name = 'Invitee 0'")
         }
         let again = GeneratedCorpus.hosts[0].invitee(

@@ -1,5 +1,5 @@
 import AvailCore
-import AvailStore
+@testable import AvailStore
 import AvailTesting
 import Foundation
 import GRDB
@@ -49,14 +49,14 @@ import Testing
         // The host index and the facts of invitees not described yet (neither is part of the
         // digest) also equal what a rebuild writes.
         func hosts() async throws -> [String] {
-            try await log.database.read { db in
+            try await ReadModels(database: log.database).database.read { db in
                 try String.fetchAll(db, sql: "SELECT host_key || ' ' || appointment_id FROM appointment_hosts ORDER BY 1")
                     + String.fetchAll(db, sql: "SELECT invitee_uri || ' ' || hex(facts) FROM invitee_facts ORDER BY 1")
                     + String.fetchAll(db, sql: "SELECT id || ' ' || hex(facts) FROM appointments ORDER BY 1")
             }
         }
         let incremental = try await hosts()
-        #expect(try await readModels.replace(with: fold))
+        try await readModels.replace(with: fold)
         #expect(try await hosts() == incremental)
         #expect(incremental.count > 100)
     }
@@ -84,21 +84,21 @@ import Testing
         let readModels = ReadModels(database: log.database)
         // The database is full (`max_page_count`, as a full disk): the batch fails part-way.
         // That is the database's failure, not an event's: retried, nothing parked.
-        let pages = try await log.database.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
-        try await log.database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
+        let pages = try await ReadModels(database: log.database).database.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+        try await ReadModels(database: log.database).database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
         let events = try await log.events(after: 0, limit: 100)
         await #expect(throws: DatabaseError.self) {
             _ = try await readModels.apply(events.map(PreparedEvent.init), after: 0, experts: ExpertCache())
         }
         #expect(try await readModels.checkpoint() == 0)
-        let counts = try await log.database.read { db in
+        let counts = try await ReadModels(database: log.database).database.read { db in
             try ["appointments", "invitee_facts", "appointment_hosts", "parked_events"].map {
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)")
             }
         }
         #expect(counts == [0, 0, 0, 0])
         // Once there is room, the same batch applies.
-        try await log.database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = 1000000") }
+        try await ReadModels(database: log.database).database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = 1000000") }
         guard case .applied(let position, _, let parked, _) = try await readModels.apply(
             events.map(PreparedEvent.init), after: 0, experts: ExpertCache())
         else { Issue.record("stale"); return }
@@ -157,10 +157,10 @@ import Testing
         let readModels = ReadModels(database: log.database)
         try await readModels.catchUp(with: log)
         let good = try await readModels.digest()
-        try await log.database.write { db in try db.execute(sql: "UPDATE appointments SET status = 'canceled'") }
+        try await ReadModels(database: log.database).database.write { db in try db.execute(sql: "UPDATE appointments SET status = 'canceled'") }
         let tampered = try await readModels.compareWithRebuild()
         #expect(tampered.stored != tampered.rebuilt)
-        #expect(try await readModels.replace(with: try await log.fold()))
+        try await readModels.replace(with: try await log.fold())
         #expect(try await readModels.digest() == good)
     }
 

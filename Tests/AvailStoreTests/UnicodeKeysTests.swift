@@ -1,5 +1,5 @@
 import AvailCore
-import AvailStore
+@testable import AvailStore
 import AvailTesting
 import Foundation
 import GRDB
@@ -22,7 +22,7 @@ import Testing
     /// What the digest leaves out (the host index, facts of invitees not described yet) and the
     /// appointments, byte for byte.
     func rows(_ log: EventLog) async throws -> [String] {
-        try await log.database.read { db in
+        try await ReadModels(database: log.database).database.read { db in
             try String.fetchAll(db, sql: "SELECT hex(host_key) || ' ' || appointment_id FROM appointment_hosts ORDER BY 1")
                 + String.fetchAll(db, sql: "SELECT hex(invitee_uri) || ' ' || hex(facts) FROM invitee_facts ORDER BY 1")
                 + String.fetchAll(db, sql: "SELECT id || ' ' || hex(facts) FROM appointments ORDER BY 1")
@@ -35,7 +35,7 @@ import Testing
         let comparison = try await readModels.compareWithRebuild()
         #expect(comparison.stored == comparison.rebuilt, sourceLocation: sourceLocation)
         let incremental = try await rows(log)
-        #expect(try await readModels.replace(with: try await log.fold()), sourceLocation: sourceLocation)
+        try await readModels.replace(with: try await log.fold())
         #expect(try await rows(log) == incremental, sourceLocation: sourceLocation)
         #expect(try await log.verify().problems == [], sourceLocation: sourceLocation)
     }
@@ -53,7 +53,7 @@ import Testing
         }
         #expect(try await readModels.checkpoint() == 5)
         #expect(try await readModels.parked().isEmpty)
-        let hosts = try await log.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM appointment_hosts") }
+        let hosts = try await ReadModels(database: log.database).database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM appointment_hosts") }
         #expect(hosts == 2)  // the host's email, in one spelling, and user URI
         try await expectRebuildEqual(log)
     }

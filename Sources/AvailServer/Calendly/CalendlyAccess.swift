@@ -35,7 +35,7 @@ public struct CalendlyAccess: Sendable {
     /// `body`. This process projects nothing: the daemon's projector picks the event up, so
     /// nothing here waits for the read models.
     func withConnections<T: Sendable>(
-        database: any DatabaseWriter, logger: Logger, _ body: (Result<CalendlyConnections, Unavailable>) async throws -> T
+        database: AvailDatabase, logger: Logger, _ body: (Result<CalendlyConnections, Unavailable>) async throws -> T
     ) async throws -> T {
         let sealer: TokenSealer
         do {

@@ -30,11 +30,11 @@ public struct SubscriptionReport: Sendable {
         public var lastCheck: SubscriptionCheck?
     }
 
-    let database: any DatabaseWriter
+    let database: AvailDatabase
     let access: CalendlyAccess
     let logger: Logger
 
-    public init(database: any DatabaseWriter, access: CalendlyAccess, logger: Logger) {
+    public init(database: AvailDatabase, access: CalendlyAccess, logger: Logger) {
         self.database = database
         self.access = access
         self.logger = logger

@@ -78,13 +78,9 @@ extension ReadModels {
     /// Writes `prepared` and moves the checkpoint to its position, unless the checkpoint is no
     /// longer `checkpoint`.
     func commit(_ prepared: PreparedBatch, after checkpoint: Int64) async throws -> BatchResult {
+        // The read models' own file, committed with `synchronous=NORMAL` (see `ReadModelGeneration`):
+        // nothing here waits for, or delays, the log's writer.
         try await database.writeWithoutTransaction { db in
-            // Read models are derived: if a crash loses this commit, the checkpoint (committed
-            // with them) goes back too and the batch is applied again. So this transaction
-            // skips the fsync (`NORMAL` in WAL mode still never corrupts), and the log's next
-            // FULL commit makes it durable anyway. The log itself always commits FULL.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
             var result: BatchResult = .stale(checkpoint: checkpoint)
             try db.inTransaction {
                 let current = try Self.checkpoint(db)
@@ -271,13 +267,14 @@ extension Array {
 }
 
 extension ReadModels {
-    /// Applies everything the log holds beyond the checkpoint, batch by batch: what the daemon's
-    /// projector does continuously, for commands that write the log without a daemon.
+    /// Applies everything the log holds beyond the checkpoint (or up to `target` at least),
+    /// batch by batch: what the daemon's projector does continuously, for commands that write
+    /// the log without a daemon, and for a rebuilt generation before readers move to it.
     @discardableResult
-    public func catchUp(with log: EventLog, batchSize: Int = 1000) async throws -> Int64 {
+    public func catchUp(with log: EventLog, batchSize: Int = 1000, through target: Int64 = .max) async throws -> Int64 {
         var checkpoint = try await self.checkpoint()
         var experts = ExpertCache(try await self.experts())
-        while true {
+        while checkpoint < target {
             let events = try await log.events(after: checkpoint, limit: batchSize)
             if events.isEmpty { return checkpoint }
             switch try await apply(events.map(PreparedEvent.init), after: checkpoint, experts: experts) {
@@ -289,5 +286,6 @@ extension ReadModels {
                 experts = ExpertCache(try await self.experts())
             }
         }
+        return checkpoint
     }
 }

@@ -3,10 +3,16 @@ import AvailCore
 import GRDB
 
 extension ReadModels {
-    /// Replaces every read model with `projection` (a fold of the whole log) in one
-    /// transaction. Returns false, writing nothing, when events were appended after the fold
-    /// read the log (a daemon is running): the caller folds again.
-    public func replace(with projection: Projection) async throws -> Bool {
+    /// Replaces every read model with `projection` (a fold of the log up to its position): a
+    /// new generation is written apart, then the log's file points at it. Safe beside a running
+    /// daemon, whose projector brings the new generation up to date and moves its readers to it.
+    public func replace(with projection: Projection) async throws {
+        let built = try await store.build { db in try Self.write(projection, db) }
+        try await store.publish(built)
+    }
+
+    /// Writes `projection` into an empty generation.
+    static func write(_ projection: Projection, _ db: Database) throws {
         // Rows are inserted in key order, so the tables' B-trees grow at their right edge
         // instead of splitting pages all over: a rebuild writes several times faster.
         let directory = ExpertDirectory(projection.state.experts.values)
@@ -17,32 +23,17 @@ extension ReadModels {
             else { return nil }
             return (appointment, snapshot, facts)
         }.sorted { $0.0.id < $1.0.id }
-        return try await database.write { db in
-            let head = try EventLog.head(db).position
-            guard head == projection.position else { return false }
-            try db.execute(sql: """
-                DELETE FROM expert_profiles;
-                DELETE FROM invitee_facts;
-                DELETE FROM appointments;
-                DELETE FROM appointment_hosts;
-                DELETE FROM parked_events;
-                """)
-            // A large page cache for the secondary indexes, which are written out of order.
-            try db.execute(sql: "PRAGMA cache_size = -262144")
-            defer { try? db.execute(sql: "PRAGMA cache_size = \(LogDatabase.writerCacheSize)") }
-            for expert in projection.state.experts.values { try expert.save(db) }
-            for item in facts where item.snapshot == nil { try item.save(db) }
-            for (appointment, snapshot, facts) in appointments {
-                try appointment.save(
-                    eventTypeURI: snapshot.eventTypeURI, hostKeys: snapshot.hostKeys, facts: Data(facts.canonicalJSON()), db)
-            }
-            for native in projection.state.natives.values.sorted(by: { $0.id < $1.id }) {
-                try native.save(eventTypeURI: nil, hostKeys: [], facts: Data(native.canonicalJSON()), db)
-            }
-            for parked in projection.parked { try Self.park(parked, db) }
-            try Self.setCheckpoint(projection.position, db)
-            return true
+        for expert in projection.state.experts.values.sorted(by: { $0.id < $1.id }) { try expert.save(db) }
+        for item in facts where item.snapshot == nil { try item.save(db) }
+        for (appointment, snapshot, facts) in appointments {
+            try appointment.save(
+                eventTypeURI: snapshot.eventTypeURI, hostKeys: snapshot.hostKeys, facts: Data(facts.canonicalJSON()), db)
         }
+        for native in projection.state.natives.values.sorted(by: { $0.id < $1.id }) {
+            try native.save(eventTypeURI: nil, hostKeys: [], facts: Data(native.canonicalJSON()), db)
+        }
+        for parked in projection.parked { try Self.park(parked, db) }
+        try Self.setCheckpoint(projection.position, db)
     }
 
     /// `position P digest D` of the read models as they stand (see `ProjectionDigest`).
@@ -51,13 +42,12 @@ extension ReadModels {
     }
 
     /// The read models' digest beside the digest of a fresh fold of the log up to the same
-    /// position, both from one snapshot (so a running daemon does not disturb the comparison).
+    /// position: the read models from one snapshot, then the log (append-only, so any later
+    /// snapshot holds the same events up to that position). A running daemon does not disturb it.
     public func compareWithRebuild() async throws -> (position: Int64, stored: String, rebuilt: String) {
-        try await database.read { db in
-            let position = try Self.checkpoint(db)
-            let rebuilt = try EventLog.fold(through: position, db).digest
-            return (position, try Self.digest(db), rebuilt)
-        }
+        let (position, stored) = try await digest()
+        let rebuilt = try await log.read { db in try EventLog.fold(through: position, db).digest }
+        return (position, stored, rebuilt)
     }
 
     static func digest(_ db: Database) throws -> String {

@@ -2,14 +2,50 @@ import AvailCore
 import Foundation
 import GRDB
 
-/// The projector's tables: `expert_profiles`, `appointments` and what they are made from.
-/// Written only by the projector (`apply`) and by `replace` (a rebuild), each time together
-/// with the checkpoint, in one transaction.
+/// The projector's tables: `expert_profiles`, `appointments` and what they are made from, in
+/// their own file (`ReadModelStore`). Written only by the projector (`apply`) and by `replace`
+/// (a rebuild), each time together with the checkpoint, in one transaction.
 public struct ReadModels: Sendable {
-    public let database: any DatabaseWriter
+    let store: ReadModelStore
+    /// The log's file, for what compares the read models with the log.
+    let log: AvailDatabase
+    /// The generation this value reads and writes; nil: whichever readers use now.
+    private let pinned: ReadModelGeneration?
 
-    public init(database: any DatabaseWriter) {
-        self.database = database
+    public init(database: AvailDatabase) {
+        self.init(store: database.readModelStore, log: database, pinned: nil)
+    }
+
+    private init(store: ReadModelStore, log: AvailDatabase, pinned: ReadModelGeneration?) {
+        self.store = store
+        self.log = log
+        self.pinned = pinned
+    }
+
+    /// The same read models, held to `generation` (the projector's: it brings a rebuilt
+    /// generation up to date before readers move to it).
+    public func pinned(to generation: ReadModelGeneration) -> ReadModels {
+        ReadModels(store: store, log: log, pinned: generation)
+    }
+
+    /// The generation this reads and writes.
+    public var generation: ReadModelGeneration { pinned ?? store.generation }
+
+    var database: any DatabaseWriter { generation.database }
+
+    /// The generation the log's file points at, if a rebuild made one newer than this one's.
+    public func newerGeneration() async throws -> ReadModelGeneration? {
+        try await store.newerGeneration(than: generation.number)
+    }
+
+    /// Readers (every `ReadModels` of this database not pinned) use `generation` from now on.
+    public func moveReaders(to generation: ReadModelGeneration) {
+        store.adopt(generation)
+    }
+
+    /// Deletes the generations left behind once nothing holds them (see `ReadModelStore`).
+    public func removeUnusedGenerations() {
+        store.removeLeftovers()
     }
 
     /// The last log position the read models include.
