@@ -79,6 +79,12 @@ extension Appointment {
                 cancellation?.cancelerType, cancellation?.canceledAt?.description, noShow,
                 createdAt?.description, updatedAt?.description, eventTypeURI, hostKeys.joined(separator: "\n"), facts,
             ])
+        let insert = try db.cachedStatement(sql: "INSERT INTO appointment_hosts (host_key, appointment_id) VALUES (?, ?)")
+        guard !previousHostKeys.isEmpty else {
+            // A new appointment (or a rebuild): every host is new.
+            for key in hostKeys { try insert.execute(arguments: [key, id]) }
+            return
+        }
         // By bytes, as the table's key compares them: Swift's `==` holds two spellings of é
         // equal, and would leave a row behind that a later insert then collides with.
         let previous = Set(previousHostKeys.map { Array($0.utf8) }), current = Set(hostKeys.map { Array($0.utf8) })
@@ -87,8 +93,7 @@ extension Appointment {
                 .execute(arguments: [key, id])
         }
         for key in hostKeys where !previous.contains(Array(key.utf8)) {
-            try db.cachedStatement(sql: "INSERT INTO appointment_hosts (host_key, appointment_id) VALUES (?, ?)")
-                .execute(arguments: [key, id])
+            try insert.execute(arguments: [key, id])
         }
     }
 }
