@@ -22,7 +22,8 @@
 #
 # AVAILD_BIN (or the argument): the directory holding the availd executable, by default
 # `swift build -c release --show-bin-path`, so two builds can be compared (AVAILD_LABEL names
-# the build in the results, default "availd"). BENCH_TARGETS (default "availd baseline") may
+# the build in the results, default "availd"; AVAILD_COMMIT, if set, is recorded with the
+# executable's SHA-256). BENCH_TARGETS (default "availd baseline") may
 # leave one out; BENCH_DELIVERIES fixes the count of measured deliveries (default: sized from
 # the warm-up, between 10,000 and BENCH_MAX_DELIVERIES, 400,000); BENCH_KEEP=1 keeps the
 # databases and logs. Only 127.0.0.1 is ever sent to.
@@ -255,7 +256,7 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 STAMP="$stamp" STARTED="$started_at" LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" COMMIT="$commit" \
 BIN="$bin" LABEL="$label" DURATION="$duration" CONNECTIONS="$connections" THREADS="$threads" WARMUP="$warmup" \
 TOLERANCE="$tolerance" SWIFT_VERSION="$(swift --version 2>/dev/null | head -1 || echo unknown)" \
-WRK_VERSION="$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)" \
+WRK_VERSION="$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)" AVAILD_SHA256="$(sha256sum "$bin/availd" 2>/dev/null | cut -d' ' -f1)" \
 BASELINE_PACKAGES="$(.build-baseline/venv/bin/pip freeze 2>/dev/null | grep -Ei '^(fastapi|uvicorn|uvloop|httptools|starlette)==' | tr '\n' ' ')" \
 python3 - "$work/rounds.jsonl" "$out" <<'PY'
 import json, os, platform, statistics, subprocess, sys
@@ -303,7 +304,8 @@ document = {
     "settings": {
         "duration_s": int(env["DURATION"]), "connections": int(env["CONNECTIONS"]), "threads": int(env["THREADS"]),
         "warmup_s": int(env["WARMUP"]), "signature_tolerance_s": int(env["TOLERANCE"]),
-        "availd_bin": env["BIN"], "availd_build": env["LABEL"], "wrk": env["WRK_VERSION"],
+        "availd_bin": env["BIN"], "availd_build": env["LABEL"], "availd_commit": env.get("AVAILD_COMMIT") or None,
+        "availd_sha256": env["AVAILD_SHA256"] or None, "wrk": env["WRK_VERSION"],
         "baseline_packages": env["BASELINE_PACKAGES"].split(),
     },
     "machine": {
