@@ -14,7 +14,8 @@
 #      take in the run, so wrk's threads do not wrap around to duplicates;
 #   4. wrk: BENCH_CONNECTIONS (64) connections on BENCH_THREADS (2) threads for BENCH_DURATION
 #      seconds (default 20), bench/wrk/webhook.lua;
-#   5. read the server's peak RSS (VmHWM; for uvicorn the sum over its workers) and CPU time,
+#   5. read the server's peak RSS (VmHWM; for uvicorn the sum over its workers) and CPU time
+#      during the run (and wrk's, with /usr/bin/time),
 #      stop it (SIGTERM), and count what is stored (availd: `availd verify`; the baseline: sqlite3):
 #      every 202 of the warm-up and the run must be there ("lost" counts those that are not).
 # Writes bench/results/ingest-wrk-<stamp>.json (every round, the machine, the ratios availd ÷
@@ -141,7 +142,10 @@ start_server() {
 
 # run_wrk SECONDS FILE OUTPUT: wrk against the running server; the last line of OUTPUT is the JSON.
 run_wrk() {
-    wrk -t"$threads" -c"$connections" -d"$1s" --timeout 10s -s bench/wrk/webhook.lua \
+    local timer=()
+    # wrk's own CPU time (user, system) into OUTPUT.time: the client shares the cores too.
+    if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -f "%U %S" -o "$3.time"); fi
+    "${timer[@]}" wrk -t"$threads" -c"$connections" -d"$1s" --timeout 10s -s bench/wrk/webhook.lua \
         "$url/webhooks/calendly" -- "$2" "$threads" > "$3" 2> "$3.err"
     tail -n 1 "$3" | python3 -c 'import json, sys; json.load(sys.stdin)' \
         || { echo "wrk gave no result:" >&2; cat "$3" "$3.err" >&2; exit 1; }
@@ -205,7 +209,8 @@ for round in $(seq "$rounds"); do
 
         TARGET="$target" LABEL="$label" ROUND="$round" COUNT="$count" STORED="$stored" CHECK="$check" \
         RSS_KB="$rss_total" RSS_DETAIL="$rss_detail" SUPERVISOR_KB="$supervisor_kb" \
-        CPU="$(awk -v a="$cpu_after" -v b="$cpu_before" 'BEGIN {printf "%.2f", a - b}')" LOAD_BEFORE="$round_load_before" LOAD_AFTER="$(loadavg)" \
+        CPU="$(awk -v a="$cpu_after" -v b="$cpu_before" 'BEGIN {printf "%.2f", a - b}')" \
+        WRK_CPU="$(awk '{printf "%.2f", $1 + $2}' "$dir/wrk.out.time" 2>/dev/null || true)" LOAD_BEFORE="$round_load_before" LOAD_AFTER="$(loadavg)" \
         python3 - "$dir/warmup.out" "$dir/wrk.out" >> "$work/rounds.jsonl" <<'PY'
 import json, os, sys
 last = lambda path: json.loads(open(path).read().strip().splitlines()[-1])
@@ -241,6 +246,8 @@ result = {
     "supervisor_peak_rss_bytes": int(env["SUPERVISOR_KB"]) * 1024 if env["TARGET"] == "baseline" else None,
     "server_cpu_seconds": float(env["CPU"]),
     "server_cpu_ms_per_acknowledged": 1000 * float(env["CPU"]) / acked if acked else None,
+    # wrk's CPU over its whole run, loading the deliveries included (about a second per 30,000).
+    "wrk_cpu_seconds": float(env["WRK_CPU"]) if env.get("WRK_CPU") else None,
     "loadavg_before": env["LOAD_BEFORE"].split(),
     "loadavg_after": env["LOAD_AFTER"].split(),
 }

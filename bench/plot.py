@@ -163,12 +163,16 @@ def plot_throughput(series, out):
         value = sum(acknowledged) / sum(seconds) if rounds else 0
         overall[name] = value
         ax.bar(index, value, 0.6, color=color(name, index), alpha=0.85, label=name)
-        ax.scatter([index + (k - (len(rates) - 1) / 2) * 0.08 for k in range(len(rates))], rates,
-                   color="black", s=14, zorder=3, label="one round" if index == 0 else None)
-        ax.annotate(f"{value:,.0f}/s", (index, value), xytext=(0, 4), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=10, fontweight="bold")
+        ax.text(index, value / 2, f"{value:,.0f}/s", ha="center", va="center", fontsize=12, fontweight="bold",
+                color="white")
+        xs = [index + 0.36 + k * 0.07 for k in range(len(rates))]
+        ax.scatter(xs, rates, color="black", s=16, zorder=3, label="one round" if index == 0 else None)
+        for x, rate, r in zip(xs, rates, rounds):
+            ax.annotate(f"r{r.get('round', '?')}", (x, rate), xytext=(4, 0), textcoords="offset points",
+                        va="center", fontsize=7)
     ax.set_xticks(range(len(series)))
     ax.set_xticklabels([name for name, _, _ in series], fontsize=9)
+    ax.set_xlim(-0.5, len(series) - 0.5 + 0.25)
     ax.set_ylabel("acknowledged deliveries per second")
     ax.set_title("Webhook ingest throughput under wrk (durable 2xx/s)")
     ax.grid(axis="y", alpha=0.3)
