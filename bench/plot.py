@@ -137,8 +137,9 @@ def plot_latency(series, out):
         xs = [i + (index - (len(series) - 1) / 2) * width for i in range(len(PERCENTILES))]
         bars = ax.bar(xs, medians, width * 0.92, label=f"{name} ({len(rounds)} rounds)", color=color(name, index),
                       yerr=[low, high], capsize=3, error_kw={"elinewidth": 1, "alpha": 0.7})
-        for bar, value in zip(bars, medians):
-            ax.annotate(f"{value:.1f}" if value < 100 else f"{value:.0f}", (bar.get_x() + bar.get_width() / 2, value),
+        for bar, value, above in zip(bars, medians, high):
+            # Above the whisker, so the two do not overlap.
+            ax.annotate(f"{value:.1f}" if value < 100 else f"{value:.0f}", (bar.get_x() + bar.get_width() / 2, value + above),
                         xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize=8)
     ax.set_yscale("log")
     ax.set_xticks(range(len(PERCENTILES)))
