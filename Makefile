@@ -3,7 +3,7 @@ SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 FUZZ_SECONDS ?= 300
 
-.PHONY: run test build release bench deps test-deps clean openapi fuzz fuzz-smoke
+.PHONY: run test build release bench bench-wrk deps test-deps clean openapi fuzz fuzz-smoke
 
 deps:
 	@scripts/dependencies.sh
@@ -45,10 +45,19 @@ fuzz: deps
 fuzz-smoke:
 	SWIFT=$(SWIFT) fuzz/run.sh 20
 
-## Ingest and projection figures of a release build; written under bench/results/.
+## Ingest and projection figures of a release build; written under bench/results/, then
+## availd against the FastAPI baseline under wrk (bench/ingest-wrk.sh) and the charts
+## (bench/plot.py, matplotlib in .build-baseline/venv) as bench/results/*.png.
 bench: release
 	bench/ingest.sh
 	bench/projection.sh
+	$(MAKE) --no-print-directory bench-wrk
+
+## Only the wrk comparison and the charts (AVAILD_BIN=DIR for another build's executables).
+bench-wrk:
+	bench/ingest-wrk.sh
+	bench/venv.sh bench/requirements-plot.txt
+	.build-baseline/venv/bin/python bench/plot.py
 
 clean:
-	rm -rf .build .build-fuzz .build-browser .build-schemathesis var bench/results
+	rm -rf .build .build-fuzz .build-browser .build-schemathesis .build-baseline var bench/results
