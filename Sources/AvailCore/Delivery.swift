@@ -29,7 +29,7 @@ public struct Delivery: Sendable, Equatable {
         // The decoder would also skip a byte order mark, and read UTF-16 or UTF-32 (which it
         // tells by their NUL bytes, valid UTF-8 but never in JSON text); the projector reads
         // UTF-8 only, so these would be stored and never applied.
-        guard !body.starts(with: [0xEF, 0xBB, 0xBF]), !body.contains(0) else {
+        guard !body.starts(with: [0xEF, 0xBB, 0xBF]), !JSONText.containsNULByte(body) else {
             throw PayloadRejection(reason: "body is not UTF-8 JSON text")
         }
         let head: EnvelopeHead

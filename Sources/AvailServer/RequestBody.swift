@@ -35,7 +35,7 @@ extension Request {
     /// look at the whole body refuses it in any string, keys and fields availd ignores
     /// included: no field can be forgotten. (A raw NUL byte is no JSON text either.)
     private static func refuseNUL(in data: Data) throws {
-        guard data.contains(0) || JSONText.containsEscapedNUL(data) else { return }
+        guard JSONText.containsNULByte(data) || JSONText.containsEscapedNUL(data) else { return }
         let field = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])).flatMap { pathOfNUL(in: $0) }
         throw Problem.invalidField(field ?? "body", "must not contain a NUL character (U+0000)")
     }
