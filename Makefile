@@ -47,11 +47,14 @@ fuzz-smoke:
 
 ## Ingest and projection figures of a release build; written under bench/results/, then
 ## availd against the FastAPI baseline under wrk (bench/ingest-wrk.sh) and the charts
-## (bench/plot.py, matplotlib in .build-baseline/venv) as bench/results/*.png.
+## (bench/plot.py, matplotlib in .build-baseline/venv) as bench/results/*.png, then a rebuild
+## and a verify beside the running daemon under wrk (bench/beside.sh) and the charts again.
 bench: release
 	bench/ingest.sh
 	bench/projection.sh
 	$(MAKE) --no-print-directory bench-wrk
+	bench/beside.sh
+	.build-baseline/venv/bin/python bench/plot.py
 
 ## Only the wrk comparison and the charts (AVAILD_BIN=DIR for another build's executables).
 bench-wrk:

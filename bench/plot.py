@@ -17,6 +17,9 @@ PNG files written:
                          annotated with the ratio availd ÷ baseline
   projection-lag.png     (c) projection lag (p50, p99) against the ingest rate, per build
   rebuild-phases.png     (d) rebuild time by phase per build, annotated with events/s
+  beside.png             (e) wrk latency p50/p99/p99.9/max while the daemon runs alone (quiet), with a
+                         rebuild beside it and with a verify beside it, grouped by percentile, log
+                         scale, with the aim's line (the quiet phase's max + 50 ms); the newest file
 
 JSON shapes (write these from any script into bench/results/ and run this again):
 
@@ -40,6 +43,19 @@ kind "rebuild": one rebuild of the read models from a log, split into phases:
      "phases": [{"name": "read+decode", "seconds": 12.3}, {"name": "fold", "seconds": 6.5},
                 {"name": "write read models", "seconds": 50.6}]}
   One stacked bar per build; the total's rate (events / sum of seconds) is written beside it.
+
+kind "beside": written by bench/beside.sh (wrk at a moderate load on one daemon, in three phases:
+alone, with `availd rebuild` beside it, with `availd verify` beside it); the fields used here:
+    {"kind": "beside", "build": "availd", "stamp": "20260301T120000Z",
+     "settings": {"duration_s": 30, "connections": 8, "threads": 2, "deliveries_in_log": 200000,
+                  "aim_threshold_ms": 50, ...},
+     "machine": {"nproc": 2, "loadavg_before": [..], "loadavg_after": [..], ...},
+     "phases": [{"name": "quiet" | "rebuild" | "verify", "duration_s": 30.0, "acknowledged_per_s": 900.0,
+                 "latency_ms": {"p50": .., "p90": .., "p99": .., "p99.9": .., "max": ..},
+                 "beside": null | {"command": "availd rebuild", "wall_s": 14.2, ...}}, ...],
+     "against_quiet": {"rebuild": {"ratio_p99": .., "ratio_p99.9": .., "ratio_max": ..,
+                                   "excess_max_ms": .., "excess_p99.9_ms": .., "aim_met": true}, "verify": {..}}}
+  Only the newest file is drawn (the phases of one run against one daemon belong together).
 """
 
 import argparse
@@ -55,13 +71,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 PERCENTILES = ["p50", "p90", "p99", "p99.9"]
+BESIDE_PERCENTILES = ["p50", "p99", "p99.9", "max"]
+PHASE_COLORS = {"quiet": "#7f7f7f", "rebuild": "#1f77b4", "verify": "#ff7f0e"}
 COLORS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22"]
 BASELINE_COLOR = "#d62728"
 
 
 def load(results):
     """{kind: [(path, document), ...]} for every JSON file with a known kind."""
-    found = {"ingest-wrk": [], "lag": [], "rebuild": []}
+    found = {"ingest-wrk": [], "lag": [], "rebuild": [], "beside": []}
     for path in sorted(glob.glob(os.path.join(results, "*.json"))):
         try:
             with open(path) as f:
@@ -247,6 +265,54 @@ def plot_rebuild(chosen, out):
     plt.close(fig)
 
 
+def plot_beside(document, out):
+    phases = document.get("phases", [])
+    settings = document.get("settings", {})
+    fig, ax = plt.subplots(figsize=(9, 5.2))
+    width = 0.8 / len(phases)
+    for index, phase in enumerate(phases):
+        name = phase.get("name", "?")
+        latency = phase.get("latency_ms", {})
+        values = [latency.get(p, float("nan")) for p in BESIDE_PERCENTILES]
+        xs = [i + (index - (len(phases) - 1) / 2) * width for i in range(len(BESIDE_PERCENTILES))]
+        beside = phase.get("beside")
+        label = f"{name}: {phase.get('acknowledged_per_s', 0):,.0f}/s over {phase.get('duration_s', 0):.0f} s"
+        if beside:
+            label += f"; {beside.get('command', name)} took {beside.get('wall_s', 0):.1f} s"
+        bars = ax.bar(xs, values, width * 0.92, label=label,
+                      color=PHASE_COLORS.get(name, COLORS[index % len(COLORS)]))
+        for bar, value in zip(bars, values):
+            ax.annotate(f"{value:.1f}" if value < 100 else f"{value:.0f}", (bar.get_x() + bar.get_width() / 2, value),
+                        xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize=8)
+    quiet = next((p for p in phases if p.get("name") == "quiet"), None)
+    threshold = settings.get("aim_threshold_ms", 50)
+    if quiet and "max" in quiet.get("latency_ms", {}):
+        limit = quiet["latency_ms"]["max"] + threshold
+        ax.axhline(limit, color="#d62728", linestyle="--", linewidth=1,
+                   label=f"aim: quiet max + {threshold:g} ms = {limit:.0f} ms")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(BESIDE_PERCENTILES)))
+    ax.set_xticklabels(BESIDE_PERCENTILES)
+    ax.set_ylabel("webhook latency, ms (log scale)")
+    log = settings.get("deliveries_in_log")
+    ax.set_title("Webhook latency with a rebuild or verify beside the daemon"
+                 + (f" ({log:,}-delivery log)" if log else ""))
+    ax.grid(axis="y", which="both", alpha=0.3)
+    top = max((p.get("latency_ms", {}).get("max", 0) for p in phases), default=1)
+    ax.set_ylim(top=top * 2.5)
+    ax.legend(fontsize=8, loc="upper left")
+    machine = document.get("machine", {})
+    loads = ", ".join(f"{p.get('name', '?')} {(p.get('loadavg_before') or ['?'])[0]}→{(p.get('loadavg_after') or ['?'])[0]}"
+                      for p in phases)
+    footer = (f"wrk {settings.get('connections', '?')} connections, {settings.get('threads', '?')} threads, phases of at least "
+              f"{settings.get('duration_s', '?')} s; {machine.get('nproc', '?')} cores, "
+              f"load per phase {loads}; {document.get('stamp', '')}")
+    fig.text(0.01, 0.01, footer, fontsize=7, alpha=0.7)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+
+
 def main(argv=None):
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description="Draw bench/results/*.json into PNG files.")
@@ -277,6 +343,12 @@ def main(argv=None):
         written.append("rebuild-phases.png")
     else:
         print("no rebuild results: skipped the rebuild chart", file=sys.stderr)
+    beside = newest_first(found["beside"])
+    if beside and beside[0][1].get("phases"):
+        plot_beside(beside[0][1], os.path.join(out, "beside.png"))
+        written.append("beside.png")
+    else:
+        print("no beside results: skipped the beside chart", file=sys.stderr)
     for name in written:
         print(os.path.join(out, name))
     return 0

@@ -127,8 +127,9 @@ public func buildApplication(
         server: .guarded(limits: configuration.limits, logPosition: { progress.position }),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         // Shut down in reverse: the reconciler and the subscription monitor (which record
-        // through the writer), then the writer (after the server), then the projector.
-        services: [projector, writer, monitor] + (configuration.reconcileInterval == nil ? [] : [reconciler]),
+        // through the writer), then the writer (after the server), then the projector, and
+        // last the checkpointer of the log's WAL.
+        services: [LogCheckpointer(database: database, logger: logger), projector, writer, monitor] + (configuration.reconcileInterval == nil ? [] : [reconciler]),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             if configuration.publicURL == nil { publicURL.set("http://\(configuration.host):\(port)") }

@@ -11,10 +11,13 @@ public final class AvailDatabase: Sendable {
     /// The log's file.
     public let writer: any DatabaseWriter
     public let readModelStore: ReadModelStore
+    /// The log's file; nil when everything is in memory.
+    public let path: String?
 
-    init(writer: any DatabaseWriter, readModelStore: ReadModelStore) {
+    init(writer: any DatabaseWriter, readModelStore: ReadModelStore, path: String?) {
         self.writer = writer
         self.readModelStore = readModelStore
+        self.path = path
     }
 
     public var log: EventLog { EventLog(database: self) }

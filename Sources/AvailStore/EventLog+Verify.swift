@@ -14,21 +14,32 @@ public struct LogVerification: Sendable, Equatable {
 
 extension EventLog {
     /// Walks the log: positions 1…N with no gaps, per-stream versions 1…n, and every hash
-    /// recomputed from its predecessor. Reads one snapshot, streaming, in constant memory
-    /// but for one counter per stream.
+    /// recomputed from its predecessor, up to the last position when it starts. It reads in
+    /// chunks, each its own short read transaction (what it reads never changes: the log is
+    /// append-only), so beside a running daemon it never holds the WAL back from being
+    /// checkpointed; in constant memory but for one counter per stream.
     public func verify(maximumProblems: Int = 20) async throws -> LogVerification {
-        try await database.read { db in
-            var expectedPosition: Int64 = 1
-            var previousHash = ChainHash.genesis
-            var versions: [StreamName: Int64] = [:]
-            var problems: [String] = []
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY position")
-            while let row = try rows.next(), problems.count < maximumProblems {
-                let event: LogEvent
-                do {
-                    event = try LogEvent(row: row)
-                } catch {
-                    problems.append("\(error)")
+        let head = try await lastPosition()
+        var expectedPosition: Int64 = 1
+        var previousHash = ChainHash.genesis
+        var versions: [StreamName: Int64] = [:]
+        var problems: [String] = []
+        var after: Int64 = 0
+        while after < head, problems.count < maximumProblems {
+            let start = after
+            let rows = try await database.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT * FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT 4096",
+                    arguments: [start, head]
+                ).map { row -> (position: Int64, event: LogEvent?, problem: String?) in
+                    do { return (row["position"], try LogEvent(row: row), nil) } catch { return (row["position"], nil, "\(error)") }
+                }
+            }
+            guard let last = rows.last?.position else { break }
+            after = last
+            for read in rows where problems.count < maximumProblems {
+                guard let event = read.event else {
+                    problems.append(read.problem ?? "position \(read.position) is unreadable")
                     continue
                 }
                 if event.position != expectedPosition {
@@ -48,7 +59,7 @@ extension EventLog {
                 previousHash = event.hash
                 expectedPosition = event.position + 1
             }
-            return LogVerification(eventCount: expectedPosition - 1, headHash: Hex.encode(previousHash), problems: problems)
         }
+        return LogVerification(eventCount: expectedPosition - 1, headHash: Hex.encode(previousHash), problems: problems)
     }
 }

@@ -35,8 +35,8 @@ public enum LogDatabase {
             try db.execute(sql: "PRAGMA cache_size = \(writerCacheSize)")
         }
         try Migrations.migrator.migrate(writer)
-        return AvailDatabase(
-            writer: writer, readModelStore: try ReadModelStore.open(log: writer, logPath: path == inMemory ? nil : path))
+        let file = path == inMemory ? nil : path
+        return AvailDatabase(writer: writer, readModelStore: try ReadModelStore.open(log: writer, logPath: file), path: file)
     }
 
     /// Creates the database file, if there is none, readable by its owner only: SQLite gives

@@ -13,9 +13,11 @@ struct RebuildCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var priority: BatchPriorityOptions
 
     func run() async throws {
         _ = Log.bootstrap()
+        priority.apply()
         let opened = try LogDatabase.open(path: try database.preparedPath())
         let projection = try await opened.log.fold()
         try await opened.readModels.replace(with: projection)

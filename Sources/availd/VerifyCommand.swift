@@ -6,9 +6,11 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify", abstract: "Check the log (no gaps, hash chain intact) and that the read models equal a rebuild.")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var priority: BatchPriorityOptions
 
     func run() async throws {
         _ = Log.bootstrap()
+        priority.apply()
         let writer = try LogDatabase.open(path: try database.preparedPath())
         let report = try await EventLog(database: writer).verify()
         for problem in report.problems { warn("verify: \(problem)") }

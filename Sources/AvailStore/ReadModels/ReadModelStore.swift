@@ -71,7 +71,7 @@ public final class ReadModelStore: Sendable {
         let floor = max(try await log.read { db in try Self.pointer(db) }, generation.number)
         let logPath = self.logPath
         return try await Task.detached {
-            try ReadModelGeneration.create(number: try Self.nextNumber(after: floor, logPath: logPath), logPath: logPath) { db in
+            try ReadModelGeneration.create(number: Self.nextNumber(after: floor, logPath: logPath), logPath: logPath) { db in
                 try db.execute(sql: ReadModelSchema.tables)
                 try write(db)
                 try db.execute(sql: ReadModelSchema.indexes)

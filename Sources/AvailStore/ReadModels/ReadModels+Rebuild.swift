@@ -49,11 +49,11 @@ extension ReadModels {
     }
 
     /// The read models' digest beside the digest of a fresh fold of the log up to the same
-    /// position: the read models from one snapshot, then the log (append-only, so any later
-    /// snapshot holds the same events up to that position). A running daemon does not disturb it.
+    /// position: the read models from one snapshot, then the log (append-only, so what it holds
+    /// up to that position never changes). A running daemon does not disturb it.
     public func compareWithRebuild() async throws -> (position: Int64, stored: String, rebuilt: String) {
         let (position, stored) = try await digest()
-        let rebuilt = try await log.read { db in try EventLog.fold(through: position, db).digest }
+        let rebuilt = try await log.log.fold(through: position).digest
         return (position, stored, rebuilt)
     }
 
@@ -68,33 +68,32 @@ extension ReadModels {
 }
 
 extension EventLog {
-    /// Folds the whole log in memory, from one snapshot.
-    public func fold() async throws -> Projection {
-        try await database.read { db in try Self.fold(through: .max, db) }
-    }
-
-    /// Reads the log in chunks; each chunk is decoded on every core at once (decoding is pure
-    /// and most of the cost), then folded in log order.
-    static func fold(through position: Int64, _ db: Database) throws -> Projection {
+    /// Folds the log in memory, up to `position` (or its last position when this starts).
+    ///
+    /// It reads in chunks, each its own short read transaction (the log is append-only, so
+    /// what it reads never changes), so beside a running daemon it never holds the WAL back
+    /// from being checkpointed. The next chunk is read while this one is decoded on every core
+    /// (decoding is pure and most of the cost); then the chunk is folded in log order.
+    public func fold(through position: Int64 = .max) async throws -> Projection {
+        let head = min(position, try await lastPosition())
         var projection = Projection()
-        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM events WHERE position <= ? ORDER BY position", arguments: [position])
-        var chunk: [LogEvent] = []
-        chunk.reserveCapacity(foldChunkSize)
-        func foldChunk() {
+        var chunk = try await events(after: 0, through: head)
+        while let last = chunk.last?.position {
+            async let next = events(after: last, through: head)
             for (event, input) in zip(chunk, ProjectionInput.decodeConcurrently(chunk)) {
                 switch input {
                 case .success(let input): projection.apply(input, at: event)
                 case .failure(let reason): projection.park(event, reason: reason)
                 }
             }
-            chunk.removeAll(keepingCapacity: true)
+            chunk = try await next
         }
-        while let row = try rows.next() {
-            chunk.append(try LogEvent(row: row))
-            if chunk.count == foldChunkSize { foldChunk() }
-        }
-        foldChunk()
         return projection
+    }
+
+    private func events(after position: Int64, through head: Int64) async throws -> [LogEvent] {
+        guard position < head else { return [] }
+        return try await events(after: position, limit: Int(min(Int64(Self.foldChunkSize), head - position)))
     }
 
     private static let foldChunkSize = 4096
