@@ -93,7 +93,8 @@ public final class ReadModelStore: Sendable {
     public func newerGeneration(than number: Int64) async throws -> ReadModelGeneration? {
         let pointed = try await log.read { db in try Self.pointer(db) }
         guard pointed > number else { return nil }
-        if let current = Optional(generation), current.number == pointed { return current }
+        let current = generation
+        if current.number == pointed { return current }
         if logPath == nil { return builtInMemory.withLock { $0[pointed] } }
         return try ReadModelGeneration.open(pointed, logPath: logPath)
     }
