@@ -12,6 +12,24 @@ public enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// 16 bytes as a UUID is written: 8-4-4-4-12 lowercase hex digits.
+    public static func uuid(_ bytes: [UInt8]) -> String {
+        precondition(bytes.count == 16, "a UUID has 16 bytes")
+        return String(unsafeUninitializedCapacity: 36) { out in
+            var at = 0
+            for (offset, byte) in bytes.enumerated() {
+                if offset == 4 || offset == 6 || offset == 8 || offset == 10 {
+                    out[at] = UInt8(ascii: "-")
+                    at += 1
+                }
+                out[at] = digits[Int(byte >> 4)]
+                out[at + 1] = digits[Int(byte & 0x0f)]
+                at += 2
+            }
+            return at
+        }
+    }
+
     /// Decodes upper- or lowercase hex; `nil` for an odd length or a non-hex character.
     public static func decode<S: StringProtocol>(_ text: S) -> [UInt8]? {
         let utf8 = Array(text.utf8)

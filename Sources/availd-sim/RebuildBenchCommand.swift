@@ -18,7 +18,8 @@ struct RebuildBenchCommand: AsyncParsableCommand {
         let clock = ContinuousClock()
         var projection = Projection()
         let fold = try await clock.measure { projection = try await log.fold() }
-        let write = try await clock.measure { try await readModels.replace(with: projection) }
+        var digest = ""
+        let write = try await clock.measure { digest = try await readModels.replace(with: projection) }
         let events = Double(projection.position)
         func seconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -33,7 +34,7 @@ struct RebuildBenchCommand: AsyncParsableCommand {
               write read models (a new generation)         \(String(format: "%.1f", seconds(write))) s
               rebuild total                                \(String(format: "%.1f", seconds(fold + write))) s  \(Int(events / seconds(fold + write))) events/s
               appointments per expert: \(perExpert)
-              digest \(projection.digest)
+              digest \(digest)
             """)
     }
 }

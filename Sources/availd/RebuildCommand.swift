@@ -20,7 +20,7 @@ struct RebuildCommand: AsyncParsableCommand {
         priority.apply()
         let opened = try LogDatabase.open(path: try database.preparedPath())
         let projection = try await opened.log.fold()
-        try await opened.readModels.replace(with: projection)
-        say("position \(projection.position) digest \(projection.digest)")
+        let digest = try await opened.readModels.replace(with: projection)
+        say("position \(projection.position) digest \(digest)")
     }
 }

@@ -26,7 +26,7 @@ import Testing
     static func facts() throws -> [[UInt8]] {
         var projection = Projection()
         for event in try Corpus.events(try Corpus.fixtureBodies()) { projection.apply(event) }
-        return projection.state.facts.values.sorted { $0.inviteeURI < $1.inviteeURI }.prefix(40).map { $0.canonicalJSON() }
+        return projection.state.facts.values.sorted { $0.inviteeURI < $1.inviteeURI }.prefix(40).map { $0.compact() }
     }
 
     /// Runs `rounds` mutations of `seeds` through `target`'s properties; records the first failure.
@@ -68,7 +68,7 @@ import Testing
     }
 
     @Test func storedFacts() throws {
-        fuzz(.factsJSON, try Self.facts(), rounds: 2000)
+        fuzz(.storedFacts, try Self.facts(), rounds: 2000)
     }
 
     /// The mutator produces what the properties are about: most inputs are not a delivery, and

@@ -84,17 +84,6 @@ import Testing
         #expect(throws: (any Error).self) { try InviteeDelivery.scan(body(depth: 513)) }
         #expect(throws: (any Error).self) { try JSONDecoder().decode(InviteeDelivery.self, from: body(depth: 513)) }
         #expect(throws: (any Error).self) { try InviteeDelivery.scan(body(depth: 300_000)) }
-        #expect(throws: (any Error).self) { try AppointmentFacts(canonicalJSON: Data((#"{"x":"# + String(repeating: #"{"a":"#, count: 300_000)).utf8)) }
-    }
-
-    @Test func factsRoundTripThroughTheirCanonicalJSON() throws {
-        var projection = Projection()
-        for event in try Corpus.events(try Self.allBodies()) { projection.apply(event) }
-        #expect(projection.state.facts.count > 300)
-        for facts in projection.state.facts.values {
-            #expect(try JSONDecoder().decode(AppointmentFacts.self, from: Data(facts.canonicalJSON())) == facts)
-            #expect(try AppointmentFacts(canonicalJSON: Data(facts.canonicalJSON())) == facts)
-        }
     }
 
     @Test func appointmentLinesAreFoundationsSortedKeyJSON() throws {

@@ -122,13 +122,17 @@ public struct Appointment: Codable, Sendable, Equatable {
     /// another machine, or the other half of a reschedule pair all name it alike. The URI is
     /// taken in NFC, as the fold keys it (`String.nfc`): both spellings name one appointment.
     public static func id(inviteeURI: String) -> String {
-        var bytes = Array(SHA256.hash(data: Array("calendly-invitee:\(inviteeURI.nfc)".utf8)).prefix(16))
+        var hasher = SHA256()
+        hasher.update(data: idPrefix)
+        var uri = inviteeURI.nfc
+        uri.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        var bytes = Array(hasher.finalize().prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x80
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = Hex.encode(bytes)
-        let cuts = [0, 8, 12, 16, 20, 32].map { hex.index(hex.startIndex, offsetBy: $0) }
-        return (0..<5).map { String(hex[cuts[$0]..<cuts[$0 + 1]]) }.joined(separator: "-")
+        return Hex.uuid(bytes)
     }
+
+    private static let idPrefix = Array("calendly-invitee:".utf8)
 
     private static func lastSegment(_ uri: String) -> String? {
         uri.split(separator: "/").last.map(String.init)

@@ -1,6 +1,6 @@
 /// Writes canonical JSON by hand: keys in the order given (callers give them sorted), no
 /// white space, `/` unescaped, every other character escaped exactly as `JSONEncoder` does.
-/// Used where `JSONEncoder` was the cost of a rebuild: the facts blobs and the digest lines.
+/// Used where `JSONEncoder` was the cost: the digest lines and the appointments availd answers.
 struct JSONWriter {
     private(set) var bytes: [UInt8] = []
 
@@ -44,21 +44,6 @@ struct JSONWriter {
             writer.bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
         }
 
-        mutating func int(_ name: StaticString, _ value: Int) {
-            key(name)
-            writer.bytes.append(contentsOf: Array(String(value).utf8))
-        }
-
-        mutating func strings(_ name: StaticString, _ values: [String]) {
-            key(name)
-            writer.bytes.append(UInt8(ascii: "["))
-            for (offset, value) in values.enumerated() {
-                if offset > 0 { writer.bytes.append(UInt8(ascii: ",")) }
-                writer.string(value)
-            }
-            writer.bytes.append(UInt8(ascii: "]"))
-        }
-
         /// A nested value.
         mutating func value(_ name: StaticString, _ write: (inout JSONWriter) -> Void) {
             key(name)
@@ -70,10 +55,6 @@ struct JSONWriter {
             key(name)
             if let write { write(&writer) } else { writer.bytes.append(contentsOf: Array("null".utf8)) }
         }
-    }
-
-    mutating func bool(_ value: Bool) {
-        bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
     }
 
     mutating func string(_ text: String?) {
@@ -110,28 +91,6 @@ struct JSONWriter {
             }
         }
         bytes.append(UInt8(ascii: "\""))
-    }
-}
-
-extension AppointmentFacts {
-    /// The facts as stored in `invitee_facts`: readable back with `JSONDecoder` (Codable).
-    public func canonicalJSON() -> [UInt8] {
-        var writer = JSONWriter(capacity: 1024)
-        writer.object { fields in
-            fields.value("canceled", canceled.map { canceled in { $0.versioned(canceled) { $0.cancellation($1) } } })
-            fields.value("created", created.map { created in { $0.versioned(created) { $0.snapshot($1) } } })
-            fields.string("invitee_uri", inviteeURI)
-            fields.value("no_show", noShow.map { noShow in
-                { writer in writer.versioned(noShow) { writer, value in writer.bool(value) } }
-            })
-            fields.value("no_show_observed_absent", noShowObservedAbsent.map { absent in
-                { writer in writer.versioned(absent) { writer, value in writer.bool(value) } }
-            })
-            fields.value("no_show_snapshot", noShowSnapshot.map { snapshot in { $0.versioned(snapshot) { $0.snapshot($1) } } })
-            fields.string("rescheduled_from", rescheduledFrom)
-            fields.string("rescheduled_to", rescheduledTo)
-        }
-        return writer.bytes
     }
 }
 
@@ -172,47 +131,5 @@ extension Appointment {
             fields.string("updated_at", updatedAt?.description)
         }
         return writer.bytes
-    }
-}
-
-extension JSONWriter {
-    fileprivate mutating func versioned<Value>(_ versioned: Versioned<Value>, _ value: (inout JSONWriter, Value) -> Void) {
-        object { fields in
-            fields.value("value") { value(&$0, versioned.value) }
-            fields.value("version") { writer in
-                writer.object { fields in
-                    fields.string("at", versioned.version.at)
-                    fields.string("key", versioned.version.key)
-                    fields.int("rank", versioned.version.rank)
-                }
-            }
-        }
-    }
-
-    fileprivate mutating func snapshot(_ snapshot: InviteeSnapshot) {
-        object { fields in
-            fields.string("created_at", snapshot.createdAt?.description)
-            fields.string("email", snapshot.email)
-            fields.string("end_time", snapshot.endTime?.description)
-            fields.string("event_type_uri", snapshot.eventTypeURI)
-            fields.strings("host_emails", snapshot.hostEmails)
-            fields.strings("host_users", snapshot.hostUsers)
-            fields.string("name", snapshot.name)
-            fields.string("scheduled_event_uri", snapshot.scheduledEventURI)
-            fields.string("start_time", snapshot.startTime?.description)
-            fields.string("timezone", snapshot.timezone)
-            fields.string("updated_at", snapshot.updatedAt?.description)
-        }
-    }
-
-    fileprivate mutating func cancellation(_ cancellation: Cancellation) {
-        object { fields in
-            fields.string("canceled_at", cancellation.canceledAt?.description)
-            fields.string("canceled_by", cancellation.canceledBy)
-            fields.string("canceler_type", cancellation.cancelerType)
-            fields.string("reason", cancellation.reason)
-            fields.bool("rescheduled", cancellation.rescheduled)
-            fields.value("snapshot") { $0.snapshot(cancellation.snapshot) }
-        }
     }
 }

@@ -24,9 +24,14 @@ public struct ProjectionDigest {
 
     /// After the experts, in id order.
     public mutating func add(_ appointment: Appointment) {
+        add(appointmentJSON: appointment.canonicalJSON())
+    }
+
+    /// An appointment by its `canonicalJSON()`, made elsewhere (a rebuild makes them on every core).
+    public mutating func add(appointmentJSON json: [UInt8]) {
         enter(.experts, header: "experts\n")
         enter(.appointments, header: "appointments\n")
-        hasher.update(data: appointment.canonicalJSON())
+        hasher.update(data: json)
         hasher.update(data: [0x0A])
     }
 

@@ -184,19 +184,6 @@ public enum EmailAddress {
 extension ProjectionInput {
     /// Reads `events` on every core at once; the results are in the events' order.
     public static func decodeConcurrently(_ events: [LogEvent]) -> [Result<ProjectionInput, ParkReason>] {
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, events.count / 64))
-        guard workers > 1 else { return events.map { event in Result { () throws(ParkReason) in try ProjectionInput(event) } } }
-        var results = [Result<ProjectionInput, ParkReason>](repeating: .success(.skipped), count: events.count)
-        results.withUnsafeMutableBufferPointer { buffer in
-            // Each worker writes only its own slice of the buffer, so the writes never overlap.
-            nonisolated(unsafe) let output = buffer
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let slice = events.count * worker / workers..<events.count * (worker + 1) / workers
-                for index in slice {
-                    output[index] = Result { () throws(ParkReason) in try ProjectionInput(events[index]) }
-                }
-            }
-        }
-        return results
+        events.concurrentMap { event in Result { () throws(ParkReason) in try ProjectionInput(event) } }
     }
 }

@@ -6,7 +6,8 @@ import GRDB
 /// `version` is set aside, a fresh generation is made, and the projector folds the log into it.
 /// Change the schema by changing `version` with it.
 enum ReadModelSchema {
-    static let version = 1
+    /// 2: facts in their compact form (`CompactFacts`), pages of 8 KB.
+    static let version = 2
 
     /// The tables, without the secondary indexes (a rebuild creates those after the rows).
     static let tables = """

@@ -66,17 +66,24 @@ public final class ReadModelStore: Sendable {
 
     /// Builds a new generation: `write` fills an empty file (its tables made, its indexes not
     /// yet: they are made after the rows, which is faster), with no journal, since a failed
-    /// build is thrown away whole. Nothing reads it until `publish`.
-    func build(_ write: @escaping @Sendable (Database) throws -> Void) async throws -> ReadModelGeneration {
+    /// build is thrown away whole. Nothing reads it until `publish`. Returns it with what `write`
+    /// returned.
+    func build<Written: Sendable>(_ write: @escaping @Sendable (Database) throws -> Written) async throws
+        -> (generation: ReadModelGeneration, written: Written)
+    {
         let floor = max(try await log.read { db in try Self.pointer(db) }, generation.number)
         let logPath = self.logPath
         return try await Task.detached {
-            try ReadModelGeneration.create(number: Self.nextNumber(after: floor, logPath: logPath), logPath: logPath) { db in
+            var written: Written?
+            let generation = try ReadModelGeneration.create(
+                number: Self.nextNumber(after: floor, logPath: logPath), logPath: logPath
+            ) { db in
                 try db.execute(sql: ReadModelSchema.tables)
-                try write(db)
+                written = try write(db)
                 try db.execute(sql: ReadModelSchema.indexes)
                 try db.execute(sql: "PRAGMA user_version = \(ReadModelSchema.version)")
             }
+            return (generation, written!)
         }.value
     }
 
@@ -205,6 +212,7 @@ public final class ReadModelGeneration: Sendable {
             let queue = try DatabaseQueue(path: path, configuration: configuration())
             try queue.writeWithoutTransaction { db in
                 try db.execute(sql: """
+                    PRAGMA page_size = 8192;
                     PRAGMA journal_mode = OFF;
                     PRAGMA synchronous = OFF;
                     PRAGMA locking_mode = EXCLUSIVE;

@@ -106,11 +106,12 @@ extension ReadModels {
         var experts: ExpertCache
         var changedExperts: [ExpertProfile]
         /// Facts of invitees not described yet (no appointment to keep them in).
-        var facts: [(uri: String, json: Data)]
+        var facts: [(uri: String, compact: [UInt8])]
         /// Invitees described for the first time, whose facts move into their appointment.
         var described: [String]
-        var appointments: [(appointment: Appointment, snapshot: InviteeSnapshot, previousHosts: [String], facts: Data)]
-        var natives: [Appointment]
+        /// Calendly's appointments, each with the host keys the index holds for it now.
+        var appointments: [(row: AppointmentRow, previousHosts: [String])]
+        var natives: [AppointmentRow]
         var matchKeys: MatchKeys
         var parked: [ParkedEvent]
 
@@ -125,28 +126,25 @@ extension ReadModels {
         /// appointments by re-matching).
         var touchedExperts: Set<String> {
             var experts = Set(changedExperts.map(\.id))
-            for item in appointments { if let id = item.appointment.expertID { experts.insert(id) } }
+            for item in appointments { if let id = item.row.expertID { experts.insert(id) } }
             for native in natives { if let id = native.expertID { experts.insert(id) } }
             return experts
         }
 
         func write(_ db: Database) throws {
             for expert in changedExperts { try expert.save(db) }
-            for (uri, json) in facts { try AppointmentFacts.save(uri: uri, json: json, db) }
+            for (uri, compact) in facts { try AppointmentFacts.save(uri: uri, compact: compact, db) }
             for uri in described {
                 try db.cachedStatement(sql: "DELETE FROM invitee_facts WHERE invitee_uri = ?").execute(arguments: [uri])
             }
-            for (appointment, snapshot, previousHosts, facts) in appointments {
-                try appointment.save(
-                    eventTypeURI: snapshot.eventTypeURI, hostKeys: snapshot.hostKeys, previousHostKeys: previousHosts,
-                    facts: facts, db)
-            }
-            for native in natives {
-                try native.save(eventTypeURI: nil, hostKeys: [], facts: Data(native.canonicalJSON()), db)
+            if !appointments.isEmpty || !natives.isEmpty {
+                var statements = try AppointmentRow.Statements(db)
+                for (row, previousHosts) in appointments { try row.save(previousHostKeys: previousHosts, &statements, db) }
+                for native in natives { try native.save(&statements, db) }
             }
             if !matchKeys.isEmpty {
                 try ReadModels.reassign(
-                    matching: matchKeys, experts: Set(changedExperts.map(\.id)), skipping: Set(appointments.map(\.appointment.id)),
+                    matching: matchKeys, experts: Set(changedExperts.map(\.id)), skipping: Set(appointments.map(\.row.id)),
                     experts.directory, db)
             }
             for event in parked { try ReadModels.park(event, db) }
@@ -168,26 +166,28 @@ extension ReadModels {
             }
         }
         let cache = changes.experts.isEmpty ? cache : ExpertCache(state.experts)
-        var facts: [(uri: String, json: Data)] = []
+        var facts: [(uri: String, compact: [UInt8])] = []
         var described: [String] = []
-        var appointments: [(appointment: Appointment, snapshot: InviteeSnapshot, previousHosts: [String], facts: Data)] = []
+        var appointments: [(row: AppointmentRow, previousHosts: [String])] = []
         for uri in changes.invitees.sorted() {
             let item = state.facts[uri]!
-            let json = Data(item.canonicalJSON())
+            let compact = item.compact()
             guard let snapshot = item.snapshot,
                 let appointment = Appointment(facts: item, expertID: cache.directory.expert(for: snapshot))
             else {
-                facts.append((uri, json))
+                facts.append((uri, compact))
                 continue
             }
             let previous = loaded[uri]
             if previous != nil, previous?.snapshot == nil { described.append(uri) }
             // What the host index holds for it now: the hosts of its stored snapshot.
-            appointments.append((appointment, snapshot, previous?.snapshot?.hostKeys ?? [], json))
+            let row = AppointmentRow(
+                appointment, eventTypeURI: snapshot.eventTypeURI, hostKeys: snapshot.hostKeys, facts: compact)
+            appointments.append((row, previous?.snapshot?.hostKeys ?? []))
         }
         return PreparedBatch(
             position: last, experts: cache, changedExperts: changes.experts.sorted().map { state.experts[$0]! }, facts: facts,
-            described: described, appointments: appointments, natives: changes.natives.sorted().map { state.natives[$0]! },
+            described: described, appointments: appointments, natives: changes.natives.sorted().map { AppointmentRow(native: state.natives[$0]!) },
             matchKeys: changes.matchKeys, parked: parked)
     }
 
@@ -217,7 +217,8 @@ extension ReadModels {
         var facts: [String: AppointmentFacts] = [:]
         func load(_ sql: String, _ keys: [String]) throws {
             for row in try rows(sql, keys, db) {
-                let item = try AppointmentFacts(canonicalJSON: row["facts"] as Data)
+                let stored: Data = row["facts"]
+                let item = try stored.withUnsafeBytes { try AppointmentFacts(compact: $0) }
                 facts[item.inviteeURI] = item
             }
         }

@@ -1,46 +1,81 @@
-import Foundation
 import AvailCore
+import Foundation
 import GRDB
 
 extension ReadModels {
     /// Replaces every read model with `projection` (a fold of the log up to its position): a
     /// new generation is written apart, then the log's file points at it. Safe beside a running
     /// daemon, whose projector brings the new generation up to date and moves its readers to it.
-    public func replace(with projection: Projection) async throws {
-        let built = try await store.build { db in try Self.write(projection, db) }
+    /// Returns the digest of what it wrote (see `ProjectionDigest`).
+    @discardableResult
+    public func replace(with projection: Projection) async throws -> String {
+        let (built, digest) = try await store.build { db in try Self.write(projection, db) }
         try await store.publish(built)
+        return digest
     }
 
-    /// Writes `projection` into an empty generation.
+    /// Writes `projection` into an empty generation; returns the digest of what it wrote.
     ///
     /// Rows are inserted in key order, bytewise as SQLite compares, so the tables' B-trees grow
-    /// at their right edge instead of splitting pages all over: a rebuild writes several times
-    /// faster.
-    static func write(_ projection: Projection, _ db: Database) throws {
-        let directory = ExpertDirectory(projection.state.experts.values)
-        var appointments: [(appointment: Appointment, snapshot: InviteeSnapshot, facts: AppointmentFacts)] = []
-        var undescribed: [AppointmentFacts] = []
-        appointments.reserveCapacity(projection.state.facts.count)
-        for facts in projection.state.facts.values {
-            if let snapshot = facts.snapshot, let appointment = Appointment(facts: facts, expertID: directory.expert(for: snapshot)) {
-                appointments.append((appointment, snapshot, facts))
-            } else {
-                undescribed.append(facts)
+    /// at their right edge instead of splitting pages all over. The appointments' rows (and their
+    /// digest lines, in the same order) are made on every core, a chunk ahead of this connection,
+    /// which only binds and inserts them.
+    static func write(_ projection: Projection, _ db: Database) throws -> String {
+        let state = projection.state
+        var digest = ProjectionDigest()
+        for expert in state.experts.values.sorted(by: { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }) {
+            try expert.save(db)
+            digest.add(expert)
+        }
+        let directory = ExpertDirectory(state.experts.values)
+        let facts = Array(state.facts.values)
+        let ids = facts.concurrentMap { Appointment.id(inviteeURI: $0.inviteeURI) }
+        let order = facts.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) }
+        var natives = state.natives.values.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }[...]
+        var statements = try AppointmentRow.Statements(db)
+        func writeNatives(before id: String?) throws {
+            while let native = natives.first, id.map({ native.id.utf8.lexicographicallyPrecedes($0.utf8) }) ?? true {
+                let row = AppointmentRow(native: native)
+                try row.save(&statements, db)
+                digest.add(appointmentJSON: row.facts)
+                natives.removeFirst()
             }
         }
-        appointments.sort { $0.appointment.id.utf8.lexicographicallyPrecedes($1.appointment.id.utf8) }
+        var undescribed: [AppointmentFacts] = []
+        try pipelined(order.chunked(rebuildChunk).map(Array.init)) { chunk in
+            chunk.concurrentMap { index in Self.rebuildRow(facts[index], directory) }
+        } write: { chunk, rows in
+            for (index, prepared) in zip(chunk, rows) {
+                guard let (row, line) = prepared else {
+                    undescribed.append(facts[index])
+                    continue
+                }
+                try writeNatives(before: row.id)
+                try row.save(&statements, db)
+                digest.add(appointmentJSON: line)
+            }
+        }
+        try writeNatives(before: nil)
         undescribed.sort { $0.inviteeURI.utf8.lexicographicallyPrecedes($1.inviteeURI.utf8) }
-        for expert in projection.state.experts.values.sorted(by: { $0.id < $1.id }) { try expert.save(db) }
         for facts in undescribed { try facts.save(db) }
-        for (appointment, snapshot, facts) in appointments {
-            try appointment.save(
-                eventTypeURI: snapshot.eventTypeURI, hostKeys: snapshot.hostKeys, facts: Data(facts.canonicalJSON()), db)
-        }
-        for native in projection.state.natives.values.sorted(by: { $0.id < $1.id }) {
-            try native.save(eventTypeURI: nil, hostKeys: [], facts: Data(native.canonicalJSON()), db)
-        }
         for parked in projection.parked { try Self.park(parked, db) }
         try Self.setCheckpoint(projection.position, db)
+        return digest.finalize()
+    }
+
+    /// How many appointments a rebuild prepares at a time, ahead of the writer.
+    private static let rebuildChunk = 4096
+
+    /// An invitee's appointment row and its digest line; nil for an invitee not described yet.
+    private static func rebuildRow(_ facts: AppointmentFacts, _ directory: ExpertDirectory)
+        -> (row: AppointmentRow, line: [UInt8])?
+    {
+        guard let snapshot = facts.snapshot,
+            let appointment = Appointment(facts: facts, expertID: directory.expert(for: snapshot))
+        else { return nil }
+        let row = AppointmentRow(
+            appointment, eventTypeURI: snapshot.eventTypeURI, hostKeys: snapshot.hostKeys, facts: facts.compact())
+        return (row, appointment.canonicalJSON())
     }
 
     /// `position P digest D` of the read models as they stand (see `ProjectionDigest`).
