@@ -33,10 +33,10 @@
 # 127.0.0.1 is ever sent to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
-bin="${1:-${AVAILD_BIN:-}}"
-if [ -z "$bin" ]; then bin="$(swift build -c release --show-bin-path)"; fi
-bin="$(realpath -m "$bin")"
+bin="$(release_bin "${1:-}")"
 label="${AVAILD_LABEL:-availd}"
 deliveries="${BENCH_BESIDE_DELIVERIES:-200000}"
 seconds="${BENCH_BESIDE_SECONDS:-30}"
@@ -52,43 +52,19 @@ key="bench-signing-key"
 # Each phase's deliveries are signed before wrk loads them; keep them valid however long it lasts.
 tolerance=$((max_seconds + 300))
 
-missing=()
-for tool in wrk python3 curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "== installing: ${missing[*]}" >&2
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq >/dev/null
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    else
-        echo "bench/beside.sh needs these Debian packages; install them with:" >&2
-        echo "    sudo apt-get install ${missing[*]}" >&2
-        exit 1
-    fi
-fi
+need_commands bench/beside.sh wrk python3 curl
 for exe in availd availd-sim; do
     [ -x "$bin/$exe" ] || { echo "$bin/$exe is missing: build it (swift build -c release) or set AVAILD_BIN" >&2; exit 1; }
 done
 if [ "$seconds" -le "$delay" ]; then echo "BENCH_BESIDE_SECONDS ($seconds) must be more than BENCH_BESIDE_DELAY ($delay)" >&2; exit 1; fi
 
-results="bench/results"
-mkdir -p "$results"
-stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+new_results
 out="$results/beside-$stamp.json"
 work="$(mktemp -d "${TMPDIR:-/tmp}/availd-beside.XXXXXX")"
 db="$work/availd.sqlite"
 server=""
 wrk_pid=""
 beside_pid=""
-
-stop_server() {
-    [ -n "$server" ] || return 0
-    kill -TERM "$server" 2>/dev/null || true
-    for _ in $(seq 300); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-    server=""
-}
 
 cleanup() {
     if [ -n "$wrk_pid" ]; then kill -TERM "$wrk_pid" 2>/dev/null || true; wait "$wrk_pid" 2>/dev/null || true; fi
@@ -100,12 +76,11 @@ cleanup() {
         wait "$beside_pid" 2>/dev/null || true
     fi
     stop_server
-    if [ -n "${BENCH_KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+    remove_work
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 now() { date +%s.%N; }
 # since T: seconds (with decimals) from T until now.
 since() { awk -v a="$(now)" -v b="$1" 'BEGIN {printf "%.3f\n", a - b}'; }
@@ -117,8 +92,6 @@ metric() {
     text="$(curl -sf --max-time 2 "$url/metrics" 2>/dev/null)" || text=""
     awk -v name="$1" '$1 == name {print $2; found = 1; exit} END {if (!found) print "null"}' <<< "$text"
 }
-# json_field FILE EXPRESSION: evaluates a Python expression over the JSON object `j` on FILE's last line.
-json_field() { tail -n 1 "$1" | python3 -c "import json, sys; j = json.load(sys.stdin); print($2)"; }
 
 echo "== beside the daemon: rebuild and verify of a $deliveries-delivery log under wrk ($connections connections, $threads threads)"
 echo "   availd: $bin/availd ($label); results: $out"
@@ -139,16 +112,9 @@ t="$(now)"
 offline_rebuild_seconds="$(since "$t")"
 echo "   $(cat "$work/offline-rebuild.out") in ${offline_rebuild_seconds}s"
 
-"$bin/availd" serve --database "$db" --port 0 --signing-key "$key" --admin-token bench \
-    --signature-tolerance "$tolerance" > "$work/stdout" 2> "$work/stderr" &
-server=$!
-for _ in $(seq 600); do grep -q "^availd listening on" "$work/stdout" && break; kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
-url="$(sed -n 's/^availd listening on //p' "$work/stdout")"
-case "$url" in
-    http://127.0.0.1:*) ;;
-    *) echo "availd did not start listening on 127.0.0.1 (url '$url'):" >&2; cat "$work/stdout" "$work/stderr" >&2; exit 1 ;;
-esac
-curl -sf -o /dev/null "$url/healthz" || { echo "availd does not answer $url/healthz" >&2; exit 1; }
+start_availd "$work" 60 --database "$db" --signing-key "$key" --admin-token bench --signature-tolerance "$tolerance"
+server="$daemon"
+check_listening availd "$work"
 echo "   availd serve: $url (pid $server)"
 
 # run_wrk_phase NAME COUNT [COMMAND]: one phase. Fresh deliveries, wrk against the daemon until the
@@ -318,9 +284,7 @@ cat "$work/verify.out"
 stored="$(sed -n 's/^log [A-Za-z]*: \([0-9]*\) events.*/\1/p' "$work/verify.out")"
 [ -n "$stored" ] || { echo "could not count what availd stored:" >&2; cat "$work/verify.out" "$work/verify.err" >&2; exit 1; }
 
-commit="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
-git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
-STAMP="$stamp" STARTED="$started_at" LOAD_BEFORE="$load_before" LOAD_AFTER="$(loadavg)" COMMIT="$commit" \
+STAMP="$stamp" STARTED="$started_at" MACHINE="$(machine_json "$load_before" "$(loadavg)")" \
 BIN="$bin" LABEL="$label" DELIVERIES="$deliveries" SECONDS_NOMINAL="$seconds" CONNECTIONS="$connections" THREADS="$threads" \
 WARMUP="$warmup" DELAY="$delay" TAIL="$tail_seconds" MAX_SECONDS="$max_seconds" TOLERANCE="$tolerance" THRESHOLD="$threshold_ms" \
 BASE_EVENTS="$base_events" STORED="$stored" VERIFY_STATUS="$verify_status" VERIFY_OUT="$(cat "$work/verify.out")" \
@@ -329,12 +293,11 @@ OFFLINE_REBUILD_OUT="$(cat "$work/offline-rebuild.out")" OFFLINE_REBUILD_SECONDS
 WRK_VERSION="$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)" AVAILD_SHA256="$(sha256sum "$bin/availd" | cut -d' ' -f1)" \
 AVAILD_SIM_SHA256="$(sha256sum "$bin/availd-sim" | cut -d' ' -f1)" \
 python3 - "$work/warmup/wrk.out" "$work/quiet/phase.json" "$work/rebuild/phase.json" "$work/verify/phase.json" "$out" <<'PY'
-import json, os, platform, sys
+import json, os, sys
 env = os.environ
 warm = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 phases = [json.loads(open(path).read()) for path in sys.argv[2:5]]
 out = sys.argv[5]
-mem_kb = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:"))
 threshold = float(env["THRESHOLD"])
 quiet = phases[0]["latency_ms"]
 
@@ -368,15 +331,7 @@ document = {
         "availd_bin": env["BIN"], "availd_build": env["LABEL"], "availd_commit": env.get("AVAILD_COMMIT") or None,
         "availd_sha256": env["AVAILD_SHA256"], "availd_sim_sha256": env["AVAILD_SIM_SHA256"], "wrk": env["WRK_VERSION"],
     },
-    "machine": {
-        "nproc": os.cpu_count(),
-        "memory_bytes": mem_kb * 1024,
-        "uname": " ".join(platform.uname()),
-        "loadavg_before": env["LOAD_BEFORE"].split(),
-        "loadavg_after": env["LOAD_AFTER"].split(),
-        "python_version": platform.python_version(),
-        "git_commit": env["COMMIT"],
-    },
+    "machine": json.loads(env["MACHINE"]),
     "setup": {
         "generate": env["GENERATE_OUT"].strip(), "generate_s": float(env["GENERATE_SECONDS"]),
         "log_events_after_generate": base, "setup_events": base - int(env["DELIVERIES"]),

@@ -31,10 +31,10 @@
 # databases and logs. Only 127.0.0.1 is ever sent to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
-bin="${1:-${AVAILD_BIN:-}}"
-if [ -z "$bin" ]; then bin="$(swift build -c release --show-bin-path)"; fi
-bin="$(realpath -m "$bin")"
+bin="$(release_bin "${1:-}")"
 label="${AVAILD_LABEL:-availd}"
 duration="${BENCH_DURATION:-20}"
 rounds="${BENCH_ROUNDS:-2}"
@@ -48,33 +48,19 @@ key="bench-signing-key"
 tolerance=180
 if [ "$duration" -gt 100 ]; then tolerance=$((duration + 120)); fi
 
-missing=()
-for tool in wrk python3 sqlite3 curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "== installing: ${missing[*]}" >&2
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq >/dev/null
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    else
-        echo "bench/ingest-wrk.sh needs these Debian packages; install them with:" >&2
-        echo "    sudo apt-get install ${missing[*]}" >&2
-        exit 1
-    fi
-fi
+need_commands bench/ingest-wrk.sh wrk python3 sqlite3 curl
 case " $targets " in *" availd "*)
     [ -x "$bin/availd" ] || { echo "$bin/availd is missing: build it (swift build -c release) or set AVAILD_BIN" >&2; exit 1; } ;;
 esac
 case " $targets " in *" baseline "*) bench/venv.sh bench/baseline/requirements.txt ;; esac
 
-results="bench/results"
-mkdir -p "$results"
-stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+new_results
 out="$results/ingest-wrk-$stamp.json"
 work="$(mktemp -d "${TMPDIR:-/tmp}/availd-ingest-wrk.XXXXXX")"
 server=""
 
-# The server's process and, for uvicorn, its workers (children running multiprocessing's spawn_main).
+# The server's process and, for uvicorn, its workers (children running multiprocessing's spawn_main):
+# stop_server (bench/lib.sh) kills them all.
 server_pids() {
     echo "$server"
     for child in $(pgrep -P "$server" 2>/dev/null || true); do
@@ -82,20 +68,9 @@ server_pids() {
     done
 }
 
-stop_server() {
-    [ -n "$server" ] || return 0
-    local pids
-    pids="$(server_pids)"
-    kill -TERM "$server" 2>/dev/null || true
-    for _ in $(seq 300); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
-    for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
-    wait "$server" 2>/dev/null || true
-    server=""
-}
-
 cleanup() {
     stop_server
-    if [ -n "${BENCH_KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+    remove_work
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -112,17 +87,14 @@ cpu_seconds() {
 server_cpu() {
     for pid in $(server_pids); do cpu_seconds "$pid"; done | awk '{total += $1} END {printf "%.2f\n", total}'
 }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # start_server TARGET DIR: starts it in the background on a fresh database in DIR; sets $server and $url.
 start_server() {
     local target="$1" dir="$2"
     if [ "$target" = availd ]; then
-        "$bin/availd" serve --database "$dir/availd.sqlite" --port 0 --signing-key "$key" --admin-token bench \
-            --signature-tolerance "$tolerance" > "$dir/stdout" 2> "$dir/stderr" &
-        server=$!
-        for _ in $(seq 300); do grep -q "^availd listening on" "$dir/stdout" && break; sleep 0.1; done
-        url="$(sed -n 's/^availd listening on //p' "$dir/stdout")"
+        start_availd "$dir" 30 --database "$dir/availd.sqlite" --signing-key "$key" --admin-token bench \
+            --signature-tolerance "$tolerance"
+        server="$daemon"
     else
         local port
         port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -134,11 +106,7 @@ start_server() {
         # Both workers up (uvicorn starts them one by one).
         for _ in $(seq 100); do [ "$(server_pids | wc -l)" -ge 3 ] && break; sleep 0.1; done
     fi
-    case "$url" in
-        http://127.0.0.1:*) ;;
-        *) echo "$target did not start listening on 127.0.0.1 (url '$url'):" >&2; cat "$dir/stdout" "$dir/stderr" >&2; exit 1 ;;
-    esac
-    curl -sf -o /dev/null "$url/healthz" || { echo "$target does not answer $url/healthz" >&2; exit 1; }
+    check_listening "$target" "$dir"
 }
 
 # run_wrk SECONDS FILE OUTPUT: wrk against the running server; the last line of OUTPUT is the JSON.
@@ -151,9 +119,6 @@ run_wrk() {
     tail -n 1 "$3" | python3 -c 'import json, sys; json.load(sys.stdin)' \
         || { echo "wrk gave no result:" >&2; cat "$3" "$3.err" >&2; exit 1; }
 }
-
-# json_field FILE EXPRESSION: evaluates a Python expression over the JSON object `j` on FILE's last line.
-json_field() { tail -n 1 "$1" | python3 -c "import json, sys; j = json.load(sys.stdin); print($2)"; }
 
 echo "== ingest under wrk: $targets, $rounds round(s) of ${duration}s, $connections connections on $threads threads"
 echo "   availd: $bin/availd ($label); results: $out"
@@ -265,18 +230,16 @@ PY
 done
 
 load_after="$(loadavg)"
-commit="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
-git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
-STAMP="$stamp" STARTED="$started_at" LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" COMMIT="$commit" \
+STAMP="$stamp" STARTED="$started_at" \
+MACHINE="$(machine_json "$load_before" "$load_after" "$(swift --version 2>/dev/null | head -1 || echo unknown)")" \
 BIN="$bin" LABEL="$label" DURATION="$duration" CONNECTIONS="$connections" THREADS="$threads" WARMUP="$warmup" \
-TOLERANCE="$tolerance" SWIFT_VERSION="$(swift --version 2>/dev/null | head -1 || echo unknown)" \
+TOLERANCE="$tolerance" \
 WRK_VERSION="$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)" AVAILD_SHA256="$(sha256sum "$bin/availd" 2>/dev/null | cut -d' ' -f1)" \
 BASELINE_PACKAGES="$(.build-baseline/venv/bin/pip freeze 2>/dev/null | grep -Ei '^(fastapi|uvicorn|uvloop|httptools|starlette)==' | tr '\n' ' ')" \
 python3 - "$work/rounds.jsonl" "$out" <<'PY'
-import json, os, platform, statistics, subprocess, sys
+import json, os, statistics, sys
 env = os.environ
 rounds = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-mem_kb = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:"))
 
 def by(target):
     return [r for r in rounds if r["target"] == target]
@@ -322,16 +285,7 @@ document = {
         "availd_sha256": env["AVAILD_SHA256"] or None, "wrk": env["WRK_VERSION"],
         "baseline_packages": env["BASELINE_PACKAGES"].split(),
     },
-    "machine": {
-        "nproc": os.cpu_count(),
-        "memory_bytes": mem_kb * 1024,
-        "uname": " ".join(platform.uname()),
-        "loadavg_before": env["LOAD_BEFORE"].split(),
-        "loadavg_after": env["LOAD_AFTER"].split(),
-        "swift_version": env["SWIFT_VERSION"],
-        "python_version": platform.python_version(),
-        "git_commit": env["COMMIT"],
-    },
+    "machine": json.loads(env["MACHINE"]),
     "rounds": rounds,
     "summary": summary,
     "ratio_availd_over_baseline": ratio,

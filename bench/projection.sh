@@ -9,30 +9,26 @@
 # Writes bench/results/projection-<time>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 deliveries="${BENCH_REBUILD_DELIVERIES:-1000000}"
 bin="$(swift build -c release --show-bin-path)"
 work="$(mktemp -d)"
-results="bench/results"
-mkdir -p "$results"
-stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+new_results
 out="$results/projection-$stamp.txt"
 daemon=""
 cleanup() { [ -n "$daemon" ] && kill "$daemon" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
 serve() { # serve DATABASE: starts availd in the background, sets $daemon and $url
-    "$bin/availd" serve --database "$1" --port 0 --signing-key bench-key --admin-token bench \
-        > "$work/stdout" 2> "$work/stderr" &
-    daemon=$!
-    for _ in $(seq 300); do grep -q "listening on" "$work/stdout" && break; sleep 0.1; done
-    url="$(sed -n 's/^availd listening on //p' "$work/stdout")"
+    start_availd "$work" 30 --database "$1" --signing-key bench-key --admin-token bench
 }
 stop() { kill -TERM "$daemon"; wait "$daemon" || true; daemon=""; }
 
 {
     echo "# availd projection benchmark, $stamp"
-    echo "# $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(swift --version 2>&1 | head -1)"
+    echo "# $(machine_line)"
     echo
     echo "## 1. rebuild of $deliveries generated deliveries"
 } > "$out"
@@ -93,13 +89,9 @@ stop
 echo -e "\n## 5. Calendly availability served from availd's cache (Calendly stand-in on loopback)" >> "$out"
 "$bin/availd-sim" calendly --port 0 > "$work/calendly.out" 2>/dev/null &
 stand_in=$!
-for _ in $(seq 100); do grep -q "listening on" "$work/calendly.out" && break; sleep 0.1; done
-calendly="$(sed -n 's/^calendly stand-in listening on //p' "$work/calendly.out")"
-"$bin/availd" serve --database "$work/calendly.sqlite" --port 0 --signing-key bench-key --admin-token bench \
-    --calendly-api "$calendly" --calendly-token calendly-token-admin --calendly-window-days 7 > "$work/stdout" 2> "$work/stderr" &
-daemon=$!
-for _ in $(seq 300); do grep -q "listening on" "$work/stdout" && break; sleep 0.1; done
-url="$(sed -n 's/^availd listening on //p' "$work/stdout")"
+calendly="$(wait_for_url "$work/calendly.out" "calendly stand-in listening on" 10 "$stand_in")"
+start_availd "$work" 30 --database "$work/calendly.sqlite" --signing-key bench-key --admin-token bench \
+    --calendly-api "$calendly" --calendly-token calendly-token-admin --calendly-window-days 7
 curl -sf -X PUT "$url/experts/grace" "${auth[@]}" -d '{"name":"Grace Hopper","email":"grace.hopper@experts.example","timezone":"America/New_York"}' > /dev/null
 curl -sf -X PUT "$url/experts/grace/integration" "${auth[@]}" -d '{"type":"calendly","event_link":"https://calendly.com/grace-hopper/60min"}' > /dev/null
 range="start_time=${start_day}T00:00:00Z&end_time=$(date -u -d "$start_day + 31 days" +%Y-%m-%d)T00:00:00Z"

@@ -10,20 +10,13 @@
 # root on Debian, otherwise says what to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 venv=.build-baseline/venv
 
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "== installing python3-venv" >&2
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq >/dev/null
-        apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-    else
-        echo "the benchmark needs Python's venv module; install it with:" >&2
-        echo "    sudo apt-get install python3-venv" >&2
-        exit 1
-    fi
+    install_or_explain "the benchmark needs Python's venv module; install it with:" python3-venv
 fi
 
 if [ ! -x "$venv/bin/python" ]; then

@@ -36,11 +36,18 @@ public final class AvaildProcess: Sendable {
     private let exit = OutputCollector()
 
     /// Starts `executable arguments…`, optionally through `bash -c` with a `prefix`
-    /// (`ulimit -f 256;`).
-    public init(_ executable: String = "availd", _ arguments: [String], environment: [String: String] = [:], shellPrefix: String? = nil) throws {
+    /// (`ulimit -f 256;`), or through a `launcher` that execs it, found on PATH
+    /// (`setpriv --reuid=65534 …`).
+    public init(
+        _ executable: String = "availd", _ arguments: [String], environment: [String: String] = [:], shellPrefix: String? = nil,
+        launcher: [String] = []
+    ) throws {
         let binary = Self.binaryDirectory.appendingPathComponent(executable).path
         process = Process()
-        if let shellPrefix {
+        if !launcher.isEmpty {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = launcher + [binary] + arguments
+        } else if let shellPrefix {
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             let quoted = ([binary] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
             process.arguments = ["-c", "\(shellPrefix) exec \(quoted.joined(separator: " "))"]
@@ -90,8 +97,8 @@ public final class AvaildProcess: Sendable {
     }
 
     /// The first stdout line starting with `prefix`, without the prefix.
-    public func stdoutValue(after prefix: String) async throws -> String {
-        String(try await stdout.waitForLine(prefix: prefix, timeout: .seconds(10)).dropFirst(prefix.count))
+    public func stdoutValue(after prefix: String, timeout: Duration = .seconds(10)) async throws -> String {
+        String(try await stdout.waitForLine(prefix: prefix, timeout: timeout).dropFirst(prefix.count))
     }
 
     public func stdoutText() async -> String { stdout.text }

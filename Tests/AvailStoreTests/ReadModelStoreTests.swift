@@ -66,6 +66,65 @@ import Testing
         #expect(Self.files(path) == [2])
     }
 
+    @Test func aRebuildWhoseNumberAnotherTookMeanwhileTakesTheNext() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let path = folder.path("a.sqlite")
+        let database = try LogDatabase.open(path: path)
+        try await Self.fillLog(database)
+        let fold = try await database.log.fold()
+        let fill: (Database) throws -> Void = { db in
+            try db.execute(sql: ReadModelSchema.tables)
+            try ReadModels.write(fold, db)
+            try db.execute(sql: ReadModelSchema.indexes)
+            try db.execute(sql: "PRAGMA user_version = \(ReadModelSchema.version)")
+        }
+        // Two rebuilds in two processes both chose 2 (each listed the files before the other
+        // made its own); the other made its file first, and is still writing it.
+        let other = try ReadModelGeneration.create(numberedFrom: 2, logPath: path, fill: fill)
+        let mine = try ReadModelGeneration.create(numberedFrom: 2, logPath: path, fill: fill)
+        #expect(other.number == 2)
+        #expect(mine.number == 3)
+        #expect(Self.files(path) == [1, 2, 3])
+        #expect(try await other.checkpoint() == fold.position)
+        #expect(try await mine.checkpoint() == fold.position)
+        try await database.readModelStore.publish(mine)
+        try await database.readModelStore.publish(other)
+        #expect(try ReadModelStore.pointer(database.writer) == 3, "the pointer only moves forward")
+        #expect(database.readModelStore.generation.number == 3)
+        #expect(try await database.readModels.digest().digest == fold.digest)
+    }
+
+    @Test func concurrentRebuildsOfOneDatabaseEachGetANumberOfTheirOwn() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let path = folder.path("a.sqlite")
+        let first = try LogDatabase.open(path: path)
+        try await Self.fillLog(first, invitees: 10)
+        let fold = try await first.log.fold()
+        // As many `availd rebuild`s at once, each with its own connections and locks.
+        let rebuilds = 6
+        let databases = try [first] + (1..<rebuilds).map { _ in try LogDatabase.open(path: path) }
+        let numbers = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for database in databases {
+                group.addTask {
+                    try await database.readModels.replace(with: fold)
+                    return database.readModelStore.generation.number
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(numbers).count == rebuilds, "\(numbers.sorted())")
+        #expect(try ReadModelStore.pointer(first.writer) == numbers.max())
+        for database in databases {
+            let newest = try await database.readModels.newerGeneration()
+            if let newest { database.readModels.moveReaders(to: newest) }
+            #expect(database.readModelStore.generation.number == numbers.max())
+            #expect(try await database.readModels.digest().digest == fold.digest)
+        }
+        #expect(Self.files(path) == [numbers.max()!])
+    }
+
     @Test func whatAKilledRebuildLeftIsDeletedAndNeverRead() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }

@@ -44,7 +44,7 @@ public final class ReadModelStore: Sendable {
                 if let opened = try? ReadModelGeneration.open(number, logPath: logPath), opened.isCurrentSchema {
                     generation = opened
                 } else {
-                    let fresh = try ReadModelGeneration.create(number: nextNumber(after: number, logPath: logPath), logPath: logPath) {
+                    let fresh = try ReadModelGeneration.create(numberedFrom: nextNumber(after: number, logPath: logPath), logPath: logPath) {
                         try ReadModelSchema.create($0)
                     }
                     try setPointer(fresh.number, db)
@@ -66,8 +66,9 @@ public final class ReadModelStore: Sendable {
 
     /// Builds a new generation: `write` fills an empty file (its tables made, its indexes not
     /// yet: they are made after the rows, which is faster), with no journal, since a failed
-    /// build is thrown away whole. Nothing reads it until `publish`. Returns it with what `write`
-    /// returned.
+    /// build is thrown away whole. Nothing reads it until `publish`. Its number is the first
+    /// free one above every generation there is: two builds at once (two `availd rebuild`s) get
+    /// two numbers. Returns it with what `write` returned.
     func build<Written: Sendable>(_ write: @escaping @Sendable (Database) throws -> Written) async throws
         -> (generation: ReadModelGeneration, written: Written)
     {
@@ -76,7 +77,7 @@ public final class ReadModelStore: Sendable {
         return try await Task.detached {
             var written: Written?
             let generation = try ReadModelGeneration.create(
-                number: Self.nextNumber(after: floor, logPath: logPath), logPath: logPath
+                numberedFrom: Self.nextNumber(after: floor, logPath: logPath), logPath: logPath
             ) { db in
                 try db.execute(sql: ReadModelSchema.tables)
                 written = try write(db)
@@ -156,7 +157,8 @@ public final class ReadModelStore: Sendable {
         try db.execute(sql: "UPDATE read_models SET generation = ? WHERE generation < ?", arguments: [number, number])
     }
 
-    /// A number above `floor` and above every generation file there is.
+    /// A number above `floor` and above every generation file there is (another process may
+    /// take it before this one does: `create` then takes the next).
     private static func nextNumber(after floor: Int64, logPath: String?) -> Int64 {
         guard let logPath else { return floor + 1 }
         return max(floor, ReadModelGeneration.files(logPath: logPath).map(\.number).max() ?? 0) + 1
@@ -195,19 +197,23 @@ public final class ReadModelGeneration: Sendable {
         return ReadModelGeneration(number: number, database: try pool(path), lock: lock)
     }
 
-    /// Creates generation `number`, filling it with `fill` on one connection with no journal
-    /// and no fsync until the end; then makes it durable (the file and its folder fsynced) and
-    /// opens it for use.
-    static func create(number: Int64, logPath: String?, fill: (Database) throws -> Void) throws -> ReadModelGeneration {
+    /// Creates a generation numbered `first`, or the next number that is free if another
+    /// process took `first` since it was chosen (whoever creates the file has the number),
+    /// filling it with `fill` on one connection with no journal and no fsync until the end;
+    /// then makes it durable (the file and its folder fsynced) and opens it for use.
+    static func create(numberedFrom first: Int64, logPath: String?, fill: (Database) throws -> Void) throws -> ReadModelGeneration {
         guard let logPath else {
             let queue = try DatabaseQueue(configuration: configuration())
             try queue.writeWithoutTransaction { db in try db.inTransaction { try fill(db); return .commit } }
-            return ReadModelGeneration(number: number, database: queue, lock: nil)
+            return ReadModelGeneration(number: first, database: queue, lock: nil)
+        }
+        var number = first
+        var lock = try FileLock(claiming: Self.path(number, logPath: logPath))
+        while lock == nil {
+            number += 1
+            lock = try FileLock(claiming: Self.path(number, logPath: logPath))
         }
         let path = path(number, logPath: logPath)
-        guard let lock = FileLock(creating: path) else {
-            throw DatabaseError(message: "cannot create the read models \(path): \(String(cString: strerror(errno)))")
-        }
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration())
             try queue.writeWithoutTransaction { db in
@@ -295,11 +301,21 @@ final class FileLock: Sendable {
         }
     }
 
-    /// Creates `path` (which must not exist; mode 0600) holding a shared lock on it.
-    init?(creating path: String) {
+    /// Creates `path` (mode 0600) holding a shared lock on it; nil if the name is taken: the
+    /// file is there already (O_EXCL), or another process deleted the new file before it was
+    /// locked (a `removeUnused` that found it unheld).
+    init?(claiming path: String) throws {
         descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { return nil }
-        guard flock(descriptor, LOCK_SH) == 0, Self.isLinked(descriptor, at: path) else {
+        guard descriptor >= 0 else {
+            if errno == EEXIST { return nil }
+            throw DatabaseError(message: "cannot create the read models \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, LOCK_SH) == 0 else {
+            let message = "cannot lock the read models \(path): \(String(cString: strerror(errno)))"
+            close(descriptor)
+            throw DatabaseError(message: message)
+        }
+        guard Self.isLinked(descriptor, at: path) else {
             close(descriptor)
             return nil
         }
