@@ -177,7 +177,29 @@ public enum EmailAddress {
     /// How emails are compared when matching an expert: trimmed, lower-cased, in NFC (so the
     /// host index's bytes agree with Swift's `==`).
     public static func normalize(_ email: String) -> String {
-        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().nfc
+        asciiNormalized(email) ?? email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().nfc
+    }
+
+    /// The same for ASCII, as every host email of a delivery is, without Foundation (which was
+    /// a seventh of a delivery's decode in a rebuild): ASCII's white space and newlines are
+    /// U+0009 to U+000D and the space, its case is A to Z, and it is NFC already. Nil for text
+    /// that is not ASCII.
+    static func asciiNormalized(_ email: String) -> String? {
+        var email = email
+        return email.withUTF8 { utf8 -> String? in
+            guard utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+            func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+            guard let first = utf8.firstIndex(where: { !isSpace($0) }), let last = utf8.lastIndex(where: { !isSpace($0) }) else {
+                return ""
+            }
+            let trimmed = UnsafeBufferPointer(rebasing: utf8[first...last])
+            return String(unsafeUninitializedCapacity: trimmed.count) { out in
+                for (index, byte) in trimmed.enumerated() {
+                    out[index] = (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+                }
+                return trimmed.count
+            }
+        }
     }
 }
 
