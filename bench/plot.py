@@ -225,7 +225,7 @@ def plot_lag(chosen, out):
         ax.plot(rates, [p.get("lag_p50_ms") for p in points], "o-", color=c, label=f"{build}: p50")
         ax.plot(rates, [p.get("lag_p99_ms") for p in points], "s--", color=c, label=f"{build}: p99")
     ax.set_yscale("log")
-    ax.set_xlabel("ingest rate, deliveries/s")
+    ax.set_xlabel("ingest rate offered, deliveries/s (open loop)")
     ax.set_ylabel("projection lag, ms (2xx until readable; log scale)")
     ax.set_title("Ingest rate against projection lag")
     ax.grid(which="both", alpha=0.3)
