@@ -48,12 +48,15 @@ fuzz-smoke:
 ## Ingest and projection figures of a release build; written under bench/results/, then
 ## availd against the FastAPI baseline under wrk (bench/ingest-wrk.sh) and the charts
 ## (bench/plot.py, matplotlib in .build-baseline/venv) as bench/results/*.png, then a rebuild
-## and a verify beside the running daemon under wrk (bench/beside.sh) and the charts again.
+## and a verify beside the running daemon under wrk (bench/beside.sh), a rebuild's phases
+## (bench/rebuild.sh), projection lag against the ingest rate (bench/lag.sh), and the charts again.
 bench: release
 	bench/ingest.sh
 	bench/projection.sh
 	$(MAKE) --no-print-directory bench-wrk
 	bench/beside.sh
+	bench/rebuild.sh
+	bench/lag.sh
 	.build-baseline/venv/bin/python bench/plot.py
 
 ## Only the wrk comparison and the charts (AVAILD_BIN=DIR for another build's executables).
