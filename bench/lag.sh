@@ -17,8 +17,7 @@ source bench/lib.sh
 
 rates="${BENCH_RATES:-500 1000 2000 4000}"
 seconds="${BENCH_SECONDS:-15}"
-builds=("$@")
-if [ ${#builds[@]} -eq 0 ]; then builds=("availd=$(release_bin)"); fi
+labelled_builds "$@"
 key="bench-signing-key"
 
 new_results
@@ -28,7 +27,7 @@ daemon=""
 trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$work"' EXIT
 for rate in $rates; do
     for build in "${builds[@]}"; do
-        label="${build%%=*}" bin="$(realpath -m "${build#*=}")"
+        label="$(build_label "$build")" bin="$(build_dir "$build")"
         run="$work/$label-$rate"
         mkdir -p "$run"
         start_availd "$run" 10 --database "$run/availd.sqlite" --signing-key "$key" --admin-token bench
@@ -42,11 +41,10 @@ for rate in $rates; do
 print("%.0f/s acknowledged, lag p50 %s ms, p99 %s ms" % (j["throughput_per_second"], l["p50"], l["p99"]))' "$run/load.json")" >&2
     done
 done
-load_after="$(loadavg)"
-machine="$(machine_json "$load_before" "$load_after" "$(swift --version 2>&1 | head -1)")"
+machine="$(machine_since "$load_before")"
 
 for build in "${builds[@]}"; do
-    label="${build%%=*}"
+    label="$(build_label "$build")"
     WORK="$work" LABEL="$label" RATES="$rates" MACHINE="$machine" STAMP="$stamp" SECONDS_EACH="$seconds" \
         python3 - >"$results/lag-$stamp-$label.json" <<'PY'
 import json, os

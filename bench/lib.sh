@@ -146,3 +146,15 @@ machine["git_commit"] = env["COMMIT"]
 print(json.dumps(machine))
 PY
 }
+
+# labelled_builds [LABEL=DIR...]: sets the array $builds to the arguments, or to the release build
+# of this tree as "availd=DIR" when there are none; build_label and build_dir split one of them.
+labelled_builds() {
+    builds=("$@")
+    if [ ${#builds[@]} -eq 0 ]; then builds=("availd=$(release_bin)"); fi
+}
+build_label() { echo "${1%%=*}"; }
+build_dir() { realpath -m "${1#*=}"; }
+
+# machine_since LOAD_BEFORE: machine_json from LOAD_BEFORE until now, with this machine's Swift.
+machine_since() { machine_json "$1" "$(loadavg)" "$(swift --version 2>&1 | head -1)"; }

@@ -17,11 +17,10 @@ source bench/lib.sh
 
 deliveries="${BENCH_DELIVERIES:-200000}"
 rounds="${BENCH_ROUNDS:-2}"
-builds=("$@")
-if [ ${#builds[@]} -eq 0 ]; then builds=("availd=$(release_bin)"); fi
+labelled_builds "$@"
 [ -x /usr/bin/time ] || install_or_explain "bench/rebuild.sh needs GNU time; install it with:" time
 
-first="$(realpath -m "${builds[0]#*=}")"
+first="$(build_dir "${builds[0]}")"
 mkdir -p .build-bench
 log=".build-bench/rebuild-$deliveries.sqlite"
 if [ ! -f "$log" ]; then
@@ -36,17 +35,16 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for round in $(seq 1 "$rounds"); do
     for build in "${builds[@]}"; do
-        label="${build%%=*}" dir="$(realpath -m "${build#*=}")"
+        label="$(build_label "$build")" dir="$(build_dir "$build")"
         out="$work/$label-$round"
         /usr/bin/time -f 'cpu %U %S' -o "$out.time" "$dir/availd-sim" rebuild-bench --database "$log" >"$out.txt"
         echo "== round $round $label: $(sed -n 's/^  rebuild total *//p' "$out.txt"), $(cat "$out.time")" >&2
     done
 done
-load_after="$(loadavg)"
-machine="$(machine_json "$load_before" "$load_after" "$(swift --version 2>&1 | head -1)")"
+machine="$(machine_since "$load_before")"
 
 for build in "${builds[@]}"; do
-    label="${build%%=*}"
+    label="$(build_label "$build")"
     WORK="$work" LABEL="$label" ROUNDS="$rounds" MACHINE="$machine" STAMP="$stamp" DELIVERIES="$deliveries" \
         python3 - >"$results/rebuild-$stamp-$label.json" <<'PY'
 import json, os, re
