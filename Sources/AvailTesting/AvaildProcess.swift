@@ -89,7 +89,13 @@ public final class AvaildProcess: Sendable {
     /// Starts `availd serve` and waits for its `availd listening on http://HOST:PORT` line.
     public static func serve(_ arguments: [String], environment: [String: String] = [:], shellPrefix: String? = nil) async throws -> (AvaildProcess, port: Int) {
         let child = try AvaildProcess("availd", ["serve", "--port", "0"] + arguments, environment: environment, shellPrefix: shellPrefix)
-        let line = try await child.stdout.waitForLine(prefix: "availd listening on http://", timeout: .seconds(60))
+        let line: String
+        do {
+            line = try await child.stdout.waitForLine(prefix: "availd listening on http://", timeout: .seconds(60))
+        } catch {
+            // What the daemon logged says why it never listened.
+            throw Failure(description: "\(error)\nstderr so far:\n\(String(await child.stderrText().suffix(6000)))")
+        }
         guard let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
             throw Failure(description: "cannot read a port from '\(line)'")
         }
