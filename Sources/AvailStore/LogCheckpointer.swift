@@ -20,7 +20,7 @@ import ServiceLifecycle
 /// last few frames are copied on the writer's own connection, between two batches, where no
 /// frame can arrive meanwhile; the next batch then starts the WAL over. That delays one batch
 /// by the copy and an fsync of the log's file (3–20 ms measured), about once a second under
-/// full load; passes come every quarter `interval` while the WAL fills that fast.
+/// full load. (Passes every quarter second while the WAL filled that fast made p99 worse.)
 public final class LogCheckpointer: Service, Sendable {
     private let database: AvailDatabase
     private let interval: Duration
@@ -52,12 +52,10 @@ public final class LogCheckpointer: Service, Sendable {
         }
         defer { try? database.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.automaticPages)") } }
         try? await cancelWhenGracefulShutdown {
-            var due = false
-            while (try? await Task.sleep(for: due ? self.interval / 4 : self.interval)) != nil {
+            while (try? await Task.sleep(for: self.interval)) != nil {
                 do {
-                    due = try await self.checkpoint(connection)
+                    try await self.checkpoint(connection)
                 } catch {
-                    due = false
                     self.logger.warning("log.checkpoint_failed", metadata: ["error": "\(error)"])
                 }
             }
@@ -65,23 +63,21 @@ public final class LogCheckpointer: Service, Sendable {
     }
 
     /// One pass: the bulk here, and, if the WAL is due to start over, the rest on the writer.
-    /// Returns whether it was due (the WAL is filling fast: look again sooner).
     ///
     /// A pass here that copied every frame it saw does not suffice: frames it did not see may
     /// already be committed, and the writer's next transaction then begins with frames left to
     /// copy, so SQLite does not start the WAL over. Passes here are repeated while they still find
     /// many new frames (each copies what arrived during the one before, so they shorten quickly),
     /// until the writer is left with at most `Self.tailFrames`: about a millisecond of copying.
-    private func checkpoint(_ connection: DatabaseQueue) async throws -> Bool {
+    private func checkpoint(_ connection: DatabaseQueue) async throws {
         var (frames, _) = try await connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-        guard frames >= restartFrames else { return false }
+        guard frames >= restartFrames else { return }
         for _ in 0..<Self.maximumPasses {
             let seen = frames
             (frames, _) = try await connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
             if frames - seen <= Self.tailFrames { break }
         }
         _ = try await database.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-        return true
     }
 
     /// At most this many frames (4 KiB each) are left for the writer's connection to copy.

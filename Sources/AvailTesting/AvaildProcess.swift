@@ -30,7 +30,7 @@ public final class AvaildProcess: Sendable {
         public var stderr: String
     }
 
-    private let process: Process
+    private let pid: pid_t
     private let stdout = OutputCollector()
     private let stderr = OutputCollector()
     private let exit = OutputCollector()
@@ -38,39 +38,92 @@ public final class AvaildProcess: Sendable {
     /// Starts `executable arguments…`, optionally through `bash -c` with a `prefix`
     /// (`ulimit -f 256;`), or through a `launcher` that execs it, found on PATH
     /// (`setpriv --reuid=65534 …`).
+    ///
+    /// Spawned with `posix_spawn`, not Foundation's `Process`: on Linux, Swift 6.3.1's
+    /// `Process.run()` reads 256 bytes of every `/proc/self/fd` entry that `readdir` returns,
+    /// past the end of glibc's buffer, and now and then the test process dies of it
+    /// (swift-corelibs-foundation#5472, fixed after 6.3.1).
     public init(
         _ executable: String = "availd", _ arguments: [String], environment: [String: String] = [:], shellPrefix: String? = nil,
         launcher: [String] = []
     ) throws {
         let binary = Self.binaryDirectory.appendingPathComponent(executable).path
-        process = Process()
+        let command: [String]
         if !launcher.isEmpty {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = launcher + [binary] + arguments
+            command = ["/usr/bin/env"] + launcher + [binary] + arguments
         } else if let shellPrefix {
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
             let quoted = ([binary] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-            process.arguments = ["-c", "\(shellPrefix) exec \(quoted.joined(separator: " "))"]
+            command = ["/bin/bash", "-c", "\(shellPrefix) exec \(quoted.joined(separator: " "))"]
         } else {
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = arguments
+            command = [binary] + arguments
         }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AVAILD_") || $0.key == "AVAILD_BIN_DIR" }
         env.merge(environment) { $1 }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        stdout.attach(out.fileHandleForReading)
-        stderr.attach(err.fileHandleForReading)
+        let environment = env.map { "\($0.key)=\($0.value)" }
+        let (out, err, spawned) = try Self.spawning.withLock { _ in
+            let out = try Self.pipe()
+            let err = try Self.pipe()
+            defer {
+                close(out.write)
+                close(err.write)
+            }
+            return (out, err, try Self.spawn(command, environment: environment, stdout: out.write, stderr: err.write))
+        }
+        pid = spawned
+        stdout.attach(FileHandle(fileDescriptor: out.read, closeOnDealloc: true))
+        stderr.attach(FileHandle(fileDescriptor: err.read, closeOnDealloc: true))
+        // Reaps the child, on a thread of its own (waitpid blocks), and says how it ended.
         let exit = self.exit
-        process.terminationHandler = { process in exit.append("exit \(process.terminationStatus)\n") }
-        try process.run()
+        Thread.detachNewThread {
+            var status: Int32 = 0
+            while waitpid(spawned, &status, 0) == -1 && errno == EINTR {}
+            // As Foundation's `terminationStatus`: the exit code, or the signal's number.
+            let signal = status & 0x7f
+            exit.append("exit \(signal == 0 ? (status >> 8) & 0xff : signal)\n")
+        }
     }
 
-    public var processIdentifier: Int32 { process.processIdentifier }
+    /// Whether the child was reaped (so its pid may be another process's now).
+    private var hasExited: Bool { !exit.text.isEmpty }
+
+    /// Held from making a child's pipes until it is spawned: another child spawned in between
+    /// would inherit them before they are marked close-on-exec, and hold them open.
+    private static let spawning = Mutex(())
+
+    /// A pipe whose ends are closed in every child but where `spawn` moves them.
+    private static func pipe() throws -> (read: Int32, write: Int32) {
+        var ends: [Int32] = [0, 0]
+        guard Glibc.pipe(&ends) == 0 else { throw Failure(description: "pipe: errno \(errno)") }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        return (ends[0], ends[1])
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34), which Swift's Glibc module does
+    /// not declare: a child inherits no descriptor above 2 that was left without close-on-exec.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? =
+        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self) }
+
+    /// `posix_spawn` of `command` (its first element an absolute path), standard input from
+    /// /dev/null, standard output and error into the given descriptors, nothing else inherited.
+    private static func spawn(_ command: [String], environment: [String], stdout: Int32, stderr: Int32) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        if let addCloseFrom { _ = addCloseFrom(&actions, 3) }
+        func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] { strings.map { strdup($0) } + [nil] }
+        let argv = cStrings(command)
+        let envp = cStrings(environment)
+        defer { for pointer in argv + envp { free(pointer) } }
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, command[0], &actions, nil, argv, envp)
+        guard code == 0 else { throw Failure(description: "posix_spawn \(command[0]): \(String(cString: strerror(code)))") }
+        return pid
+    }
+
+    public var processIdentifier: Int32 { pid }
 
     /// Runs a command to completion (bounded by `timeout`).
     public static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)) async throws -> Completed {
@@ -111,7 +164,7 @@ public final class AvaildProcess: Sendable {
     public func stderrText() async -> String { stderr.text }
 
     public func signal(_ signal: Int32) {
-        kill(process.processIdentifier, signal)
+        if !hasExited { kill(pid, signal) }
     }
 
     /// The exit status (or the terminating signal's number).
@@ -123,7 +176,7 @@ public final class AvaildProcess: Sendable {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if !hasExited { kill(pid, SIGKILL) }
     }
 }
 
