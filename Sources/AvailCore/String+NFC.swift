@@ -8,6 +8,17 @@ extension String {
     /// are normalised where they enter the fold, so both agree. ASCII (every key Calendly
     /// mints) is already NFC and stays as it is.
     public var nfc: String {
-        utf8.allSatisfy { $0 < 0x80 } ? self : precomposedStringWithCanonicalMapping
+        isASCII ? self : precomposedStringWithCanonicalMapping
+    }
+
+    /// Whether every byte is below 0x80, read in place (an OR over the bytes, which the
+    /// compiler vectorises; iterating `utf8` was a twentieth of a rebuild's decode).
+    var isASCII: Bool {
+        var text = self
+        return text.withUTF8 { utf8 in
+            var bits: UInt8 = 0
+            for byte in utf8 { bits |= byte }
+            return bits < 0x80
+        }
     }
 }

@@ -27,29 +27,30 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let days = Int(seconds.floorDiv(86_400))
         let secondOfDay = Int(seconds - Int64(days) * 86_400)
         let (year, month, day) = Self.civilFromDays(days)
-        var bytes = [UInt8](repeating: 0, count: 27)
-        func put(_ value: Int, at offset: Int, width: Int) {
-            var value = value
-            for index in stride(from: offset + width - 1, through: offset, by: -1) {
-                bytes[index] = UInt8(48 + value % 10)
-                value /= 10
+        return String(unsafeUninitializedCapacity: 27) { bytes in
+            func put(_ value: Int, at offset: Int, width: Int) {
+                var value = value
+                for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                    bytes[index] = UInt8(48 + value % 10)
+                    value /= 10
+                }
             }
+            put(year, at: 0, width: 4)
+            bytes[4] = UInt8(ascii: "-")
+            put(month, at: 5, width: 2)
+            bytes[7] = UInt8(ascii: "-")
+            put(day, at: 8, width: 2)
+            bytes[10] = UInt8(ascii: "T")
+            put(secondOfDay / 3600, at: 11, width: 2)
+            bytes[13] = UInt8(ascii: ":")
+            put(secondOfDay / 60 % 60, at: 14, width: 2)
+            bytes[16] = UInt8(ascii: ":")
+            put(secondOfDay % 60, at: 17, width: 2)
+            bytes[19] = UInt8(ascii: ".")
+            put(fraction, at: 20, width: 6)
+            bytes[26] = UInt8(ascii: "Z")
+            return 27
         }
-        put(year, at: 0, width: 4)
-        bytes[4] = UInt8(ascii: "-")
-        put(month, at: 5, width: 2)
-        bytes[7] = UInt8(ascii: "-")
-        put(day, at: 8, width: 2)
-        bytes[10] = UInt8(ascii: "T")
-        put(secondOfDay / 3600, at: 11, width: 2)
-        bytes[13] = UInt8(ascii: ":")
-        put(secondOfDay / 60 % 60, at: 14, width: 2)
-        bytes[16] = UInt8(ascii: ":")
-        put(secondOfDay % 60, at: 17, width: 2)
-        bytes[19] = UInt8(ascii: ".")
-        put(fraction, at: 20, width: 6)
-        bytes[26] = UInt8(ascii: "Z")
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The proleptic Gregorian date of a day number since 1970-01-01 (Howard Hinnant's algorithm).
@@ -68,7 +69,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Parses RFC 3339 with any number of fractional digits (kept to microseconds) and a `Z`
     /// or numeric offset.
     public init?(rfc3339 text: String) {
-        let utf8 = Array(text.utf8)
+        var text = text
+        guard let microseconds = text.withUTF8(Self.microseconds(rfc3339:)) else { return nil }
+        self.init(microseconds: microseconds)
+    }
+
+    /// The microseconds since 1970 of RFC 3339 text (`init?(rfc3339:)`), read in place.
+    private static func microseconds(rfc3339 utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
         func number(_ range: Range<Int>) -> Int? {
             guard range.upperBound <= utf8.count else { return nil }
             var value = 0
@@ -122,7 +129,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let microseconds = seconds * 1_000_000 + Int64(micros)
         // An offset can move a time out of years 0000–9999, which `description` cannot write.
         guard Self.writable.contains(microseconds) else { return nil }
-        self.init(microseconds: microseconds)
+        return microseconds
     }
 
     /// The microseconds of 0000-01-01T00:00:00Z up to 9999-12-31T23:59:59.999999Z.

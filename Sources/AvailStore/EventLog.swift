@@ -1,6 +1,7 @@
 import AvailCore
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The append-only event log in SQLite: the only source of truth.
 public struct EventLog: Sendable {
@@ -57,11 +58,10 @@ public struct EventLog: Sendable {
     /// Up to `limit` events after `position`, in order.
     public func events(after position: Int64, limit: Int) async throws -> [LogEvent] {
         try await database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                arguments: [position, limit]
-            ).map(LogEvent.init(row:))
+            let statement = try db.cachedStatement(
+                sql: "SELECT \(LogEvent.columns) FROM events WHERE position > ? ORDER BY position LIMIT ?")
+            try statement.setArguments([position, limit])
+            return try LogEvent.fetchAll(statement, db)
         }
     }
 
@@ -87,6 +87,47 @@ public struct EventLog: Sendable {
 }
 
 extension LogEvent {
+    /// The columns `fetchAll` reads, in its order.
+    static let columns = "position, stream_version, stream, type, source, recorded_at, dedupe_key, body, signature, hash"
+
+    /// The events `statement` (which selects `columns`) finds, read through SQLite's C API: a
+    /// rebuild reads the whole log, and GRDB's `Row` (each value boxed, each column found by
+    /// its name) made reading a sixth of the rebuild's time.
+    static func fetchAll(_ statement: Statement, _ db: Database) throws -> [LogEvent] {
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        func text(_ column: CInt) -> String? {
+            guard let bytes = sqlite3_column_text(handle, column) else { return nil }
+            return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, column))), as: UTF8.self)
+        }
+        func blob(_ column: CInt) -> Data {
+            guard let bytes = sqlite3_column_blob(handle, column) else { return Data() }
+            return Data(bytes: bytes, count: Int(sqlite3_column_bytes(handle, column)))
+        }
+        var events: [LogEvent] = []
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return events }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: code),
+                    message: db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) }, sql: statement.sql)
+            }
+            let position = sqlite3_column_int64(handle, 0)
+            guard let stream = text(2).flatMap({ StreamName($0) }), let type = text(3),
+                let source = text(4).flatMap(EventSource.init(rawValue:)),
+                let recordedAt = text(5).flatMap(Timestamp.init(rfc3339:)), let dedupeKey = text(6)
+            else { throw DatabaseError(message: "events row \(position) is unreadable") }
+            events.append(LogEvent(
+                position: position,
+                streamVersion: sqlite3_column_int64(handle, 1),
+                event: NewEvent(
+                    stream: stream, type: type, source: source, recordedAt: recordedAt,
+                    dedupeKey: DedupeKey(rawValue: dedupeKey), body: blob(7), signature: text(8)),
+                hash: [UInt8](blob(9))))
+        }
+    }
+
     init(row: Row) throws {
         let streamText: String = row["stream"]
         let sourceText: String = row["source"]

@@ -28,6 +28,11 @@ import Testing
         #"{ "event" : "invitee.created" , "payload" : { "uri" : null , "rescheduled" : true , "x" : [1, -2.5e3, {"a": [true, false, null]}] } }"#,
         #"{"payload":{"scheduled_event":{"event_memberships":[{"user_email":"A@B.example","user":"u"}],"start_time":"2026-01-01T00:00:00Z"}},"event":"invitee.canceled"}"#,
         #"{"event":"invitee.created","payload":{"cancellation":null,"no_show":{"uri":"n","created_at":"t"},"scheduled_event":null}}"#,
+        // Keys are compared unescaped: an escaped key is the key, and repeats an unescaped one.
+        #"{"ev\u0065nt":"invitee.created","payload":{"\u0075ri":"I1","uri":"I2","n\u0061me":"x"}}"#,
+        #"{"event":"invitee.created","payload":{"uri":"I1","\u0075ri":"I2"},"\/payload":{}}"#,
+        // Keys that only begin like read ones, or hold one.
+        #"{"event":"invitee.created","payload":{"uri_":"I1","ur":"I2","xuri":"I3","":"I4"}}"#,
     ])
     func agreesOnTrickyInput(text: String) throws {
         let body = Data(text.utf8)
@@ -71,6 +76,13 @@ import Testing
         let body = Data(text.utf8)
         #expect(throws: (any Error).self) { try InviteeDelivery.scan(body) }
         #expect(throws: (any Error).self) { try JSONDecoder().decode(InviteeDelivery.self, from: body) }
+    }
+
+    /// A refusal names where in the body it is, though no key is kept as a `String`.
+    @Test func aRefusalNamesItsKeyPath() throws {
+        let body = Data(#"{"event":"invitee.created","payload":{"name":"n","scheduled_event":{"uri":5}}}"#.utf8)
+        let error = try #require(throws: JSONScanner.Failure.self) { try InviteeDelivery.scan(body) }
+        #expect(error.description == "payload.scheduled_event.uri: expected a string")
     }
 
     /// The scanner recursed without a bound: a deep enough body overflowed the stack. It now

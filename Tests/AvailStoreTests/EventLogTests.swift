@@ -23,10 +23,16 @@ import Testing
     @Test func storesTheExactBytesAndFields() async throws {
         let log = EventLog(database: try LogDatabase.open(path: LogDatabase.inMemory))
         let event = try delivery(7)
-        _ = try await log.append([event])
-        let stored = try #require(try await log.events(after: 0, limit: 1).first)
-        #expect(stored.event == event)
-        #expect(stored.hash == ChainHash.hash(previous: ChainHash.genesis, position: 1, streamVersion: 1, event: event))
+        // Read back through SQLite's C API: a NULL signature and an empty body stay what they were.
+        var unsigned = try delivery(8)
+        unsigned.signature = nil
+        unsigned.source = .api
+        unsigned.body = Data()
+        _ = try await log.append([event, unsigned])
+        let stored = try await log.events(after: 0, limit: 2)
+        #expect(stored.map(\.event) == [event, unsigned])
+        #expect(stored[0].hash == ChainHash.hash(previous: ChainHash.genesis, position: 1, streamVersion: 1, event: event))
+        #expect(stored[1].hash == ChainHash.hash(previous: stored[0].hash, position: 2, streamVersion: 1, event: unsigned))
     }
 
     @Test func dedupesAgainstTheLogAndWithinABatch() async throws {

@@ -67,10 +67,11 @@ public struct Appointment: Codable, Sendable, Equatable {
     }
 
     /// nil while the log has named the invitee (say, as the other half of a reschedule) but
-    /// not yet described it.
-    public init?(facts: AppointmentFacts, expertID: String?) {
+    /// not yet described it. `id`, when given, is `Appointment.id(inviteeURI: facts.inviteeURI)`,
+    /// which a rebuild has already made to sort by.
+    public init?(facts: AppointmentFacts, expertID: String?, id: String? = nil) {
         guard let snapshot = facts.snapshot else { return nil }
-        self.id = Self.id(inviteeURI: facts.inviteeURI)
+        self.id = id ?? Self.id(inviteeURI: facts.inviteeURI)
         self.expertID = expertID
         self.calendarType = "calendly"
         self.externalCalendarEventID = snapshot.scheduledEventURI.flatMap(Self.lastSegment)
@@ -134,8 +135,14 @@ public struct Appointment: Codable, Sendable, Equatable {
 
     private static let idPrefix = Array("calendly-invitee:".utf8)
 
-    private static func lastSegment(_ uri: String) -> String? {
-        uri.split(separator: "/").last.map(String.init)
+    /// The last non-empty segment between slashes. ASCII (every URI Calendly mints) is cut by
+    /// bytes: splitting by `Character` was a third of making a rebuild's rows.
+    static func lastSegment(_ uri: String) -> String? {
+        guard uri.isASCII else { return uri.split(separator: "/").last.map(String.init) }
+        let utf8 = uri.utf8
+        guard let end = utf8.lastIndex(where: { $0 != UInt8(ascii: "/") }) else { return nil }
+        let start = utf8[..<end].lastIndex(of: UInt8(ascii: "/")).map(utf8.index(after:)) ?? utf8.startIndex
+        return String(uri[start...end])
     }
 
     enum CodingKeys: String, CodingKey {

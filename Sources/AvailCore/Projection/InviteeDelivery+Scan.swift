@@ -86,7 +86,7 @@ extension InviteePayload {
 }
 
 extension ScheduledEventPayload {
-    mutating func scanField(_ key: String, _ scanner: inout JSONScanner) throws {
+    mutating func scanField(_ key: JSONScanner.Key, _ scanner: inout JSONScanner) throws {
         switch key {
         case "uri": uri = try scanner.optionalString()
         case "start_time": startTime = try scanner.optionalString()

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A small pull reader of JSON, for the few fields the fold needs out of a 2–4 KB delivery:
 /// it skips everything else without building it. Foundation's `JSONDecoder` was 70% of a
 /// rebuild; this reads the same fields several times faster. `InviteeDelivery.scan` is
@@ -17,7 +19,10 @@ struct JSONScanner {
     private var index = 0
     private var depth = 0
     /// The key path being read, for error messages (`payload.scheduled_event.start_time`).
-    private(set) var path: [String] = []
+    private var path: [Key] = []
+    /// The keys met so far in each object being read, outermost first (`object` finds a
+    /// repeated key here).
+    private var seen: [Key] = []
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -30,17 +35,19 @@ struct JSONScanner {
     ///
     /// What `JSONDecoder` accepts, this accepts alike: white space before the object, a
     /// trailing comma (`{"a":1,}`), and a repeated key, of which the first is read and the
-    /// others skipped.
-    mutating func object(_ field: (inout JSONScanner, String) throws -> Void) throws {
+    /// others skipped. Keys are compared as their unescaped bytes, and no `String` is made of
+    /// them (a delivery has about 60 keys, most of them skipped).
+    mutating func object(_ field: (inout JSONScanner, Key) throws -> Void) throws {
         skipWhitespace()
-        var keys: [String] = []
+        let first = seen.count
+        defer { seen.removeSubrange(first...) }
         try members(open: UInt8(ascii: "{"), close: UInt8(ascii: "}")) { scanner in
-            let key = try scanner.string()
+            let key = try scanner.key()
             try scanner.colon()
-            if keys.contains(key) {
+            if scanner.seen[first...].contains(key) {
                 try scanner.skipValue()
             } else {
-                keys.append(key)
+                scanner.seen.append(key)
                 scanner.path.append(key)
                 try field(&scanner, key)
                 scanner.path.removeLast()
@@ -131,7 +138,7 @@ struct JSONScanner {
     }
 
     /// An object or null: calls `field` like `object` unless null. Returns false for null.
-    mutating func optionalObject(_ field: (inout JSONScanner, String) throws -> Void) throws -> Bool {
+    mutating func optionalObject(_ field: (inout JSONScanner, Key) throws -> Void) throws -> Bool {
         if try null() { return false }
         guard peek() == UInt8(ascii: "{") else { throw failure("expected an object") }
         try object(field)
@@ -216,6 +223,25 @@ struct JSONScanner {
         throw failure("unterminated string")
     }
 
+    /// A key: its bytes in the input, or unescaped when it holds an escape.
+    private mutating func key() throws -> Key {
+        guard peek() == UInt8(ascii: "\"") else { throw failure("expected a string") }
+        index += 1
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                defer { index += 1 }
+                return Key(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw failure("control character in a string") }
+            index += 1
+        }
+        index = start - 1
+        return Key(unescaped: Array(try string().utf8))
+    }
+
     private mutating func unescape(into utf8: inout [UInt8]) throws {
         guard let byte = next() else { throw failure("unterminated escape") }
         switch byte {
@@ -259,18 +285,17 @@ struct JSONScanner {
         return value
     }
 
+    /// Skips a string: on to the next quote that no backslash escapes (one after an even run
+    /// of backslashes), found with `memchr`.
     private mutating func skipString() throws {
         index += 1
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "\""):
-                index += 1
-                return
-            case UInt8(ascii: "\\"):
-                index += 2
-            default:
-                index += 1
-            }
+        guard let base = bytes.baseAddress else { throw failure("unterminated string") }
+        while index < bytes.count, let found = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) {
+            let quote = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            var backslashes = 0
+            while quote - backslashes - 1 >= index, bytes[quote - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
+            index = quote + 1
+            if backslashes % 2 == 0 { return }
         }
         throw failure("unterminated string")
     }
@@ -293,7 +318,7 @@ struct JSONScanner {
 
     private mutating func literal(_ word: StaticString) throws {
         let text = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
-        guard index + text.count <= bytes.count, bytes[index..<index + text.count].elementsEqual(text) else {
+        guard index + text.count <= bytes.count, memcmp(bytes.baseAddress! + index, text.baseAddress!, text.count) == 0 else {
             throw failure("expected \(word)")
         }
         index += text.count
@@ -314,6 +339,49 @@ struct JSONScanner {
     }
 
     private func failure(_ message: String) -> Failure {
-        Failure(description: path.isEmpty ? message : "\(path.joined(separator: ".")): \(message)")
+        Failure(description: path.isEmpty ? message : "\(path.map(\.description).joined(separator: ".")): \(message)")
+    }
+}
+
+extension JSONScanner {
+    /// An object's key as `object` passes it: match it with string literals (`case "uri":`).
+    /// Its bytes are the input's, valid while the scan runs, unless it held an escape.
+    struct Key: Equatable, CustomStringConvertible {
+        private let input: UnsafeBufferPointer<UInt8>
+        private let unescaped: [UInt8]?
+
+        init(_ input: UnsafeBufferPointer<UInt8>) {
+            self.input = input
+            unescaped = nil
+        }
+
+        init(unescaped: [UInt8]) {
+            input = UnsafeBufferPointer(start: nil, count: 0)
+            self.unescaped = unescaped
+        }
+
+        func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+            guard let unescaped else { return body(input) }
+            return unescaped.withUnsafeBufferPointer(body)
+        }
+
+        static func == (lhs: Key, rhs: Key) -> Bool {
+            lhs.withBytes { left in rhs.withBytes { right in same(left, right) } }
+        }
+
+        static func ~= (pattern: StaticString, key: Key) -> Bool {
+            key.withBytes { bytes in same(bytes, UnsafeBufferPointer(start: pattern.utf8Start, count: pattern.utf8CodeUnitCount)) }
+        }
+
+        /// The lengths first: a `switch` over keys compares each key with every case.
+        private static func same(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard left.count == right.count else { return false }
+            guard let a = left.baseAddress, let b = right.baseAddress else { return true }
+            return memcmp(a, b, left.count) == 0
+        }
+
+        var description: String {
+            withBytes { String(decoding: $0, as: UTF8.self) }
+        }
     }
 }

@@ -41,7 +41,7 @@ struct JSONWriter {
 
         mutating func bool(_ name: StaticString, _ value: Bool) {
             key(name)
-            writer.bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
+            writer.literal(value ? "true" : "false")
         }
 
         /// A nested value.
@@ -53,13 +53,18 @@ struct JSONWriter {
         /// A nested value, or `null`.
         mutating func value(_ name: StaticString, _ write: ((inout JSONWriter) -> Void)?) {
             key(name)
-            if let write { write(&writer) } else { writer.bytes.append(contentsOf: Array("null".utf8)) }
+            if let write { write(&writer) } else { writer.literal("null") }
         }
+    }
+
+    /// `true`, `false`, `null`.
+    mutating func literal(_ word: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
     }
 
     mutating func string(_ text: String?) {
         guard var value = text else {
-            bytes.append(contentsOf: Array("null".utf8))
+            literal("null")
             return
         }
         bytes.append(UInt8(ascii: "\""))

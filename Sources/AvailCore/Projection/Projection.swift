@@ -5,6 +5,9 @@ public struct Projection: Sendable {
     /// The last position applied.
     public private(set) var position: Int64 = 0
     public private(set) var parked: [ParkedEvent] = []
+    /// What the last event changed: nothing reads it here (the whole state is the result), so
+    /// it is cleared, keeping its storage, rather than made anew for every event.
+    private var changes = ProjectionChanges()
 
     public init() {}
 
@@ -26,7 +29,7 @@ public struct Projection: Sendable {
 
     /// Applies an event already read (rebuild reads events in parallel).
     public mutating func apply(_ input: ProjectionInput, at event: LogEvent) {
-        var changes = ProjectionChanges()
+        changes.removeAll()
         do {
             try state.apply(input, changes: &changes)
         } catch {

@@ -208,4 +208,13 @@ public struct ProjectionChanges: Sendable {
     public var matchKeys = MatchKeys()
 
     public init() {}
+
+    /// Empties every set, keeping its storage for the next event.
+    mutating func removeAll() {
+        invitees.removeAll(keepingCapacity: true)
+        natives.removeAll(keepingCapacity: true)
+        experts.removeAll(keepingCapacity: true)
+        matchKeys.eventTypeURIs.removeAll(keepingCapacity: true)
+        matchKeys.hostKeys.removeAll(keepingCapacity: true)
+    }
 }

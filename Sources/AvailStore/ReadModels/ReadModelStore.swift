@@ -200,6 +200,9 @@ public final class ReadModelGeneration: Sendable {
     /// Creates a generation numbered `first`, or the next number that is free if another
     /// process took `first` since it was chosen (whoever creates the file has the number),
     /// filling it with `fill` on one connection with no journal and no fsync until the end;
+    /// its page cache is small (16 MiB), so the pages the rows fill are written out as they
+    /// fill rather than all held until the commit (a 256 MiB cache made each page a fresh page
+    /// fault, and the rebuild's peak RSS 170 MB higher, for no faster a write);
     /// then makes it durable (the file and its folder fsynced) and opens it for use.
     static func create(numberedFrom first: Int64, logPath: String?, fill: (Database) throws -> Void) throws -> ReadModelGeneration {
         guard let logPath else {
@@ -223,7 +226,7 @@ public final class ReadModelGeneration: Sendable {
                     PRAGMA synchronous = OFF;
                     PRAGMA locking_mode = EXCLUSIVE;
                     PRAGMA temp_store = MEMORY;
-                    PRAGMA cache_size = -262144;
+                    PRAGMA cache_size = -16384;
                     """)
                 try db.inTransaction { try fill(db); return .commit }
             }

@@ -43,7 +43,7 @@ extension ReadModels {
         }
         var undescribed: [AppointmentFacts] = []
         try pipelined(order.chunked(rebuildChunk).map(Array.init)) { chunk in
-            chunk.concurrentMap { index in Self.rebuildRow(facts[index], directory) }
+            chunk.concurrentMap { index in Self.rebuildRow(facts[index], id: ids[index], directory) }
         } write: { chunk, rows in
             for (index, prepared) in zip(chunk, rows) {
                 guard let (row, line) = prepared else {
@@ -67,11 +67,11 @@ extension ReadModels {
     private static let rebuildChunk = 4096
 
     /// An invitee's appointment row and its digest line; nil for an invitee not described yet.
-    private static func rebuildRow(_ facts: AppointmentFacts, _ directory: ExpertDirectory)
+    private static func rebuildRow(_ facts: AppointmentFacts, id: String, _ directory: ExpertDirectory)
         -> (row: AppointmentRow, line: [UInt8])?
     {
         guard let snapshot = facts.snapshot,
-            let appointment = Appointment(facts: facts, expertID: directory.expert(for: snapshot))
+            let appointment = Appointment(facts: facts, expertID: directory.expert(for: snapshot), id: id)
         else { return nil }
         let row = AppointmentRow(
             appointment, eventTypeURI: snapshot.eventTypeURI, hostKeys: snapshot.hostKeys, facts: facts.compact())
