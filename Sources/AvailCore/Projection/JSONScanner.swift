@@ -191,20 +191,8 @@ struct JSONScanner {
     // MARK: Strings
 
     mutating func string(describing expected: String = "a string") throws -> String {
-        guard peek() == UInt8(ascii: "\"") else { throw failure("expected \(expected)") }
-        index += 1
-        let start = index
-        // Fast path: no escapes.
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                defer { index += 1 }
-                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw failure("control character in a string") }
-            index += 1
-        }
+        let start = index + 1
+        if let plain = try plainString(describing: expected) { return String(decoding: plain, as: UTF8.self) }
         var utf8 = Array(bytes[start..<index])
         while index < bytes.count {
             let byte = bytes[index]
@@ -223,22 +211,31 @@ struct JSONScanner {
         throw failure("unterminated string")
     }
 
-    /// A key: its bytes in the input, or unescaped when it holds an escape.
-    private mutating func key() throws -> Key {
-        guard peek() == UInt8(ascii: "\"") else { throw failure("expected a string") }
+    /// The fast path of a string with no escape: its bytes, the scanner then past its closing
+    /// quote. Nil at its first backslash, where the scanner then stands (or at the end of the
+    /// input: the caller finds it unterminated).
+    private mutating func plainString(describing expected: String) throws -> UnsafeBufferPointer<UInt8>? {
+        guard peek() == UInt8(ascii: "\"") else { throw failure("expected \(expected)") }
         index += 1
         let start = index
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 defer { index += 1 }
-                return Key(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                return UnsafeBufferPointer(rebasing: bytes[start..<index])
             }
-            if byte == UInt8(ascii: "\\") { break }
+            if byte == UInt8(ascii: "\\") { return nil }
             if byte < 0x20 { throw failure("control character in a string") }
             index += 1
         }
-        index = start - 1
+        return nil
+    }
+
+    /// A key: its bytes in the input, or unescaped when it holds an escape.
+    private mutating func key() throws -> Key {
+        let quote = index
+        if let plain = try plainString(describing: "a string") { return Key(plain) }
+        index = quote
         return Key(unescaped: Array(try string().utf8))
     }
 
