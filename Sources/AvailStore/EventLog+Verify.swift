@@ -28,12 +28,17 @@ extension EventLog {
         while after < head, problems.count < maximumProblems {
             let start = after
             let rows = try await database.read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT * FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT 4096",
-                    arguments: [start, head]
-                ).map { row -> (position: Int64, event: LogEvent?, problem: String?) in
-                    do { return (row["position"], try LogEvent(row: row), nil) } catch { return (row["position"], nil, "\(error)") }
+                let statement = try db.cachedStatement(
+                    sql: "SELECT \(LogEvent.columns) FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT 4096")
+                try statement.setArguments([start, head])
+                var rows: [(position: Int64, event: LogEvent?, problem: String?)] = []
+                try LogEvent.forEach(statement, db) { position, event in
+                    switch event {
+                    case .success(let event): rows.append((position, event, nil))
+                    case .failure(let error): rows.append((position, nil, "\(error)"))
+                    }
                 }
+                return rows
             }
             guard let last = rows.last?.position else { break }
             after = last

@@ -87,13 +87,23 @@ public struct EventLog: Sendable {
 }
 
 extension LogEvent {
-    /// The columns `fetchAll` reads, in its order.
+    /// The columns `forEach` reads, in its order.
     static let columns = "position, stream_version, stream, type, source, recorded_at, dedupe_key, body, signature, hash"
 
-    /// The events `statement` (which selects `columns`) finds, read through SQLite's C API: a
-    /// rebuild reads the whole log, and GRDB's `Row` (each value boxed, each column found by
-    /// its name) made reading a sixth of the rebuild's time.
+    /// The events `statement` (which selects `columns`) finds; throws at the first unreadable one.
     static func fetchAll(_ statement: Statement, _ db: Database) throws -> [LogEvent] {
+        var events: [LogEvent] = []
+        try forEach(statement, db) { _, event in events.append(try event.get()) }
+        return events
+    }
+
+    /// Calls `row` with each row `statement` (which selects `columns`) finds: its position, and
+    /// its event or why it is unreadable. Read through SQLite's C API: a rebuild reads the
+    /// whole log, and GRDB's `Row` (each value boxed, each column found by its name) made reading
+    /// a sixth of the rebuild's time.
+    static func forEach(
+        _ statement: Statement, _ db: Database, _ row: (Int64, Result<LogEvent, DatabaseError>) throws -> Void
+    ) throws {
         let handle = statement.sqliteStatement
         defer { sqlite3_reset(handle) }
         func text(_ column: CInt) -> String? {
@@ -104,10 +114,9 @@ extension LogEvent {
             guard let bytes = sqlite3_column_blob(handle, column) else { return Data() }
             return Data(bytes: bytes, count: Int(sqlite3_column_bytes(handle, column)))
         }
-        var events: [LogEvent] = []
         while true {
             let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { return events }
+            if code == SQLITE_DONE { return }
             guard code == SQLITE_ROW else {
                 throw DatabaseError(
                     resultCode: ResultCode(rawValue: code),
@@ -117,39 +126,17 @@ extension LogEvent {
             guard let stream = text(2).flatMap({ StreamName($0) }), let type = text(3),
                 let source = text(4).flatMap(EventSource.init(rawValue:)),
                 let recordedAt = text(5).flatMap(Timestamp.init(rfc3339:)), let dedupeKey = text(6)
-            else { throw DatabaseError(message: "events row \(position) is unreadable") }
-            events.append(LogEvent(
+            else {
+                try row(position, .failure(DatabaseError(message: "events row \(position) is unreadable")))
+                continue
+            }
+            try row(position, .success(LogEvent(
                 position: position,
                 streamVersion: sqlite3_column_int64(handle, 1),
                 event: NewEvent(
                     stream: stream, type: type, source: source, recordedAt: recordedAt,
                     dedupeKey: DedupeKey(rawValue: dedupeKey), body: blob(7), signature: text(8)),
-                hash: [UInt8](blob(9))))
+                hash: [UInt8](blob(9)))))
         }
-    }
-
-    init(row: Row) throws {
-        let streamText: String = row["stream"]
-        let sourceText: String = row["source"]
-        let recordedText: String = row["recorded_at"]
-        guard let stream = StreamName(streamText), let source = EventSource(rawValue: sourceText),
-            let recordedAt = Timestamp(rfc3339: recordedText)
-        else {
-            throw DatabaseError(message: "events row \(row["position"] as Int64) is unreadable")
-        }
-        self.init(
-            position: row["position"],
-            streamVersion: row["stream_version"],
-            event: NewEvent(
-                stream: stream,
-                type: row["type"],
-                source: source,
-                recordedAt: recordedAt,
-                dedupeKey: DedupeKey(rawValue: row["dedupe_key"]),
-                body: row["body"],
-                signature: row["signature"]
-            ),
-            hash: [UInt8](row["hash"] as Data)
-        )
     }
 }

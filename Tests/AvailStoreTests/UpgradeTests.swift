@@ -23,7 +23,9 @@ import Testing
             at: .now())
         // The old CHECK refuses the new source.
         await #expect(throws: (any Error).self) { _ = try await queue.write { db in try EventLog.append([observation], in: db) } }
-        let before = try await queue.read { db in try Row.fetchAll(db, sql: "SELECT * FROM events ORDER BY position").map(LogEvent.init(row:)) }
+        let before = try await queue.read { db in
+            try LogEvent.fetchAll(try db.cachedStatement(sql: "SELECT \(LogEvent.columns) FROM events ORDER BY position"), db)
+        }
         try queue.close()
 
         let database = try LogDatabase.open(path: path)

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The facts as the read models store them: a binary form about a third the size of
 /// `canonicalJSON()`, read back without parsing text. Each copy of an invitee's snapshot repeats
 /// the same URIs, emails and names, so every distinct string is written once and referred to by
@@ -105,7 +103,7 @@ private struct CompactWriter {
         let index = value.withUTF8 { new in
             strings.firstIndex { known in
                 var known = known
-                return known.withUTF8 { $0.count == new.count && ($0.isEmpty || memcmp($0.baseAddress!, new.baseAddress!, new.count) == 0) }
+                return known.withUTF8 { $0.hasSameBytes(as: new) }
             }
         }
         if let index { return varint(UInt64(index)) }

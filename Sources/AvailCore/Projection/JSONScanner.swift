@@ -315,7 +315,7 @@ struct JSONScanner {
 
     private mutating func literal(_ word: StaticString) throws {
         let text = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
-        guard index + text.count <= bytes.count, memcmp(bytes.baseAddress! + index, text.baseAddress!, text.count) == 0 else {
+        guard index + text.count <= bytes.count, UnsafeBufferPointer(rebasing: bytes[index..<index + text.count]).hasSameBytes(as: text) else {
             throw failure("expected \(word)")
         }
         index += text.count
@@ -363,18 +363,12 @@ extension JSONScanner {
         }
 
         static func == (lhs: Key, rhs: Key) -> Bool {
-            lhs.withBytes { left in rhs.withBytes { right in same(left, right) } }
+            lhs.withBytes { left in rhs.withBytes { right in left.hasSameBytes(as: right) } }
         }
 
+        /// A `switch` over keys compares each key with every case: the lengths first.
         static func ~= (pattern: StaticString, key: Key) -> Bool {
-            key.withBytes { bytes in same(bytes, UnsafeBufferPointer(start: pattern.utf8Start, count: pattern.utf8CodeUnitCount)) }
-        }
-
-        /// The lengths first: a `switch` over keys compares each key with every case.
-        private static func same(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard left.count == right.count else { return false }
-            guard let a = left.baseAddress, let b = right.baseAddress else { return true }
-            return memcmp(a, b, left.count) == 0
+            key.withBytes { $0.hasSameBytes(as: UnsafeBufferPointer(start: pattern.utf8Start, count: pattern.utf8CodeUnitCount)) }
         }
 
         var description: String {
