@@ -19,6 +19,30 @@ public enum Corpus {
         }
     }
 
+    /// A fixture booking made new and upcoming: a fresh event and invitee, delivered now, starting
+    /// `daysAhead` days from now on the hour (the length kept). The fixtures' own times are fixed
+    /// and pass, while a page shows what is upcoming.
+    public static func upcoming(_ body: Data, daysAhead: Int = 2) throws -> Data {
+        guard var delivery = try JSONSerialization.jsonObject(with: body) as? [String: Any],
+              var payload = delivery["payload"] as? [String: Any],
+              var event = payload["scheduled_event"] as? [String: Any],
+              let start = (event["start_time"] as? String).flatMap(Timestamp.init(rfc3339:)),
+              let end = (event["end_time"] as? String).flatMap(Timestamp.init(rfc3339:))
+        else { throw CocoaError(.coderReadCorrupt) }
+        let now = Timestamp.now().microseconds
+        let newStart = now - now % 3_600_000_000 + Int64(daysAhead) * 86_400_000_000
+        event["start_time"] = Timestamp(microseconds: newStart).description
+        event["end_time"] = Timestamp(microseconds: newStart + end.microseconds - start.microseconds).description
+        let eventURI = "https://api.calendly.com/scheduled_events/\(UUID().uuidString.lowercased())"
+        event["uri"] = eventURI
+        payload["event"] = eventURI
+        payload["uri"] = "\(eventURI)/invitees/\(UUID().uuidString.lowercased())"
+        payload["scheduled_event"] = event
+        delivery["payload"] = payload
+        delivery["created_at"] = Timestamp(microseconds: now).description
+        return try JSONSerialization.data(withJSONObject: delivery)
+    }
+
     /// `bodies` as the log would hold them: positions from 1, one event per body (duplicates
     /// are kept, so the fold's own idempotence is what is tested).
     public static func events(_ bodies: [Data], startingAt first: Int64 = 1) throws -> [LogEvent] {

@@ -75,6 +75,9 @@ import Testing
         try await withDaemon { daemon in
             try await daemon.createFixtureExperts()
             _ = try await daemon.sendFixtures()
+            // The page lists what is upcoming; the fixtures' own times are fixed and pass.
+            let lukas = try #require(try Corpus.fixtureBodies().first { String(decoding: $0, as: UTF8.self).contains("lukas") })
+            let booked = try #require(try await daemon.sender.send(try Corpus.upcoming(lukas)).json?["position"] as? Int)
             let token = try await daemon.issueToken(for: "ada", label: nil).token
             let browser = Browser(port: daemon.port)
             let form = try await browser.request(.GET, "/experts/ada/availability-settings")
@@ -94,7 +97,7 @@ import Testing
             let setCookie = signedIn.headers["Set-Cookie"].first { $0.hasPrefix("availd_session=") } ?? ""
             #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Lax"))
 
-            let page = try await browser.request(.GET, "/experts/ada/availability-settings")
+            let page = try await browser.request(.GET, "/experts/ada/availability-settings?min_position=\(booked)")
             #expect(page.text.contains("Availability Management"))
             #expect(page.text.contains("Ada Lovelace"))
             #expect(page.text.contains("Lukas Becker"), "the fixture appointments are listed")
@@ -189,7 +192,7 @@ import Testing
             // Connected first; then a delivery of Ada's, and the stream names its position.
             while !text.contains(": connected"), let chunk = try await iterator.next() { text += String(buffer: chunk) }
             let ada = try Corpus.fixtureBodies().first { String(decoding: $0, as: UTF8.self).contains("lukas") }
-            let answer = try await daemon.sender.send(try #require(ada))
+            let answer = try await daemon.sender.send(try Corpus.upcoming(try #require(ada)))
             let position = try #require(answer.json?["position"] as? Int)
             while !text.contains("event: changed"), let chunk = try await iterator.next() { text += String(buffer: chunk) }
             #expect(text.contains("event: changed\ndata: \(position)\n"))
