@@ -3,7 +3,7 @@ SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 FUZZ_SECONDS ?= 300
 
-.PHONY: run test build release bench bench-wrk deps test-deps clean openapi fuzz fuzz-smoke
+.PHONY: run test build release bench bench-wrk deps test-deps clean openapi fuzz fuzz-smoke deploy-check
 
 deps:
 	@scripts/dependencies.sh
@@ -22,7 +22,8 @@ run: build
 	@scripts/run.sh
 
 ## Every test: unit, HTTP over loopback, the real executables (crash, disk full, replay), the
-## settings page in a headless browser, and schemathesis against a live daemon and openapi.yaml.
+## settings page in a headless browser, schemathesis against a live daemon and openapi.yaml,
+## and deploy/ read by the tools that will run it (deploy-check, below).
 test: test-deps
 	python3 fixtures/check.py > /dev/null
 	python3 scripts/lint-grdb-reads.py
@@ -32,6 +33,12 @@ test: test-deps
 	scripts/browser-test.sh
 	scripts/calendar-feed-test.sh
 	scripts/schemathesis.sh
+	scripts/deploy-check.sh
+
+## deploy/ alone: systemd-analyze verify and security (exposure at most 2.0), the backup unit's
+## command, nginx -t, caddy validate, compose config, the Containerfile's stages.
+deploy-check: test-deps
+	scripts/deploy-check.sh
 
 ## Embed openapi.yaml into the daemon (Sources/AvailServer/OpenAPIDocument.swift) after editing it.
 openapi:

@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Pure core: envelopes, signatures, dedupe keys, the hash chain. No I/O.
@@ -45,6 +46,18 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The event log in PostgreSQL (the `EventStore` seam's second implementation), its migrations.
+        .target(
+            name: "AvailPostgres",
+            dependencies: [
+                "AvailCore",
+                "AvailStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -105,6 +118,7 @@ let package = Package(
             dependencies: [
                 "AvailCore",
                 "AvailStore",
+                "AvailPostgres",
                 "AvailServer",
                 "AvailClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -167,6 +181,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The `EventStore` promises against SQLite and a real PostgreSQL the tests start.
+        .testTarget(
+            name: "AvailPostgresTests",
+            dependencies: [
+                "AvailCore", "AvailStore", "AvailPostgres", "AvailTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

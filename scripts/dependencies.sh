@@ -6,8 +6,14 @@ set -euo pipefail
 packages=(libsqlite3-dev libcurl4-openssl-dev sqlite3 curl python3)
 if [ "${1:-}" = "--test" ]; then
     # schemathesis, Selenium and icalendar (the calendar feed's parser) from PyPI in venvs;
-    # the settings page in headless Chromium.
-    packages+=(python3-venv chromium chromium-driver)
+    # the settings page in headless Chromium; PostgreSQL's server, which the tests start
+    # themselves (initdb into a temporary folder, a loopback port).
+    packages+=(python3-venv chromium chromium-driver postgresql)
+    # scripts/deploy-check.sh: systemd-analyze and systemd-sysusers (the units), nginx -t and
+    # openssl (a self-signed certificate), caddy validate, docker-compose config (no engine).
+    # On a host whose systemd starts new services, nginx and caddy start on port 80 once
+    # installed: `systemctl disable --now nginx caddy` there.
+    packages+=(systemd nginx openssl caddy docker-compose)
 fi
 
 missing=()

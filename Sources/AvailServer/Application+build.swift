@@ -1,7 +1,6 @@
 import AvailClient
 import AvailCore
 import AvailStore
-import GRDB
 import Hummingbird
 import Logging
 import NIOCore

@@ -1,5 +1,4 @@
 import AvailStore
-import GRDB
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -41,10 +40,7 @@ struct OperationsController: Sendable {
             checks["log_writer"] = "last commit failed: \(failure)"
         }
         do {
-            try await database.writeWithoutTransaction { db in
-                try db.execute(sql: "BEGIN IMMEDIATE")
-                try db.execute(sql: "ROLLBACK")
-            }
+            try await database.checkWritable()
         } catch {
             checks["database"] = "not writable: \(error)"
         }

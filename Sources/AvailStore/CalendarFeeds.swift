@@ -12,7 +12,7 @@ public struct CalendarFeedRecord: Sendable, Equatable {
 /// calendar app, revoked. Kept like expert tokens (`HashedSecrets`): only the secret's SHA-256
 /// is stored, and every write is durable.
 public struct CalendarFeeds: Sendable {
-    public let database: AvailDatabase
+    let database: AvailDatabase
     private let secrets: HashedSecrets<CalendarFeedToken>
 
     public init(database: AvailDatabase) {

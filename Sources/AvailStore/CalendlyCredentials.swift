@@ -35,7 +35,7 @@ public struct StoredCalendlyCredentials: Sendable, Equatable {
 /// `synchronous=FULL`: a refresh token Calendly rotated must be on disk before the new access
 /// token is used, or a crash would lose the connection.
 public struct CalendlyCredentialStore: Sendable {
-    public let database: AvailDatabase
+    let database: AvailDatabase
     let sealer: TokenSealer
 
     public init(database: AvailDatabase, sealer: TokenSealer) {

@@ -14,7 +14,7 @@ public struct DeadLetter: Sendable, Equatable {
 
 /// Where signed-but-unusable deliveries go: never into the log, never dropped.
 public struct DeadLetters: Sendable {
-    public let database: AvailDatabase
+    let database: AvailDatabase
 
     public init(database: AvailDatabase) {
         self.database = database

@@ -5,7 +5,7 @@ import GRDBSQLite
 
 /// The append-only event log in SQLite: the only source of truth.
 public struct EventLog: Sendable {
-    public let database: AvailDatabase
+    let database: AvailDatabase
 
     public init(database: AvailDatabase) {
         self.database = database
@@ -19,7 +19,7 @@ public struct EventLog: Sendable {
     }
 
     /// The body of `append`, for callers already inside a write transaction.
-    public static func append(_ events: [NewEvent], in db: Database) throws -> [AppendOutcome] {
+    static func append(_ events: [NewEvent], in db: Database) throws -> [AppendOutcome] {
         var (position, previousHash) = try head(db)
         var seen: [DedupeKey: Int64] = [:]
         var streamVersions: [StreamName: Int64] = [:]

@@ -12,7 +12,7 @@ public struct ExpertTokenRecord: Sendable, Equatable {
 /// Expert tokens: issued, looked up on every authenticated request, revoked (`HashedSecrets`:
 /// only the secret's SHA-256 is stored, and every write is durable).
 public struct ExpertTokens: Sendable {
-    public let database: AvailDatabase
+    let database: AvailDatabase
     private let secrets: HashedSecrets<ExpertToken>
 
     public init(database: AvailDatabase) {

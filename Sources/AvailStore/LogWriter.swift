@@ -32,13 +32,13 @@ public final class LogWriter: Service, Sendable {
         var lastFailure: String?
     }
 
-    private let log: EventLog
+    private let log: any EventStore
     private let maximumBatchSize: Int
     private let logger: Logger
     private let onCommit: CommitObserver
     private let state = Mutex(State())
 
-    public init(log: EventLog, maximumBatchSize: Int = 1024, logger: Logger, onCommit: @escaping CommitObserver = { _, _ in }) {
+    public init(log: any EventStore, maximumBatchSize: Int = 1024, logger: Logger, onCommit: @escaping CommitObserver = { _, _ in }) {
         self.log = log
         self.maximumBatchSize = maximumBatchSize
         self.logger = logger

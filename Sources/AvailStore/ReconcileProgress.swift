@@ -23,7 +23,7 @@ public struct ReconcileProgress: Sendable, Equatable {
 }
 
 public struct ReconcileProgressStore: Sendable {
-    public let database: AvailDatabase
+    let database: AvailDatabase
 
     public init(database: AvailDatabase) {
         self.database = database

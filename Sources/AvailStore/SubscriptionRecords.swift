@@ -58,7 +58,7 @@ public struct SubscriptionCheck: Sendable, Equatable {
 /// Subscriptions availd created must survive a power cut, or nothing would watch them: every
 /// write is a `durableWrite`.
 public struct SubscriptionRecords: Sendable {
-    public let database: AvailDatabase
+    let database: AvailDatabase
 
     public init(database: AvailDatabase) {
         self.database = database

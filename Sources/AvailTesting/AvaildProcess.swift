@@ -88,7 +88,7 @@ public final class AvaildProcess: Sendable {
 
     /// Held from making a child's pipes until it is spawned: another child spawned in between
     /// would inherit them before they are marked close-on-exec, and hold them open.
-    private static let spawning = Mutex(())
+    static let spawning = Mutex(())
 
     /// A pipe whose ends are closed in every child but where `spawn` moves them.
     private static func pipe() throws -> (read: Int32, write: Int32) {
@@ -106,7 +106,7 @@ public final class AvaildProcess: Sendable {
 
     /// `posix_spawn` of `command` (its first element an absolute path), standard input from
     /// /dev/null, standard output and error into the given descriptors, nothing else inherited.
-    private static func spawn(_ command: [String], environment: [String], stdout: Int32, stderr: Int32) throws -> pid_t {
+    static func spawn(_ command: [String], environment: [String], stdout: Int32, stderr: Int32) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -6,36 +6,44 @@ struct CalendlyOptions: ParsableArguments {
     @Option(name: .customLong("calendly-api"), help: "Calendly API base URL [AVAILD_CALENDLY_API, default https://api.calendly.com].")
     var api: String?
 
-    @Option(name: .customLong("calendly-token"), help: "Calendly API token [AVAILD_CALENDLY_TOKEN].")
+    @Option(name: .customLong("calendly-token"), help: "Calendly API token [AVAILD_CALENDLY_TOKEN, or the credential calendly-token].")
     var token: String?
 
     @Option(name: .customLong("calendly-client-id"), help: "The Calendly OAuth app's client id; without one experts cannot connect their own accounts [AVAILD_CALENDLY_CLIENT_ID].")
     var clientID: String?
 
-    @Option(name: .customLong("calendly-client-secret"), help: "The Calendly OAuth app's client secret [AVAILD_CALENDLY_CLIENT_SECRET].")
+    @Option(name: .customLong("calendly-client-secret"), help: "The Calendly OAuth app's client secret [AVAILD_CALENDLY_CLIENT_SECRET, or the credential calendly-client-secret].")
     var clientSecret: String?
 
     @Option(name: .customLong("calendly-auth"), help: "Calendly's OAuth server [AVAILD_CALENDLY_AUTH, default https://auth.calendly.com].")
     var auth: String?
 
-    @Option(name: .customLong("secret-key"), help: "Seals Calendly tokens at rest, 32 characters or more [AVAILD_SECRET_KEY, default: created once beside the database].")
+    @Option(name: .customLong("secret-key"), help: "Seals Calendly tokens at rest, 32 characters or more [AVAILD_SECRET_KEY, or the credential secret-key; default: created once beside the database].")
     var secretKey: String?
 
     var apiURL: String { api ?? Environment.value("AVAILD_CALENDLY_API") ?? "https://api.calendly.com" }
 
     /// The organization token, `--calendly-token`.
-    var organizationToken: String? { token ?? Environment.value("AVAILD_CALENDLY_TOKEN") }
+    var organizationToken: String? {
+        get throws { try token ?? Environment.secret("AVAILD_CALENDLY_TOKEN", credential: "calendly-token") }
+    }
 
     var authURL: String { auth ?? Environment.value("AVAILD_CALENDLY_AUTH") ?? "https://auth.calendly.com" }
 
     /// The secret key given as an option; nil: the one beside the database.
-    var givenSecretKey: String? { secretKey ?? Environment.value("AVAILD_SECRET_KEY") }
+    var givenSecretKey: String? {
+        get throws { try secretKey ?? Environment.secret("AVAILD_SECRET_KEY", credential: "secret-key") }
+    }
 
-    var givenClientSecret: String? { clientSecret ?? Environment.value("AVAILD_CALENDLY_CLIENT_SECRET") }
+    var givenClientSecret: String? {
+        get throws {
+            try clientSecret ?? Environment.secret("AVAILD_CALENDLY_CLIENT_SECRET", credential: "calendly-client-secret")
+        }
+    }
 
     /// The OAuth app; nil when neither its id nor its secret is given.
     func oauthApp() throws -> CalendlyOAuthApp? {
-        switch (clientID ?? Environment.value("AVAILD_CALENDLY_CLIENT_ID"), givenClientSecret) {
+        switch (clientID ?? Environment.value("AVAILD_CALENDLY_CLIENT_ID"), try givenClientSecret) {
         case (let id?, let secret?): return CalendlyOAuthApp(clientID: id, clientSecret: secret)
         case (nil, nil): return nil
         default: throw ValidationError("--calendly-client-id and --calendly-client-secret go together")

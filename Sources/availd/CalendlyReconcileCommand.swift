@@ -37,9 +37,9 @@ struct CalendlyReconcileCommand: AsyncParsableCommand {
         }
         let secretKey = try calendly.givenSecretKey ?? SecretFile(database: path, suffix: "secret-key").existing()
         let app = try calendly.oauthApp()
-        let logger = Log.bootstrap(secrets: [calendly.organizationToken, secretKey, app?.clientSecret].compactMap { $0 })
+        let logger = Log.bootstrap(secrets: [try calendly.organizationToken, secretKey, app?.clientSecret].compactMap { $0 })
         let access = CalendlyAccess(
-            api: calendly.apiURL, organizationToken: calendly.organizationToken, oauthApp: app, authURL: calendly.authURL,
+            api: calendly.apiURL, organizationToken: try calendly.organizationToken, oauthApp: app, authURL: calendly.authURL,
             secretKey: secretKey)
         let summaries: [ReconcileSummary]
         do {

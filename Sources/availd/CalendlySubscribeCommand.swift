@@ -35,7 +35,7 @@ struct CalendlySubscribeCommand: AsyncParsableCommand {
         guard OrganizationSubscription.Scope(rawValue: scope) != nil else {
             throw ValidationError("--scope is organization or user, not \(scope)")
         }
-        guard calendly.organizationToken != nil else {
+        guard try calendly.organizationToken != nil else {
             throw ValidationError(
                 "availd calendly subscribe needs the organization token: --calendly-token (or AVAILD_CALENDLY_TOKEN), a personal access token of an owner or admin")
         }
@@ -52,15 +52,15 @@ struct CalendlySubscribeCommand: AsyncParsableCommand {
     }
 
     var givenSigningKey: String? {
-        signingKey ?? Environment.value("AVAILD_SIGNING_KEYS")?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
+        get throws { try signingKey ?? Environment.signingKeys().first }
     }
 
     func run() async throws {
-        guard let token = calendly.organizationToken, let url = callbackURL,
+        guard let token = try calendly.organizationToken, let url = callbackURL,
             let scope = OrganizationSubscription.Scope(rawValue: scope)
         else { throw ValidationError("see --help") }
         let path = try database.preparedPath()
-        let given = givenSigningKey.flatMap { $0.isEmpty ? nil : $0 }
+        let given = try givenSigningKey.flatMap { $0.isEmpty ? nil : $0 }
         let keyFile = SecretFile(database: path, suffix: "signing-key")
         let key: String
         if let given {

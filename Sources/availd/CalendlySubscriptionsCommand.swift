@@ -28,9 +28,9 @@ struct CalendlySubscriptionsCommand: AsyncParsableCommand {
         // The key serve keeps beside the database; a listing never creates one.
         let secretKey = try calendly.givenSecretKey ?? (path == ":memory:" ? nil : SecretFile(database: path, suffix: "secret-key").existing())
         let app = try calendly.oauthApp()
-        let logger = Log.bootstrap(secrets: [calendly.organizationToken, secretKey, app?.clientSecret].compactMap { $0 })
+        let logger = Log.bootstrap(secrets: [try calendly.organizationToken, secretKey, app?.clientSecret].compactMap { $0 })
         let access = CalendlyAccess(
-            api: calendly.apiURL, organizationToken: calendly.organizationToken, oauthApp: app, authURL: calendly.authURL, secretKey: secretKey)
+            api: calendly.apiURL, organizationToken: try calendly.organizationToken, oauthApp: app, authURL: calendly.authURL, secretKey: secretKey)
         let rows = try await SubscriptionReport(database: try LogDatabase.open(path: path), access: access, logger: logger).rows()
         if json {
             say(try Self.json(rows))

@@ -1,13 +1,38 @@
 import ArgumentParser
+import AvailPostgres
 import AvailServer
 import Foundation
 import Logging
 
-/// Every option also reads an environment variable; a flag beats the variable.
+/// Every option also reads an environment variable; a flag beats the variable. A secret also
+/// reads a credential file (`secret(_:credential:)`), after the variable.
 enum Environment {
     static func value(_ name: String) -> String? {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
         return value
+    }
+
+    /// A secret: the variable, else the file `credential` in `$CREDENTIALS_DIRECTORY` (what
+    /// systemd's `LoadCredential=` and compose's `secrets:` provide), trimmed; nil when neither
+    /// has one. A credential file that exists but cannot be read is an error, never skipped.
+    static func secret(_ name: String, credential: String) throws -> String? {
+        if let value = value(name) { return value }
+        guard let folder = value("CREDENTIALS_DIRECTORY") else { return nil }
+        let path = folder + "/" + credential
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ValidationError("cannot read the credential \(path) as UTF-8 text")
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// Signing keys: comma- or newline-separated (a rotation lists the new key and the old).
+    static func signingKeys() throws -> [String] {
+        (try secret("AVAILD_SIGNING_KEYS", credential: "signing-keys") ?? "")
+            .split(whereSeparator: { $0 == "," || $0.isNewline })
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
     }
 
     static func parse<T>(_ name: String, as type: T.Type, _ convert: (String) -> T?) throws -> T? {
@@ -20,14 +45,27 @@ enum Environment {
 }
 
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "The SQLite database file, or :memory: [AVAILD_DATABASE, default ./var/availd.sqlite].")
+    @Option(name: .long, help: "The SQLite database file, or :memory:, or postgres://USER@HOST[:PORT]/DATABASE (verify only, so far) [AVAILD_DATABASE, default ./var/availd.sqlite].")
     var database: String?
 
     var path: String { database ?? Environment.value("AVAILD_DATABASE") ?? "./var/availd.sqlite" }
 
+    /// Whether `path` is a `postgres://` URL rather than an SQLite file.
+    var isPostgres: Bool { AvailPostgresDatabase.isURL(path) }
+
+    /// The password for a `postgres://` URL that has none [AVAILD_DATABASE_PASSWORD, or the
+    /// credential database-password].
+    func postgresPassword() throws -> String? {
+        try Environment.secret("AVAILD_DATABASE_PASSWORD", credential: "database-password")
+    }
+
     /// The database path, its folder created if missing.
     func preparedPath() throws -> String {
         let path = self.path
+        // Never an SQLite file named after a URL.
+        guard !isPostgres else {
+            throw ValidationError("this command does not run on PostgreSQL yet: only availd verify does (the daemon on PostgreSQL is not built yet)")
+        }
         if path != ":memory:" {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(

@@ -32,7 +32,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let bodies = try FixtureFiles.bodies(at: paths)
         var tally = Tally()
         if let to {
-            guard let key = signingKey ?? Environment.value("AVAILD_SIGNING_KEYS")?.split(separator: ",").first.map(String.init) else {
+            guard let key = try signingKey ?? Environment.signingKeys().first else {
                 throw ValidationError("--to needs --signing-key (or AVAILD_SIGNING_KEYS)")
             }
             tally = try await post(bodies, to: to, key: key)

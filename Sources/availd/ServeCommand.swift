@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one [AVAILD_PORT, default 8080].")
     var port: Int?
 
-    @Option(name: .customLong("signing-key"), help: "A webhook signing key; repeat to accept several (rotation) [AVAILD_SIGNING_KEYS, comma-separated].")
+    @Option(name: .customLong("signing-key"), help: "A webhook signing key; repeat to accept several (rotation) [AVAILD_SIGNING_KEYS, comma-separated, or the credential signing-keys].")
     var signingKeys: [String] = []
 
     @Option(name: .customLong("signature-tolerance"), help: "Seconds a signature's t may be from now [AVAILD_SIGNATURE_TOLERANCE, default 180].")
@@ -25,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body-bytes"), help: "Largest webhook body accepted [AVAILD_MAX_BODY_BYTES, default 1048576].")
     var maxBodyBytes: Int?
 
-    @Option(name: .customLong("admin-token"), help: "Bearer token for admin endpoints [AVAILD_ADMIN_TOKEN].")
+    @Option(name: .customLong("admin-token"), help: "Bearer token for admin endpoints [AVAILD_ADMIN_TOKEN, or the credential admin-token].")
     var adminToken: String?
 
     @OptionGroup var calendly: CalendlyOptions
@@ -77,24 +77,22 @@ struct ServeCommand: AsyncParsableCommand {
         signal(SIGXFSZ, SIG_IGN)
         let databasePath = try database.preparedPath()
 
-        var keys = signingKeys.isEmpty
-            ? (Environment.value("AVAILD_SIGNING_KEYS")?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [])
-            : signingKeys
+        var keys = signingKeys.isEmpty ? try Environment.signingKeys() : signingKeys
         keys.removeAll(where: \.isEmpty)
         if keys.isEmpty {
             keys = [try firstRunSecret(databasePath: databasePath, suffix: "signing-key", name: "signing key")]
         }
-        var token = adminToken ?? Environment.value("AVAILD_ADMIN_TOKEN")
+        var token = try adminToken ?? Environment.secret("AVAILD_ADMIN_TOKEN", credential: "admin-token")
         if token == nil {
             token = try firstRunSecret(databasePath: databasePath, suffix: "admin-token", name: "admin token")
         }
 
-        let calendlyToken = calendly.organizationToken
-        var sealingKey = calendly.givenSecretKey
+        let calendlyToken = try calendly.organizationToken
+        var sealingKey = try calendly.givenSecretKey
         if sealingKey == nil {
             sealingKey = try firstRunSecret(databasePath: databasePath, suffix: "secret-key", name: "secret key", printed: false)
         }
-        let clientSecret = calendly.givenClientSecret
+        let clientSecret = try calendly.givenClientSecret
         let logger = Log.bootstrap(secrets: keys + [token, calendlyToken, sealingKey, clientSecret].compactMap { $0 })
 
         var configuration = AvailServer.Configuration(

@@ -104,34 +104,12 @@ struct StandInProcess {
 }
 
 /// A port nothing listens on now, for a daemon whose URL must be known before it starts (a
-/// subscription made before `serve` runs). Chosen below the kernel's ephemeral range, where no
-/// `--port 0` listener of another test and no outgoing connection's source port is put, so it
-/// stays free until the daemon binds it seconds later (a port from that range was taken in
-/// between under the parallel suite).
+/// subscription made before `serve` runs); see `LoopbackPorts`.
 func freePort() throws -> Int {
-    let ephemeral = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
-        .split(whereSeparator: \.isWhitespace).compactMap { Int($0) }.first ?? 32768
-    let candidates = Array(10_000..<max(10_001, min(ephemeral, 32768))).shuffled()
-    for port in candidates.prefix(200) where canBind(port) { return port }
-    throw AvaildProcess.Failure(description: "no free loopback port below \(ephemeral)")
-}
-
-/// Whether a listener could bind 127.0.0.1:`port` now.
-private func canBind(_ port: Int) -> Bool {
-    #if canImport(Glibc)
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    #else
-    let descriptor = socket(AF_INET, SOCK_STREAM, 0)
-    #endif
-    guard descriptor >= 0 else { return false }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    return withUnsafePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    guard let port = LoopbackPorts.free(1).first else {
+        throw AvaildProcess.Failure(description: "no free loopback port below \(LoopbackPorts.ephemeralStart)")
     }
+    return port
 }
 
 /// The availd command's output lines that start with `prefix`.

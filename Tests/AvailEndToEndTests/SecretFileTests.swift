@@ -70,4 +70,57 @@ import Testing
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path("var")).filter { $0.contains(".tmp") }
         #expect(leftovers.isEmpty)
     }
+
+    /// Under systemd (`LoadCredential=`) or compose (`secrets:`) the secrets are files in
+    /// `$CREDENTIALS_DIRECTORY`: read from there, after a flag and a variable, and nothing is
+    /// generated beside the database.
+    @Test func secretsComeFromTheCredentialsDirectory() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let database = folder.path("availd.sqlite")
+        let credentials = folder.path("credentials")
+        try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: false)
+        let sealingKey = String(repeating: "s", count: 40)
+        for (name, value) in ["signing-keys": "new-key\nold-key\n", "admin-token": "credential-token\n", "secret-key": sealingKey] {
+            FileManager.default.createFile(atPath: "\(credentials)/\(name)", contents: Data(value.utf8))
+        }
+        let (daemon, port) = try await AvaildProcess.serve(["--database", database], environment: ["CREDENTIALS_DIRECTORY": credentials])
+        // Both keys of a rotation verify deliveries; another does not.
+        for (index, key) in ["new-key", "old-key"].enumerated() {
+            let answer = try await WebhookSender(baseURL: "http://127.0.0.1:\(port)", signingKey: key).send(DeliveryBuilder().invitee(index: index))
+            #expect(answer.status == 202, "\(key)")
+        }
+        let forged = try await WebhookSender(baseURL: "http://127.0.0.1:\(port)", signingKey: "guessed").send(DeliveryBuilder().invitee(index: 9))
+        #expect(forged.status == 401)
+        #expect(try await adminRequest("GET", "/events", bearer: "credential-token", port: port).status == 200)
+        #expect(try await adminRequest("GET", "/events", bearer: "e2e-admin-token", port: port).status == 401)
+        for suffix in [".signing-key", ".admin-token", ".secret-key"] {
+            #expect(!FileManager.default.fileExists(atPath: database + suffix), "\(suffix)")
+        }
+        let output = await daemon.stdoutText()
+        #expect(!output.contains("credential-token") && !output.contains("new-key") && !output.contains(sealingKey))
+        try await stop(daemon)
+
+        // The variable beats the credential.
+        let (second, secondPort) = try await AvaildProcess.serve(
+            ["--database", database], environment: ["CREDENTIALS_DIRECTORY": credentials, "AVAILD_ADMIN_TOKEN": "variable-token"])
+        #expect(try await adminRequest("GET", "/events", bearer: "variable-token", port: secondPort).status == 200)
+        #expect(try await adminRequest("GET", "/events", bearer: "credential-token", port: secondPort).status == 401)
+        try await stop(second)
+    }
+
+    /// A credential that is there but cannot be read stops `serve`, never falls back.
+    @Test func anUnreadableCredentialFailsClearly() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let credentials = folder.path("credentials")
+        try FileManager.default.createDirectory(atPath: "\(credentials)/admin-token", withIntermediateDirectories: true)
+        let result = try await AvaildProcess.run(
+            ["serve", "--database", folder.path("availd.sqlite"), "--port", "0"], environment: ["CREDENTIALS_DIRECTORY": credentials],
+            timeout: .seconds(60))
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("\(credentials)/admin-token"), "\(result.stderr)")
+        #expect(!result.stdout.contains("listening"))
+        #expect(!FileManager.default.fileExists(atPath: folder.path("availd.sqlite.admin-token")))
+    }
 }

@@ -1,5 +1,5 @@
 import AvailCore
-import AvailStore
+@testable import AvailStore
 import AvailTesting
 import Foundation
 import GRDB

@@ -1,7 +1,6 @@
 import AvailClient
 import AvailCore
 import AvailStore
-import GRDB
 import Logging
 
 /// How a command outside the daemon (`availd calendly …`) reaches Calendly: the options of

@@ -1,7 +1,6 @@
 import AvailClient
 import AvailCore
 import AvailStore
-import GRDB
 import Logging
 
 /// `availd calendly subscriptions`: every webhook subscription availd knows, each connected

@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// availd's PostgreSQL database: a pool of connections (`PostgresClient`) to the database a
+/// `postgres://` URL names, migrated before it is used.
+///
+/// The pool works only while `run()` runs; `withDatabase` runs it for the length of a body.
+public final class AvailPostgresDatabase: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// `password` is used when the URL has none (a credential file keeps it out of the URL).
+    public init(url: String, password: String? = nil, logger: Logger) throws {
+        var configuration = try Self.configuration(url: url)
+        if configuration.password == nil { configuration.password = password }
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    /// Runs the connection pool until the task running it is cancelled.
+    public func run() async {
+        await client.run()
+    }
+
+    /// Opens the database `url` names, migrates it (`PostgresMigrations`) and runs `body` with
+    /// it; the pool closes when `body` returns or throws.
+    public static func withDatabase<T: Sendable>(
+        url: String, password: String? = nil, logger: Logger, _ body: @Sendable (AvailPostgresDatabase) async throws -> T
+    ) async throws -> T {
+        let database = try AvailPostgresDatabase(url: url, password: password, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.run() }
+            defer { group.cancelAll() }
+            try await PostgresMigrations.migrate(database)
+            return try await body(database)
+        }
+    }
+
+    /// Whether `text` names a PostgreSQL database rather than an SQLite file.
+    public static func isURL(_ text: String) -> Bool {
+        text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
+    }
+
+    public struct InvalidURL: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`. No TLS: availd reaches PostgreSQL on
+    /// a private network or loopback (say so in the README before offering more).
+    static func configuration(url text: String) throws -> PostgresClient.Configuration {
+        guard isURL(text), let url = URLComponents(string: text), let host = url.host, !host.isEmpty else {
+            throw InvalidURL(description: "not a PostgreSQL URL (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE)")
+        }
+        let database = String(url.path.drop { $0 == "/" })
+        guard let user = url.user, !user.isEmpty, !database.isEmpty else {
+            throw InvalidURL(description: "a PostgreSQL URL names its user and its database: postgres://USER@HOST/DATABASE")
+        }
+        return PostgresClient.Configuration(
+            host: host, port: url.port ?? 5432, username: user.removingPercentEncoding ?? user,
+            password: url.password.map { $0.removingPercentEncoding ?? $0 }, database: database, tls: .disable)
+    }
+}

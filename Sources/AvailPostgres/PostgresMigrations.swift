@@ -1,0 +1,101 @@
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL schema, as named migrations run in order, each once, each in its own
+/// transaction together with its row in `availd_migrations`. A migration is frozen once
+/// released: a change is a new migration at the end.
+///
+/// Several daemons may start at once on one database: a transaction-level advisory lock makes
+/// them migrate one after the other, and each finds what the others applied.
+enum PostgresMigrations {
+    struct Migration {
+        var name: String
+        var statements: [String]
+    }
+
+    /// Held while one process migrates (`pg_advisory_xact_lock`'s key: "availd" and 0).
+    static let lock: Int64 = 0x6176_6169_6C64_0000
+
+    static let all: [Migration] = [
+        Migration(name: "v1-event-log", statements: [
+            """
+            CREATE TABLE events (
+                position       bigint PRIMARY KEY,
+                stream         text   NOT NULL,
+                stream_version bigint NOT NULL CHECK (stream_version > 0),
+                type           text   NOT NULL,
+                source         text   NOT NULL CHECK (source IN ('calendly', 'api', 'reconcile')),
+                recorded_at    text   NOT NULL,
+                dedupe_key     text   NOT NULL UNIQUE,
+                body           bytea  NOT NULL,
+                signature      text,
+                hash           bytea  NOT NULL CHECK (octet_length(hash) = 32),
+                UNIQUE (stream, stream_version)
+            )
+            """,
+            // Each row is the last position + 1; a BEFORE ROW trigger sees the rows the same
+            // statement inserted before it.
+            """
+            CREATE FUNCTION availd_events_gapless() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.position <> coalesce((SELECT max(position) FROM events), 0) + 1 THEN
+                    RAISE EXCEPTION 'events: position must be the last position + 1';
+                END IF;
+                RETURN NEW;
+            END $$
+            """,
+            "CREATE TRIGGER events_gapless BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION availd_events_gapless()",
+            """
+            CREATE FUNCTION availd_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'events is append-only: % is not allowed', TG_OP;
+            END $$
+            """,
+            "CREATE TRIGGER events_no_change BEFORE UPDATE OR DELETE ON events FOR EACH ROW EXECUTE FUNCTION availd_events_append_only()",
+            "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION availd_events_append_only()",
+        ]),
+    ]
+
+    /// Applies what `database` has not applied yet; returns the names applied now.
+    @discardableResult
+    static func migrate(_ database: AvailPostgresDatabase) async throws -> [String] {
+        let logger = database.logger
+        // Under the lock too: two `CREATE TABLE IF NOT EXISTS` at once can both try to create it.
+        try await database.client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lock))", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS availd_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT clock_timestamp())",
+                logger: logger)
+        }
+        var applied: [String] = []
+        for migration in all {
+            let ran = try await database.client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(lock))", logger: logger)
+                let done = try await connection.query(
+                    "SELECT 1 FROM availd_migrations WHERE name = \(migration.name)", logger: logger).collect()
+                guard done.isEmpty else { return false }
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO availd_migrations (name) VALUES (\(migration.name))", logger: logger)
+                return true
+            }
+            if ran {
+                logger.info("postgres migration applied", metadata: ["migration": "\(migration.name)"])
+                applied.append(migration.name)
+            }
+        }
+        return applied
+    }
+
+    /// The migrations `database` has applied, in the order it applied them.
+    static func applied(_ database: AvailPostgresDatabase) async throws -> [String] {
+        var names: [String] = []
+        for try await name in try await database.client.query(
+            "SELECT name FROM availd_migrations ORDER BY applied_at, name", logger: database.logger
+        ).decode(String.self) {
+            names.append(name)
+        }
+        return names
+    }
+}
