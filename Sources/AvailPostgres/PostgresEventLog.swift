@@ -55,13 +55,7 @@ public struct PostgresEventLog: EventStore {
             ).decode((String, Int64).self) {
                 seen[key] = first
             }
-            var versions: [String: Int64] = [:]
-            let streams = Array(Set(events.map(\.stream.description)))
-            for try await (stream, version) in try await connection.query(
-                "SELECT stream, max(stream_version) FROM events WHERE stream = ANY(\(streams)) GROUP BY stream", logger: logger
-            ).decode((String, Int64).self) {
-                versions[stream] = version
-            }
+            var versions = try await Self.lastVersions(of: events.map(\.stream.description), connection, logger: logger)
 
             var rows = Rows()
             var outcomes: [AppendOutcome] = []
@@ -81,24 +75,51 @@ public struct PostgresEventLog: EventStore {
                 previousHash = hash
                 outcomes.append(.appended(position: position))
             }
-            if !rows.positions.isEmpty {
-                // One statement for the batch: a parameter per column, each an array.
-                try await connection.query("""
-                    INSERT INTO events (position, stream, stream_version, type, source, recorded_at,
-                                        dedupe_key, body, signature, hash)
-                    SELECT position, stream, stream_version, type, source, recorded_at, dedupe_key, body,
-                           CASE WHEN signed THEN signature END, hash
-                    FROM unnest(\(rows.positions)::bigint[], \(rows.streams)::text[], \(rows.versions)::bigint[],
-                                \(rows.types)::text[], \(rows.sources)::text[], \(rows.recordedAts)::text[],
-                                \(rows.keys)::text[], \(rows.bodies)::bytea[], \(rows.signed)::boolean[],
-                                \(rows.signatures)::text[], \(rows.hashes)::bytea[])
-                        AS batch(position, stream, stream_version, type, source, recorded_at, dedupe_key, body,
-                                 signed, signature, hash)
-                    ORDER BY position
-                    """, logger: logger)
-            }
+            try await Self.insert(rows, connection, logger: logger)
             await beforeCommit?()
             return outcomes
+        }
+    }
+
+    public func appendCopy(_ events: [AvailCore.LogEvent]) async throws {
+        guard !events.isEmpty else { return }
+        let logger = database.logger
+        do {
+            try await copy(events, logger: logger)
+        } catch let error as PostgresTransactionError {
+            // Rolled back: the refusal itself is what the caller can act on.
+            if let refusal = error.closureError as? LogCopyRefusal { throw refusal }
+            throw error
+        }
+    }
+
+    private func copy(_ events: [AvailCore.LogEvent], logger: Logger) async throws {
+        try await database.client.withTransaction(logger: logger) { connection in
+            try await connection.query("SET LOCAL synchronous_commit = on", logger: logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.appendLock))", logger: logger)
+            var continuation = LogContinuation(head: try await Self.head(connection, logger: logger))
+            let keys = events.map(\.event.dedupeKey.rawValue)
+            var stored = Set<String>()
+            for try await key in try await connection.query(
+                "SELECT dedupe_key FROM events WHERE dedupe_key = ANY(\(keys))", logger: logger
+            ).decode(String.self) {
+                stored.insert(key)
+            }
+            let versions = try await Self.lastVersions(of: events.map(\.event.stream.description), connection, logger: logger)
+            var rows = Rows()
+            for copied in events {
+                try continuation.accept(
+                    copied, storedVersion: { versions[$0.description] ?? 0 }, isStored: { stored.contains($0.rawValue) })
+                rows.add(copied.event, position: copied.position, streamVersion: copied.streamVersion, hash: copied.hash)
+            }
+            try await Self.insert(rows, connection, logger: logger)
+            await beforeCommit?()
+        }
+    }
+
+    public func head() async throws -> (position: Int64, hash: [UInt8]) {
+        try await database.client.withConnection { connection in
+            try await Self.head(connection, logger: database.logger)
         }
     }
 
@@ -168,6 +189,38 @@ public struct PostgresEventLog: EventStore {
             return (position, Array(buffer: hash))
         }
         return (0, ChainHash.genesis)
+    }
+
+    /// Each of `streams`' last version in the log (absent for a new stream).
+    private static func lastVersions(
+        of streams: [String], _ connection: PostgresConnection, logger: Logger
+    ) async throws -> [String: Int64] {
+        var versions: [String: Int64] = [:]
+        for try await (stream, version) in try await connection.query(
+            "SELECT stream, max(stream_version) FROM events WHERE stream = ANY(\(Array(Set(streams)))) GROUP BY stream",
+            logger: logger
+        ).decode((String, Int64).self) {
+            versions[stream] = version
+        }
+        return versions
+    }
+
+    /// Writes `rows` in one statement: a parameter per column, each an array.
+    private static func insert(_ rows: Rows, _ connection: PostgresConnection, logger: Logger) async throws {
+        guard !rows.positions.isEmpty else { return }
+        try await connection.query("""
+            INSERT INTO events (position, stream, stream_version, type, source, recorded_at,
+                                dedupe_key, body, signature, hash)
+            SELECT position, stream, stream_version, type, source, recorded_at, dedupe_key, body,
+                   CASE WHEN signed THEN signature END, hash
+            FROM unnest(\(rows.positions)::bigint[], \(rows.streams)::text[], \(rows.versions)::bigint[],
+                        \(rows.types)::text[], \(rows.sources)::text[], \(rows.recordedAts)::text[],
+                        \(rows.keys)::text[], \(rows.bodies)::bytea[], \(rows.signed)::boolean[],
+                        \(rows.signatures)::text[], \(rows.hashes)::bytea[])
+                AS batch(position, stream, stream_version, type, source, recorded_at, dedupe_key, body,
+                         signed, signature, hash)
+            ORDER BY position
+            """, logger: logger)
     }
 
     /// An append's new rows, column by column, for `unnest`.

@@ -261,7 +261,7 @@ paths:
       tags: [log]
       operationId: listEvents
       summary: Page through the log
-      description: Admin only. `body` is the raw body as text; `next_after` is the last position on the page (the `after` asked for when the page is empty).
+      description: Admin only. `body` is the raw body as text; each item carries everything the log stores (stream, stream version, dedupe key, signature, hash), so `availd export`, which writes these items, and `availd import` copy a log hash for hash. `next_after` is the last position on the page (the `after` asked for when the page is empty).
       x-problem-codes: [invalid_parameter, unauthorized, forbidden, projection_lag, overloaded]
       parameters:
         - {$ref: '#/components/parameters/After'}
@@ -1767,13 +1767,18 @@ components:
           items:
             type: object
             additionalProperties: false
-            required: [position, type, source, recorded_at, body]
+            required: [position, type, source, recorded_at, body, stream, stream_version, dedupe_key, hash]
             properties:
               position: {type: integer, minimum: 1}
               type: {type: string, description: "Calendly's event name (`invitee.created`) or availd's own (`expert.updated`, `calendly.invitee_observed`, …)."}
               source: {enum: [calendly, api, reconcile], description: "`calendly`: a webhook delivery; `api`: one of availd's own commands; `reconcile`: what reconciliation found at Calendly's API that the log did not say yet."}
               recorded_at: {$ref: '#/components/schemas/Timestamp'}
               body: {type: string, description: The raw body, as text.}
+              stream: {type: string, description: "The stream the event belongs to (`expert-{id}`, …)."}
+              stream_version: {type: integer, minimum: 1, description: The event's place in its stream, 1 for the first.}
+              dedupe_key: {type: string, description: What identifies the event for dedupe; the log holds each key once.}
+              signature: {type: string, description: "The `Calendly-Webhook-Signature` header exactly as received; absent for availd's own events."}
+              hash: {type: string, pattern: '^[0-9a-f]{64}$', description: "SHA-256 over the previous entry's hash and every field of this one, lowercase hex: the log's hash chain."}
         next_after: {type: integer, minimum: 0}
 
     DeadLetterPage:

@@ -33,15 +33,7 @@ public struct EventLog: Sendable {
             position += 1
             let version = try (streamVersions[event.stream] ?? lastStreamVersion(event.stream, db)) + 1
             let hash = ChainHash.hash(previous: previousHash, position: position, streamVersion: version, event: event)
-            try db.cachedStatement(sql: """
-                INSERT INTO events (position, stream, stream_version, type, source, recorded_at,
-                                    dedupe_key, body, signature, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                    position, event.stream.description, version, event.type, event.source.rawValue,
-                    event.recordedAt.description, event.dedupeKey.rawValue, event.body, event.signature,
-                    Data(hash),
-                ])
+            try insert(event, position: position, streamVersion: version, hash: hash, db)
             seen[event.dedupeKey] = position
             streamVersions[event.stream] = version
             previousHash = hash
@@ -50,9 +42,25 @@ public struct EventLog: Sendable {
         return outcomes
     }
 
+    public func appendCopy(_ events: [LogEvent]) async throws {
+        guard !events.isEmpty else { return }
+        try await database.durableWrite { db in
+            var continuation = LogContinuation(head: try Self.head(db))
+            for copied in events {
+                try continuation.accept(
+                    copied, storedVersion: { try Self.lastStreamVersion($0, db) }, isStored: { try Self.positionOf($0, db) != nil })
+                try Self.insert(copied.event, position: copied.position, streamVersion: copied.streamVersion, hash: copied.hash, db)
+            }
+        }
+    }
+
     /// The last position (0 when empty).
     public func lastPosition() async throws -> Int64 {
         try await database.read { db in try Self.head(db).position }
+    }
+
+    public func head() async throws -> (position: Int64, hash: [UInt8]) {
+        try await database.read { db in try Self.head(db) }
     }
 
     /// Up to `limit` events after `position`, in order.
@@ -69,6 +77,18 @@ public struct EventLog: Sendable {
         let row = try Row.fetchOne(db, sql: "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
         guard let row else { return (0, ChainHash.genesis) }
         return (row["position"], [UInt8](row["hash"] as Data))
+    }
+
+    private static func insert(_ event: NewEvent, position: Int64, streamVersion: Int64, hash: [UInt8], _ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO events (position, stream, stream_version, type, source, recorded_at,
+                                dedupe_key, body, signature, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                position, event.stream.description, streamVersion, event.type, event.source.rawValue,
+                event.recordedAt.description, event.dedupeKey.rawValue, event.body, event.signature,
+                Data(hash),
+            ])
     }
 
     private static func positionOf(_ key: DedupeKey, _ db: Database) throws -> Int64? {

@@ -15,8 +15,17 @@ public protocol EventStore: Sendable {
     /// batch. Either every new event is stored, durably, or, on error, none is.
     func append(_ events: [NewEvent]) async throws -> [AppendOutcome]
 
+    /// Appends events copied from another log with the positions, stream versions and hashes
+    /// they have there, in one durable transaction, after checking that each continues this log
+    /// (`LogContinuation`). Otherwise throws `LogCopyRefusal` and stores none of them. What
+    /// `availd import` writes with, so a copy is the same log, hash for hash.
+    func appendCopy(_ events: [LogEvent]) async throws
+
     /// The last position (0 when empty).
     func lastPosition() async throws -> Int64
+
+    /// The last position and its hash (0 and `ChainHash.genesis` when empty).
+    func head() async throws -> (position: Int64, hash: [UInt8])
 
     /// Up to `limit` events after `position`, in order.
     func events(after position: Int64, limit: Int) async throws -> [LogEvent]

@@ -8,7 +8,7 @@ struct Availd: AsyncParsableCommand {
         abstract: "Calendly webhooks into a durable append-only log, and availability on top of it.",
         subcommands: [
             ServeCommand.self, ReplayCommand.self, RebuildCommand.self, DigestCommand.self, VerifyCommand.self,
-            ExportCommand.self, BackupCommand.self, TokenCommand.self, CalendlyCommand.self,
+            ExportCommand.self, ImportCommand.self, BackupCommand.self, TokenCommand.self, CalendlyCommand.self,
         ]
     )
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AvailPostgres
 import AvailServer
+import AvailStore
 import Foundation
 import Logging
 
@@ -45,7 +46,7 @@ enum Environment {
 }
 
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "The SQLite database file, or :memory:, or postgres://USER@HOST[:PORT]/DATABASE (verify only, so far) [AVAILD_DATABASE, default ./var/availd.sqlite].")
+    @Option(name: .long, help: "The SQLite database file, or :memory:, or postgres://USER@HOST[:PORT]/DATABASE (verify, export and import, so far) [AVAILD_DATABASE, default ./var/availd.sqlite].")
     var database: String?
 
     var path: String { database ?? Environment.value("AVAILD_DATABASE") ?? "./var/availd.sqlite" }
@@ -64,7 +65,7 @@ struct DatabaseOptions: ParsableArguments {
         let path = self.path
         // Never an SQLite file named after a URL.
         guard !isPostgres else {
-            throw ValidationError("this command does not run on PostgreSQL yet: only availd verify does (the daemon on PostgreSQL is not built yet)")
+            throw ValidationError("this command does not run on PostgreSQL yet: only availd verify, export and import do (the daemon on PostgreSQL is not built yet)")
         }
         if path != ":memory:" {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -92,4 +93,23 @@ enum Log {
 /// Writes a line to standard output at once (it may be a pipe read by a supervisor or a test).
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+extension DatabaseOptions {
+    /// Runs `body` with the log of `--database`, SQLite or PostgreSQL, for the commands that
+    /// need only the log; `sqlite` is the SQLite database when it is one (its read models).
+    func withLog<T: Sendable>(
+        _ body: @Sendable (_ log: any EventStore, _ sqlite: AvailDatabase?) async throws -> T
+    ) async throws -> T {
+        if isPostgres {
+            let password = try postgresPassword()
+            let logger = Log.bootstrap(secrets: [password].compactMap { $0 })
+            return try await AvailPostgresDatabase.withDatabase(url: path, password: password, logger: logger) {
+                try await body(PostgresEventLog(database: $0), nil)
+            }
+        }
+        _ = Log.bootstrap()
+        let database = try LogDatabase.open(path: try preparedPath())
+        return try await body(database.log, database)
+    }
 }

@@ -82,6 +82,47 @@ func event(_ key: String, stream: String = "expert-ada", signature: String? = ni
         #expect(results[0] == results[1], "positions, versions, bodies and hashes alike")
     }
 
+    /// What `availd import` writes with: events copied with their positions, versions and
+    /// hashes, taken only where they continue the log, a batch whole or not at all.
+    @Test(arguments: Backend.allCases)
+    func appendCopyTakesOnlyWhatContinuesTheLogABatchWholeOrNotAtAll(backend: Backend) async throws {
+        let source = try await Backend.sqlite.withLog { log in
+            _ = try await log.append((0..<6).map { event("s\($0)", stream: $0 % 2 == 0 ? "expert-ada" : "expert-grace") })
+            return try await log.events(after: 0, limit: 10)
+        }
+        /// `original` at position 4 with what is changed, its hash made right for it.
+        func forged(_ original: AvailCore.LogEvent, version: Int64? = nil, key: String? = nil) -> AvailCore.LogEvent {
+            var event = original
+            if let version { event.streamVersion = version }
+            if let key { event.event.dedupeKey = DedupeKey(rawValue: key) }
+            event.hash = ChainHash.hash(previous: source[2].hash, position: 4, streamVersion: event.streamVersion, event: event.event)
+            return event
+        }
+        var tampered = source[4]
+        tampered.event.body = Data(#"{"key":"s4","bytes":"changed"}"#.utf8)
+        let refused: [([AvailCore.LogEvent], LogCopyRefusal)] = [
+            ([source[4]], LogCopyRefusal(position: 5, reason: "the log's next position is 4")),
+            ([source[3], tampered], LogCopyRefusal(position: 5, reason: "hash does not match its contents and predecessor")),
+            ([forged(source[3], key: "s0")], LogCopyRefusal(position: 4, reason: "dedupe key s0 is already in the log")),
+            ([forged(source[3], version: 3)], LogCopyRefusal(position: 4, reason: "stream expert-grace version 3, expected 2")),
+        ]
+
+        try await backend.withLog { log in
+            try await log.appendCopy(Array(source[0..<3]))
+            let head = try await log.head()
+            #expect(head.position == 3 && head.hash == source[2].hash)
+
+            for (batch, refusal) in refused {
+                await #expect(throws: refusal) { try await log.appendCopy(batch) }
+                #expect(try await log.lastPosition() == 3, "nothing of a refused batch is stored: \(refusal)")
+            }
+
+            try await log.appendCopy(Array(source[3...]))
+            #expect(try await log.events(after: 0, limit: 10) == source, "the same log, hash for hash")
+            #expect(try await log.verify(maximumProblems: 20).isIntact)
+        }
+    }
+
     @Test func anEmptyLogVerifiesToTheGenesisHash() async throws {
         for backend in Backend.allCases {
             let verification = try await backend.withLog { try await $0.verify(maximumProblems: 20) }

@@ -6,8 +6,9 @@ import Testing
 
 @testable import AvailPostgres
 
-/// The `availd` executable on a `postgres://` database: `verify` checks the log there; the
-/// commands that do not run on PostgreSQL yet refuse, and make no SQLite file named after it.
+/// The `availd` executable on a `postgres://` database: `verify` checks the log there, `export`
+/// and `import` move a log between the backends; the commands that do not run on PostgreSQL yet
+/// refuse, and make no SQLite file named after it.
 @Suite struct PostgresCommandTests {
     @Test func availdVerifyChecksAPostgresLogAndFindsItBroken() async throws {
         let url = try TestPostgres.server().newDatabase()
@@ -34,7 +35,7 @@ import Testing
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let url = try TestPostgres.server().newDatabase()
-        for command in [["serve", "--port", "0"], ["rebuild"], ["export"]] {
+        for command in [["serve", "--port", "0"], ["rebuild"], ["digest"], ["replay", TestPaths.calendlySamples.path]] {
             // Run inside the empty folder: a command that took the URL for a file name would make it there.
             let child = try AvaildProcess("availd", command + ["--database", url], shellPrefix: "cd '\(folder.url.path)' &&")
             let status = try await child.waitForExit()
@@ -42,6 +43,105 @@ import Testing
             #expect(status != 0, "\(command)")
             #expect(stderr.contains("does not run on PostgreSQL yet"), "\(command): \(stderr)")
         }
+        let backup = try await AvaildProcess.run(["backup", "--to", folder.url.appendingPathComponent("copy").path, "--database", url])
+        #expect(backup.status != 0)
+        #expect(backup.stderr.contains("a PostgreSQL database is backed up with pg_dump"), "\(backup.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).isEmpty)
+    }
+
+    /// `availd export --database FROM | availd import --database TO`, through a real pipe.
+    func pipe(from: String, to: String) async throws -> AvaildProcess.Completed {
+        let export = ([AvaildProcess.binaryDirectory.appendingPathComponent("availd").path, "export", "--database", from])
+            .map { "'\($0)'" }.joined(separator: " ")
+        let child = try AvaildProcess("availd", ["import", "--database", to], shellPrefix: "set -o pipefail; \(export) |")
+        let status = try await child.waitForExit()
+        return AvaildProcess.Completed(status: status, stdout: await child.stdoutText(), stderr: await child.stderrText())
+    }
+
+    /// `availd verify`'s `log ok: N events, head H` line, and the digest line of `availd digest`.
+    func figures(_ database: String) async throws -> (log: String, digest: String) {
+        let verify = try await AvaildProcess.run(["verify", "--database", database])
+        let digest = try await AvaildProcess.run(["digest", "--database", database])
+        return (verify.stdout.split(separator: "\n").first.map(String.init) ?? "", digest.stdout.trimmingCharacters(in: .newlines))
+    }
+
+    @Test func aLogMovesFromSQLiteToPostgresAndBackHashForHash() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let first = folder.url.appendingPathComponent("first.sqlite").path
+        let back = folder.url.appendingPathComponent("back.sqlite").path
+        let replay = try await AvaildProcess.run([
+            "replay", TestPaths.fixtures.appendingPathComponent("deliveries").path, TestPaths.calendlySamples.path, "--database", first,
+        ])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let source = try await figures(first)
+        #expect(source.log.hasPrefix("log ok: 78 events, head "), "\(source.log)")
+
+        let url = try TestPostgres.server().newDatabase()
+        let there = try await pipe(from: first, to: url)
+        #expect(there.status == 0, "\(there.stderr)")
+        #expect(there.stdout == "imported 78, already there 0\n\(source.log)\n", "PostgreSQL has no read models to bring up to date")
+        let verified = try await AvaildProcess.run(["verify", "--database", url])
+        #expect(verified.stdout == source.log + "\n")
+
+        let returned = try await pipe(from: url, to: back)
+        #expect(returned.status == 0, "\(returned.stderr)")
+        #expect(returned.stdout == "imported 78, already there 0\n\(source.log)\n\(source.digest)\n")
+        #expect(try await figures(back) == source)
+        var exports: [String] = []
+        for database in [first, url, back] { exports.append(try await AvaildProcess.run(["export", "--database", database]).stdout) }
+        #expect(exports[0].split(separator: "\n").count == 78)
+        #expect(exports[1] == exports[0] && exports[2] == exports[0], "every field of every event, byte for byte")
+    }
+
+    @Test func anImportRefusesWhatIsNotTheSameLogAndResumesWhatWasCutShort() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let source = folder.url.appendingPathComponent("source.sqlite").path
+        _ = try await AvaildProcess.run(["replay", TestPaths.fixtures.appendingPathComponent("deliveries").path, "--database", source])
+        let lines = try await AvaildProcess.run(["export", "--database", source]).stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 67)
+        func file(_ name: String, _ lines: [String]) throws -> String {
+            let path = folder.url.appendingPathComponent(name).path
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let whole = try file("whole.jsonl", lines)
+        func events(_ url: String) async throws -> String {
+            try await AvaildProcess.run(["verify", "--database", url]).stdout
+        }
+
+        // One body changed in transit: refused at its line, the lines before it kept (verified).
+        var changed = lines
+        changed[29] = changed[29].replacingOccurrences(of: "example.com", with: "example.org")
+        #expect(changed[29] != lines[29])
+        let url = try TestPostgres.server().newDatabase()
+        let tampered = try await AvaildProcess.run(["import", try file("changed.jsonl", changed), "--database", url])
+        #expect(tampered.status != 0)
+        #expect(tampered.stderr.contains("line 30: position 30: hash does not match"), "\(tampered.stderr)")
+        #expect(try await events(url).hasPrefix("log ok: 29 events, "))
+
+        // The rest comes from the whole file: what is there is checked, not written again.
+        let resumed = try await AvaildProcess.run(["import", whole, "--database", url])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.hasPrefix("imported 38, already there 29\n"), "\(resumed.stdout)")
+        #expect(try await events(url) == (try await events(source)).split(separator: "\n").first.map { $0 + "\n" })
+
+        // Another log, or a shorter one, is refused and nothing is written.
+        let samples = folder.url.appendingPathComponent("samples.sqlite").path
+        _ = try await AvaildProcess.run(["replay", TestPaths.calendlySamples.path, "--database", samples])
+        let otherLines = try await AvaildProcess.run(["export", "--database", samples]).stdout.split(separator: "\n").map(String.init)
+        let other = try TestPostgres.server().newDatabase()
+        _ = try await AvaildProcess.run(["import", try file("samples.jsonl", Array(otherLines[0..<10])), "--database", other])
+        let differs = try await AvaildProcess.run(["import", whole, "--database", other])
+        #expect(differs.status != 0)
+        #expect(differs.stderr.contains("the database's log differs from this one at position 10"), "\(differs.stderr)")
+        let shorter = try await AvaildProcess.run(["import", try file("short.jsonl", Array(otherLines[0..<5])), "--database", other])
+        #expect(shorter.status != 0)
+        #expect(shorter.stderr.contains("the database's log (10 events) is longer than this one (5 events)"), "\(shorter.stderr)")
+        let garbage = try await AvaildProcess.run(["import", try file("garbage.jsonl", Array(otherLines[0..<10]) + ["{\"position\": 11}"]), "--database", other])
+        #expect(garbage.status != 0)
+        #expect(garbage.stderr.contains("line 11 is not a line of availd export"), "\(garbage.stderr)")
+        #expect(try await events(other).hasPrefix("log ok: 10 events, "))
     }
 }
