@@ -37,6 +37,34 @@ public final class AvailPostgresDatabase: Sendable {
         }
     }
 
+    /// Runs `body` in one transaction that commits only once PostgreSQL has flushed it to its WAL
+    /// (`synchronous_commit = on`, whatever the server's default): what a 2xx or a handed-out
+    /// credential promises. An error of `body` is thrown as it is, after the rollback.
+    func durableTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SET LOCAL synchronous_commit = on", logger: logger)
+                return try await body(connection)
+            }
+        } catch let error as PostgresTransactionError {
+            if let inner = error.closureError { throw inner }
+            throw error
+        }
+    }
+
+    /// Runs `statement` in a durable transaction of its own; the rows it returns.
+    @discardableResult
+    func durableQuery(_ statement: PostgresQuery) async throws -> [PostgresRow] {
+        try await durableTransaction { connection in
+            try await connection.query(statement, logger: logger).collect()
+        }
+    }
+
+    /// Runs `statement` (no transaction of its own); the rows it returns.
+    func query(_ statement: PostgresQuery) async throws -> [PostgresRow] {
+        try await client.query(statement, logger: logger).collect()
+    }
+
     /// Whether `text` names a PostgreSQL database rather than an SQLite file.
     public static func isURL(_ text: String) -> Bool {
         text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")

@@ -54,6 +54,95 @@ enum PostgresMigrations {
             "CREATE TRIGGER events_no_change BEFORE UPDATE OR DELETE ON events FOR EACH ROW EXECUTE FUNCTION availd_events_append_only()",
             "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION availd_events_append_only()",
         ]),
+        // What is kept beside the log (the SQLite schema's v1, v3 and v5 to v8): access and
+        // operational state, never domain state, so never in the log or the read models.
+        Migration(name: "v2-beside-the-log", statements: [
+            """
+            CREATE TABLE dead_letters (
+                id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                received_at text   NOT NULL,
+                code        text   NOT NULL,
+                reason      text   NOT NULL,
+                body        bytea  NOT NULL,
+                signature   text
+            )
+            """,
+            """
+            CREATE TABLE expert_tokens (
+                id          text  PRIMARY KEY,
+                expert_id   text  NOT NULL,
+                label       text,
+                secret_hash bytea NOT NULL CHECK (octet_length(secret_hash) = 32),
+                created_at  text  NOT NULL,
+                revoked_at  text
+            )
+            """,
+            "CREATE INDEX expert_tokens_by_expert ON expert_tokens (expert_id, created_at, id)",
+            """
+            CREATE TABLE calendar_feeds (
+                id          text  PRIMARY KEY,
+                expert_id   text  NOT NULL,
+                secret_hash bytea NOT NULL CHECK (octet_length(secret_hash) = 32),
+                created_at  text  NOT NULL,
+                revoked_at  text
+            )
+            """,
+            "CREATE INDEX calendar_feeds_by_expert ON calendar_feeds (expert_id, created_at, id)",
+            """
+            CREATE TABLE calendly_credentials (
+                expert_id       text    PRIMARY KEY,
+                user_uri        text    NOT NULL,
+                sealed          bytea   NOT NULL,
+                version         bigint  NOT NULL,
+                expires_at      bigint  NOT NULL,
+                needs_reconnect boolean NOT NULL DEFAULT false,
+                updated_at      text    NOT NULL
+            )
+            """,
+            "CREATE INDEX calendly_credentials_by_user ON calendly_credentials (user_uri)",
+            """
+            CREATE TABLE oauth_states (
+                state_hash      bytea  PRIMARY KEY CHECK (octet_length(state_hash) = 32),
+                expert_id       text   NOT NULL,
+                browser_hash    bytea  NOT NULL CHECK (octet_length(browser_hash) = 32),
+                sealed_verifier bytea  NOT NULL,
+                expires_at      bigint NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE reconcile_progress (
+                expert_id     text   PRIMARY KEY,
+                user_uri      text   NOT NULL,
+                window_start  text,
+                page_token    text,
+                started_at    text,
+                completed_at  text,
+                last_appended bigint NOT NULL DEFAULT 0,
+                last_error    text,
+                updated_at    text   NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE organization_subscriptions (
+                subscription_uri text PRIMARY KEY,
+                callback_url     text NOT NULL,
+                scope            text NOT NULL CHECK (scope IN ('organization', 'user')),
+                organization     text NOT NULL,
+                user_uri         text,
+                events           text NOT NULL,
+                created_at       text NOT NULL,
+                CHECK ((scope = 'user') = (user_uri IS NOT NULL))
+            )
+            """,
+            """
+            CREATE TABLE subscription_checks (
+                subscription_uri text PRIMARY KEY,
+                expert_id        text,
+                state            text NOT NULL,
+                checked_at       text NOT NULL
+            )
+            """,
+        ]),
     ]
 
     /// Applies what `database` has not applied yet; returns the names applied now.

@@ -44,7 +44,7 @@ public func buildApplication(
     let connections = CalendlyConnections(
         apiBase: configuration.calendlyAPI, organizationToken: configuration.calendlyToken, app: configuration.calendlyOAuth,
         authURL: configuration.calendlyAuth, publicURL: publicURL,
-        credentials: CalendlyCredentialStore(database: database, sealer: sealer), commands: commands,
+        credentials: CalendlyCredentials(database: database, sealer: sealer), commands: commands,
         refreshMargin: configuration.tokenRefreshMargin, logger: logger, metrics: metrics)
 
     let router = Router(context: AvailRequestContext.self)
@@ -80,7 +80,7 @@ public func buildApplication(
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: adminOnly)
     TokenController(tokens: tokens, readModels: readModels, feed: feed).addRoutes(to: authenticated)
     let subscriptions = CalendlySubscriptions(connections: connections, readModels: readModels, commands: commands, logger: logger)
-    let reconcileProgress = ReconcileProgressStore(database: database)
+    let reconcileProgress = ReconcileProgressRecords(database: database)
     let reconciler = Reconciler(
         connections: connections, readModels: readModels, progress: reconcileProgress,
         settings: Reconciler.Settings(interval: configuration.reconcileInterval ?? .seconds(3600), lookback: configuration.reconcileLookback),

@@ -6,12 +6,18 @@ public struct CalendarFeedRecord: Sendable, Equatable {
     public var id: String
     public var expertID: String
     public var createdAt: Timestamp
+
+    public init(id: String, expertID: String, createdAt: Timestamp) {
+        self.id = id
+        self.expertID = expertID
+        self.createdAt = createdAt
+    }
 }
 
 /// Calendar feeds: created by the expert (or the admin), looked up on every fetch by a
 /// calendar app, revoked. Kept like expert tokens (`HashedSecrets`): only the secret's SHA-256
 /// is stored, and every write is durable.
-public struct CalendarFeeds: Sendable {
+public struct CalendarFeeds: CalendarFeedStore {
     let database: AvailDatabase
     private let secrets: HashedSecrets<CalendarFeedToken>
 

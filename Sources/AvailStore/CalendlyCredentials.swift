@@ -28,13 +28,21 @@ public struct StoredCalendlyCredentials: Sendable, Equatable {
     public var tokens: CalendlyTokens
     public var version: Int64
     public var needsReconnect: Bool
+
+    public init(expertID: String, userURI: String, tokens: CalendlyTokens, version: Int64, needsReconnect: Bool) {
+        self.expertID = expertID
+        self.userURI = userURI
+        self.tokens = tokens
+        self.version = version
+        self.needsReconnect = needsReconnect
+    }
 }
 
-/// Calendly tokens, sealed with AES-GCM (`TokenSealer`) and kept beside the log, never in it:
+/// Calendly tokens in SQLite, sealed with AES-GCM (`TokenSealer`) and kept beside the log, never in it:
 /// not in `/events`, `export`, the read models or an answer. Writes commit with
 /// `synchronous=FULL`: a refresh token Calendly rotated must be on disk before the new access
 /// token is used, or a crash would lose the connection.
-public struct CalendlyCredentialStore: Sendable {
+public struct CalendlyCredentials: CalendlyCredentialStore {
     let database: AvailDatabase
     let sealer: TokenSealer
 
@@ -45,7 +53,7 @@ public struct CalendlyCredentialStore: Sendable {
 
     /// Stores a new connection's tokens (a first connection, or a reconnect), replacing any.
     public func store(expertID: String, userURI: String, tokens: CalendlyTokens, at time: Timestamp) async throws {
-        let sealed = try seal(tokens, expertID: expertID, userURI: userURI)
+        let sealed = try sealer.seal(tokens, expertID: expertID, userURI: userURI)
         try await database.durableWrite { db in
             let version = try Int64.fetchOne(db, sql: "SELECT version FROM calendly_credentials WHERE expert_id = ?", arguments: [expertID]) ?? 0
             try db.execute(
@@ -69,9 +77,9 @@ public struct CalendlyCredentialStore: Sendable {
             }
         }
         guard let found else { return nil }
-        let opened = try sealer.open(found.sealed, context: Self.context(expertID: expertID, userURI: found.userURI))
         return StoredCalendlyCredentials(
-            expertID: expertID, userURI: found.userURI, tokens: try JSONDecoder().decode(CalendlyTokens.self, from: opened),
+            expertID: expertID, userURI: found.userURI,
+            tokens: try sealer.openTokens(found.sealed, expertID: expertID, userURI: found.userURI),
             version: found.version, needsReconnect: found.needsReconnect)
     }
 
@@ -80,7 +88,7 @@ public struct CalendlyCredentialStore: Sendable {
     public func rotate(
         expertID: String, userURI: String, from version: Int64, to tokens: CalendlyTokens, at time: Timestamp
     ) async throws -> Bool {
-        let sealed = try seal(tokens, expertID: expertID, userURI: userURI)
+        let sealed = try sealer.seal(tokens, expertID: expertID, userURI: userURI)
         return try await database.durableWrite { db in
             try db.execute(
                 sql: """
@@ -116,14 +124,6 @@ public struct CalendlyCredentialStore: Sendable {
         }
     }
 
-    private func seal(_ tokens: CalendlyTokens, expertID: String, userURI: String) throws -> Data {
-        try sealer.seal(try JSONEncoder().encode(tokens), context: Self.context(expertID: expertID, userURI: userURI))
-    }
-
-    /// What a sealed value is bound to: it opens for this expert and this Calendly user only.
-    static func context(expertID: String, userURI: String) -> String {
-        "availd calendly tokens v1\u{0}\(expertID)\u{0}\(userURI)"
-    }
 }
 
 /// An authorization under way: who asked, from which browser, with which PKCE verifier.
@@ -144,17 +144,19 @@ public struct PendingAuthorization: Sendable, Equatable {
 /// The `state` of each OAuth authorization under way, kept by its SHA-256 (the value itself
 /// travels only in URLs), with the verifier sealed. `take` deletes as it reads: a state works
 /// once, whether the callback then succeeds or not.
-public struct OAuthStates: Sendable {
-    let credentials: CalendlyCredentialStore
+public struct OAuthStates: OAuthStateStore {
+    let database: AvailDatabase
+    let sealer: TokenSealer
 
     public init(database: AvailDatabase, sealer: TokenSealer) {
-        credentials = CalendlyCredentialStore(database: database, sealer: sealer)
+        self.database = database
+        self.sealer = sealer
     }
 
     public func create(state: String, _ pending: PendingAuthorization) async throws {
         let stateHash = Data(PKCE.hash(state))
-        let sealed = try credentials.sealer.seal(Data(pending.verifier.utf8), context: Self.context(stateHash))
-        try await credentials.database.durableWrite { db in
+        let sealed = try sealer.sealVerifier(pending.verifier, stateHash: Array(stateHash))
+        try await database.durableWrite { db in
             // Expired ones are of no use to anyone.
             try db.execute(sql: "DELETE FROM oauth_states WHERE expires_at < ?", arguments: [Timestamp.now().unixSeconds])
             try db.execute(
@@ -166,19 +168,15 @@ public struct OAuthStates: Sendable {
     /// The pending authorization of `state`, removed; nil when there is none (unknown, or used).
     public func take(state: String) async throws -> PendingAuthorization? {
         let stateHash = Data(PKCE.hash(state))
-        let taken = try await credentials.database.durableWrite { db -> (String, Data, Data, Int64)? in
+        let taken = try await database.durableWrite { db -> (String, Data, Data, Int64)? in
             let row = try Row.fetchOne(db, sql: "SELECT * FROM oauth_states WHERE state_hash = ?", arguments: [stateHash])
             try db.execute(sql: "DELETE FROM oauth_states WHERE state_hash = ?", arguments: [stateHash])
             return row.map { ($0["expert_id"], $0["browser_hash"], $0["sealed_verifier"], $0["expires_at"]) }
         }
         guard let (expertID, browserHash, sealed, expiresAt) = taken else { return nil }
-        let verifier = try credentials.sealer.open(sealed, context: Self.context(stateHash))
         return PendingAuthorization(
-            expertID: expertID, browserHash: Array(browserHash), verifier: String(decoding: verifier, as: UTF8.self),
+            expertID: expertID, browserHash: Array(browserHash), verifier: try sealer.openVerifier(sealed, stateHash: Array(stateHash)),
             expiresAt: Timestamp(microseconds: expiresAt * 1_000_000))
     }
 
-    static func context(_ stateHash: Data) -> String {
-        "availd oauth verifier v1\u{0}" + stateHash.map { String(format: "%02x", $0) }.joined()
-    }
 }

@@ -10,10 +10,19 @@ public struct DeadLetter: Sendable, Equatable {
     public var reason: String
     public var body: Data
     public var signature: String?
+
+    public init(id: Int64, receivedAt: Timestamp, code: String, reason: String, body: Data, signature: String?) {
+        self.id = id
+        self.receivedAt = receivedAt
+        self.code = code
+        self.reason = reason
+        self.body = body
+        self.signature = signature
+    }
 }
 
 /// Where signed-but-unusable deliveries go: never into the log, never dropped.
-public struct DeadLetters: Sendable {
+public struct DeadLetters: DeadLetterStore {
     let database: AvailDatabase
 
     public init(database: AvailDatabase) {

@@ -7,11 +7,18 @@ public struct ExpertTokenRecord: Sendable, Equatable {
     public var expertID: String
     public var label: String?
     public var createdAt: Timestamp
+
+    public init(id: String, expertID: String, label: String?, createdAt: Timestamp) {
+        self.id = id
+        self.expertID = expertID
+        self.label = label
+        self.createdAt = createdAt
+    }
 }
 
 /// Expert tokens: issued, looked up on every authenticated request, revoked (`HashedSecrets`:
 /// only the secret's SHA-256 is stored, and every write is durable).
-public struct ExpertTokens: Sendable {
+public struct ExpertTokens: ExpertTokenStore {
     let database: AvailDatabase
     private let secrets: HashedSecrets<ExpertToken>
 

@@ -20,9 +20,25 @@ public struct ReconcileProgress: Sendable, Equatable {
     public var updatedAt: Timestamp
 
     public var isUnderWay: Bool { windowStart != nil }
+
+    public init(
+        expertID: String, userURI: String, windowStart: Timestamp?, pageToken: String?, startedAt: Timestamp?,
+        completedAt: Timestamp?, lastAppended: Int, lastError: String?, updatedAt: Timestamp
+    ) {
+        self.expertID = expertID
+        self.userURI = userURI
+        self.windowStart = windowStart
+        self.pageToken = pageToken
+        self.startedAt = startedAt
+        self.completedAt = completedAt
+        self.lastAppended = lastAppended
+        self.lastError = lastError
+        self.updatedAt = updatedAt
+    }
 }
 
-public struct ReconcileProgressStore: Sendable {
+/// Reconciliation's progress in SQLite.
+public struct ReconcileProgressRecords: ReconcileProgressStore {
     let database: AvailDatabase
 
     public init(database: AvailDatabase) {

@@ -57,7 +57,7 @@ public struct SubscriptionCheck: Sendable, Equatable {
 /// rebuild or a digest never looks at them.
 /// Subscriptions availd created must survive a power cut, or nothing would watch them: every
 /// write is a `durableWrite`.
-public struct SubscriptionRecords: Sendable {
+public struct SubscriptionRecords: SubscriptionStore {
     let database: AvailDatabase
 
     public init(database: AvailDatabase) {

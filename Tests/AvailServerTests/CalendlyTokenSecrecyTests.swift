@@ -112,7 +112,7 @@ import Testing
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 #expect(try await requestCount("/oauth/token", oauth.control) == before + 1, "the daemon's refresh never reached Calendly")
-                let other = CalendlyCredentialStore(
+                let other = CalendlyCredentials(
                     database: try LogDatabase.open(path: folder.path("availd.sqlite")),
                     sealer: try TokenSealer(secretKey: "the secret key both processes were started with"))
                 let stored = try #require(try await other.load(expertID: "ada"))

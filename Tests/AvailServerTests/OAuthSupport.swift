@@ -204,7 +204,7 @@ struct StoredTokens {
     let store: CalendlyCredentialStore
 
     init(databasePath: String, secretKey: String) throws {
-        store = CalendlyCredentialStore(database: try LogDatabase.open(path: databasePath), sealer: try TokenSealer(secretKey: secretKey))
+        store = CalendlyCredentials(database: try LogDatabase.open(path: databasePath), sealer: try TokenSealer(secretKey: secretKey))
     }
 
     /// Makes `expert`'s access token expired a second ago (the same tokens otherwise).

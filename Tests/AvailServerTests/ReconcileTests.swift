@@ -274,7 +274,7 @@ import Testing
     @Test func aPassGoesOnFromWhereItStoppedAndAStalePageStartsAgain() async throws {
         try await Self.withBookingsNeverDelivered(12) { _, configuration in
             // A pass stopped (a restart) after its first 10 events: it goes on from the 11th.
-            let store = ReconcileProgressStore(database: try LogDatabase.open(path: configuration.databasePath))
+            let store = ReconcileProgressRecords(database: try LogDatabase.open(path: configuration.databasePath))
             let window = Timestamp(microseconds: Timestamp.now().microseconds - 86_400_000_000)
             try await store.begin(expertID: "ada", userURI: StandInUsers.ada.uri, windowStart: window, at: .now())
             try await store.advance(expertID: "ada", pageToken: "10", at: .now())

@@ -50,7 +50,7 @@ public struct CalendlyAccess: Sendable {
         progress.publish(.max)
         let connections = CalendlyConnections(
             apiBase: api, organizationToken: organizationToken, app: oauthApp, authURL: authURL, publicURL: PublicURL(""),
-            credentials: CalendlyCredentialStore(database: database, sealer: sealer),
+            credentials: CalendlyCredentials(database: database, sealer: sealer),
             commands: Commands(writer: writer, progress: progress, waitTimeout: .zero), refreshMargin: tokenRefreshMargin,
             logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in

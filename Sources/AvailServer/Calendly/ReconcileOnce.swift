@@ -41,10 +41,10 @@ public func reconcileOnce(
     let sealer = try TokenSealer(secretKey: access.secretKey ?? Secret.generate())
     let connections = CalendlyConnections(
         apiBase: access.api, organizationToken: access.organizationToken, app: access.oauthApp, authURL: access.authURL,
-        publicURL: PublicURL(""), credentials: CalendlyCredentialStore(database: database, sealer: sealer), commands: commands,
+        publicURL: PublicURL(""), credentials: CalendlyCredentials(database: database, sealer: sealer), commands: commands,
         refreshMargin: access.tokenRefreshMargin, logger: logger, metrics: metrics)
     let reconciler = Reconciler(
-        connections: connections, readModels: readModels, progress: ReconcileProgressStore(database: database),
+        connections: connections, readModels: readModels, progress: ReconcileProgressRecords(database: database),
         settings: Reconciler.Settings(lookback: lookback), metrics: metrics, logger: logger, append: writer.appendAll,
         caughtUp: { _ = await progress.wait(for: try await log.lastPosition(), timeout: waitTimeout) })
 
