@@ -64,6 +64,7 @@ bench: release
 	bench/beside.sh
 	bench/rebuild.sh
 	bench/lag.sh
+	bench/append.sh
 	.build-baseline/venv/bin/python bench/plot.py
 
 ## Only the wrk comparison and the charts (AVAILD_BIN=DIR for another build's executables).

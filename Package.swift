@@ -133,6 +133,7 @@ let package = Package(
             dependencies: [
                 "AvailCore",
                 "AvailStore",
+                "AvailPostgres",
                 "AvailTesting",
                 "AvailClient",
                 "CalendlyStandIn",
@@ -140,6 +141,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

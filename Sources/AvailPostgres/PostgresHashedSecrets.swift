@@ -3,16 +3,8 @@ import AvailStore
 import Foundation
 import PostgresNIO
 
-/// One table of credentials kept by the SHA-256 of their secrets, in PostgreSQL: what
-/// `HashedSecrets` is in SQLite, for `expert_tokens` and `calendar_feeds`. Every write durable.
-struct PostgresHashedSecrets<Credential: HashedSecret>: Sendable {
-    struct Listed: Sendable {
-        var id: String
-        var expertID: String
-        var label: String?
-        var createdAt: Timestamp
-    }
-
+/// A `HashedSecretTable` in PostgreSQL (`expert_tokens`, `calendar_feeds`). Every write durable.
+struct PostgresHashedSecrets<Credential: HashedSecret>: HashedSecretTable {
     let database: AvailPostgresDatabase
     /// A table of this module's migrations (never input).
     let table: String
@@ -40,7 +32,7 @@ struct PostgresHashedSecrets<Credential: HashedSecret>: Sendable {
         return Credential.matches(secret: credential.secret, storedHash: Array(hash)) ? expertID : nil
     }
 
-    func active(expertID: String) async throws -> [Listed] {
+    func active(expertID: String) async throws -> [HashedSecretListing] {
         var statement = PostgresQuery(unsafeSQL: """
             SELECT id, expert_id, \(labelled ? "label" : "NULL::text AS label"), created_at FROM \(table)
             WHERE expert_id = $1 AND revoked_at IS NULL ORDER BY created_at, id
@@ -48,7 +40,7 @@ struct PostgresHashedSecrets<Credential: HashedSecret>: Sendable {
         try statement.binds.append(expertID, context: .default)
         return try await database.query(statement).map { row in
             let (id, expertID, label, createdAt) = try row.decode((String, String, String?, String).self)
-            return Listed(id: id, expertID: expertID, label: label, createdAt: Timestamp(rfc3339: createdAt) ?? Timestamp(microseconds: 0))
+            return HashedSecretListing(id: id, expertID: expertID, label: label, createdAt: Timestamp(rfc3339: createdAt) ?? Timestamp(microseconds: 0))
         }
     }
 
@@ -63,56 +55,16 @@ struct PostgresHashedSecrets<Credential: HashedSecret>: Sendable {
     }
 }
 
-/// Expert tokens in PostgreSQL (`ExpertTokenStore`).
-public struct PostgresExpertTokens: ExpertTokenStore {
-    private let secrets: PostgresHashedSecrets<ExpertToken>
-
+extension ExpertTokens {
+    /// The tokens of a PostgreSQL database.
     public init(database: AvailPostgresDatabase) {
-        secrets = PostgresHashedSecrets(database: database, table: "expert_tokens", labelled: true)
-    }
-
-    public func issue(expertID: String, label: String?, at time: Timestamp) async throws -> (ExpertTokenRecord, ExpertToken) {
-        let token = try await secrets.issue(expertID: expertID, label: label, at: time)
-        return (ExpertTokenRecord(id: token.id, expertID: expertID, label: label, createdAt: time), token)
-    }
-
-    public func expert(for token: ExpertToken) async throws -> String? {
-        try await secrets.expert(for: token)
-    }
-
-    public func active(expertID: String) async throws -> [ExpertTokenRecord] {
-        try await secrets.active(expertID: expertID).map {
-            ExpertTokenRecord(id: $0.id, expertID: $0.expertID, label: $0.label, createdAt: $0.createdAt)
-        }
-    }
-
-    public func revoke(expertID: String, tokenID: String, at time: Timestamp) async throws -> Bool {
-        try await secrets.revoke(expertID: expertID, id: tokenID, at: time)
+        self.init(table: PostgresHashedSecrets<ExpertToken>(database: database, table: "expert_tokens", labelled: true))
     }
 }
 
-/// Calendar feeds in PostgreSQL (`CalendarFeedStore`).
-public struct PostgresCalendarFeeds: CalendarFeedStore {
-    private let secrets: PostgresHashedSecrets<CalendarFeedToken>
-
+extension CalendarFeeds {
+    /// The feeds of a PostgreSQL database.
     public init(database: AvailPostgresDatabase) {
-        secrets = PostgresHashedSecrets(database: database, table: "calendar_feeds", labelled: false)
-    }
-
-    public func create(expertID: String, at time: Timestamp) async throws -> (CalendarFeedRecord, CalendarFeedToken) {
-        let token = try await secrets.issue(expertID: expertID, label: nil, at: time)
-        return (CalendarFeedRecord(id: token.id, expertID: expertID, createdAt: time), token)
-    }
-
-    public func expert(for token: CalendarFeedToken) async throws -> String? {
-        try await secrets.expert(for: token)
-    }
-
-    public func active(expertID: String) async throws -> [CalendarFeedRecord] {
-        try await secrets.active(expertID: expertID).map { CalendarFeedRecord(id: $0.id, expertID: $0.expertID, createdAt: $0.createdAt) }
-    }
-
-    public func revoke(expertID: String, feedID: String, at time: Timestamp) async throws -> Bool {
-        try await secrets.revoke(expertID: expertID, id: feedID, at: time)
+        self.init(table: PostgresHashedSecrets<CalendarFeedToken>(database: database, table: "calendar_feeds", labelled: false))
     }
 }

@@ -61,7 +61,7 @@ struct AvailRequestContext: RequestContext {
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AvailRequestContext
     let adminToken: String
-    let tokens: ExpertTokens
+    let tokens: any ExpertTokenStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context

@@ -6,8 +6,8 @@ import Hummingbird
 
 /// Admin-only reads of the log and the dead letters.
 struct AdminController: Sendable {
-    let log: EventLog
-    let deadLetters: DeadLetters
+    let log: any EventStore
+    let deadLetters: any DeadLetterStore
     let readModels: ReadModels
 
     func addRoutes(to group: RouterGroup<some RequestContext>) {

@@ -17,15 +17,16 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     try configuration.validate()
     let database = try LogDatabase.open(path: configuration.databasePath)
-    let log = EventLog(database: database)
-    let deadLetters = DeadLetters(database: database)
+    let sealer = try TokenSealer(secretKey: configuration.secretKey)
+    let stores = database.stores(sealer: sealer)
+    let log = stores.log
+    let deadLetters = stores.deadLetters
     let metrics = AvailMetrics()
     metrics.logPosition(try await log.lastPosition())
     let readModels = ReadModels(database: database)
     let progress = ProjectionProgress()
     let calendlyAvailability = CalendlyAvailability(
         windowDays: configuration.calendlyWindowDays, ttl: configuration.calendlyCacheTTL, maxEntries: configuration.calendlyCacheEntries)
-    let sealer = try TokenSealer(secretKey: configuration.secretKey)
     let publicURL = PublicURL(configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)")
     let feed = ExpertChangeFeed()
     let projector = Projector(
@@ -44,7 +45,7 @@ public func buildApplication(
     let connections = CalendlyConnections(
         apiBase: configuration.calendlyAPI, organizationToken: configuration.calendlyToken, app: configuration.calendlyOAuth,
         authURL: configuration.calendlyAuth, publicURL: publicURL,
-        credentials: CalendlyCredentials(database: database, sealer: sealer), commands: commands,
+        credentials: stores.calendlyCredentials, commands: commands,
         refreshMargin: configuration.tokenRefreshMargin, logger: logger, metrics: metrics)
 
     let router = Router(context: AvailRequestContext.self)
@@ -69,25 +70,25 @@ public func buildApplication(
     AvailabilityController(readModels: readModels, service: service).addRoutes(to: router)
     OperationsController(database: database, writer: writer, projector: projector, metrics: metrics).addRoutes(to: router)
     // Public: the secret in the feed's URL is its credential (calendar apps send no bearer).
-    let calendarFeeds = CalendarFeeds(database: database)
+    let calendarFeeds = stores.calendarFeeds
     CalendarFeedPublisher(feeds: calendarFeeds, readModels: readModels).addRoutes(to: router)
     // Everything else needs a bearer token: the admin's, or an expert's for that expert only
     // (each handler checks the resource against the principal).
-    let tokens = ExpertTokens(database: database)
+    let tokens = stores.expertTokens
     let authentication = AuthenticationMiddleware(adminToken: configuration.adminToken, tokens: tokens)
     let authenticated = router.group().add(middleware: authentication)
     let adminOnly = authenticated.group().add(middleware: AdminOnlyMiddleware())
     AdminController(log: log, deadLetters: deadLetters, readModels: readModels).addRoutes(to: adminOnly)
     TokenController(tokens: tokens, readModels: readModels, feed: feed).addRoutes(to: authenticated)
     let subscriptions = CalendlySubscriptions(connections: connections, readModels: readModels, commands: commands, logger: logger)
-    let reconcileProgress = ReconcileProgressRecords(database: database)
+    let reconcileProgress = stores.reconcileProgress
     let reconciler = Reconciler(
         connections: connections, readModels: readModels, progress: reconcileProgress,
         settings: Reconciler.Settings(interval: configuration.reconcileInterval ?? .seconds(3600), lookback: configuration.reconcileLookback),
         metrics: metrics, logger: logger, append: writer.appendAll,
         caughtUp: { [log] in _ = await progress.wait(for: try await log.lastPosition(), timeout: configuration.projectionWaitTimeout) })
     let organizationSubscriptions = OrganizationSubscriptions(
-        client: configuration.calendlyToken.map(connections.client), records: SubscriptionRecords(database: database), logger: logger)
+        client: configuration.calendlyToken.map(connections.client), records: stores.subscriptions, logger: logger)
     let monitor = SubscriptionMonitor(
         subscriptions: subscriptions, organization: organizationSubscriptions, readModels: readModels,
         signingKey: configuration.signingKeys[0], interval: configuration.subscriptionCheckInterval, metrics: metrics,
@@ -103,7 +104,7 @@ public func buildApplication(
     CalendarFeedController(feeds: calendarFeeds, readModels: readModels, publicURL: publicURL).addRoutes(to: authenticated)
     OAuthController(
         readModels: readModels, commands: commands, connections: connections, subscriptions: subscriptions,
-        states: OAuthStates(database: database, sealer: sealer),
+        states: stores.oauthStates,
         authentication: authentication, stateLifetime: configuration.oauthStateLifetime, logger: logger
     ).addRoutes(to: router)
     AppointmentController(readModels: readModels).addRoutes(to: authenticated)
@@ -114,7 +115,7 @@ public func buildApplication(
     // access rather than going through the bearer-token group.
     SettingsPageController(
         readModels: readModels, service: service, connections: connections, authentication: authentication,
-        calendarFeeds: calendarFeeds, reconciliation: reconcileProgress, subscriptionRecords: SubscriptionRecords(database: database),
+        calendarFeeds: calendarFeeds, reconciliation: reconcileProgress, subscriptionRecords: stores.subscriptions,
         feed: feed,
         maxStreamsPerExpert: configuration.limits.maxStreamsPerExpert, tokenRecheck: configuration.streamTokenRecheck
     ).addRoutes(to: router)

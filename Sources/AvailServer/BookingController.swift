@@ -10,7 +10,7 @@ import Hummingbird
 /// and each answers only once its event is projected: so of two bookings racing for one slot,
 /// the second sees the first and is refused.
 struct BookingController: Sendable {
-    let log: EventLog
+    let log: any EventStore
     let readModels: ReadModels
     let commands: Commands
     let progress: ProjectionProgress

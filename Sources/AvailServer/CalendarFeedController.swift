@@ -6,7 +6,7 @@ import Hummingbird
 /// An expert's calendar feeds: created, listed and revoked by the expert itself or the admin
 /// (bearer token, or the settings page's session cookie and CSRF header).
 struct CalendarFeedController: Sendable {
-    let feeds: CalendarFeeds
+    let feeds: any CalendarFeedStore
     let readModels: ReadModels
     /// Where the daemon is reached from outside: the feed URL handed out starts with it.
     let publicURL: PublicURL

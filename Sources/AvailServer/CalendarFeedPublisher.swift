@@ -13,7 +13,7 @@ import NIOCore
 /// pure function of the read models (see `CalendarFeed`), so its hash is a strong `ETag` and a
 /// subscriber polling every few minutes mostly gets `304`.
 struct CalendarFeedPublisher: Sendable {
-    let feeds: CalendarFeeds
+    let feeds: any CalendarFeedStore
     let readModels: ReadModels
 
     /// How far back and ahead of now the feed reaches, by start time: a calendar app wants

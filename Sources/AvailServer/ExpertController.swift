@@ -19,7 +19,7 @@ struct ExpertController: Sendable {
     let connections: CalendlyConnections
     let subscriptions: CalendlySubscriptions
     /// How far each expert's reconciliation with Calendly got (shown with their account).
-    let reconciliation: ReconcileProgressStore
+    let reconciliation: any ReconcileProgressStore
     /// Connections one at a time, so two experts cannot both take an event type.
     let connecting = KeyedLock()
 

@@ -11,7 +11,7 @@ import Synchronization
 /// the checkpoint, applied, and written with the new checkpoint in one transaction.
 /// Graceful shutdown lets it catch up to the log's end first (see `run()`).
 public final class Projector: Service, Sendable {
-    private let log: EventLog
+    private let log: any EventStore
     private let readModels: ReadModels
     private let progress: ProjectionProgress
     private let metrics: AvailMetrics
@@ -27,7 +27,7 @@ public final class Projector: Service, Sendable {
     private let health = Mutex<String?>(nil)
 
     public init(
-        log: EventLog, readModels: ReadModels, progress: ProjectionProgress, metrics: AvailMetrics, logger: Logger,
+        log: any EventStore, readModels: ReadModels, progress: ProjectionProgress, metrics: AvailMetrics, logger: Logger,
         batchSize: Int = 256, pollInterval: Duration = .seconds(1), drainTimeout: Duration = .seconds(10),
         onApplied: @escaping @Sendable (_ touchedExperts: Set<String>, _ position: Int64) -> Void = { _, _ in }
     ) {

@@ -5,7 +5,7 @@ import Hummingbird
 
 /// Expert tokens: issued by the admin, listed and revoked by the admin or the expert itself.
 struct TokenController: Sendable {
-    let tokens: ExpertTokens
+    let tokens: any ExpertTokenStore
     let readModels: ReadModels
     /// A revoked token's open event streams end with it.
     let feed: ExpertChangeFeed

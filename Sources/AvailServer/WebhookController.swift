@@ -14,7 +14,7 @@ struct WebhookController: Sendable {
     let tolerance: Int64
     let maxBodyBytes: Int
     let writer: LogWriter
-    let deadLetters: DeadLetters
+    let deadLetters: any DeadLetterStore
     let metrics: AvailMetrics
 
     func addRoutes(to router: Router<some RequestContext>) {

@@ -1,5 +1,4 @@
 import AvailCore
-import GRDB
 
 /// A calendar feed as listed: never its secret.
 public struct CalendarFeedRecord: Sendable, Equatable {
@@ -18,12 +17,16 @@ public struct CalendarFeedRecord: Sendable, Equatable {
 /// calendar app, revoked. Kept like expert tokens (`HashedSecrets`): only the secret's SHA-256
 /// is stored, and every write is durable.
 public struct CalendarFeeds: CalendarFeedStore {
-    let database: AvailDatabase
-    private let secrets: HashedSecrets<CalendarFeedToken>
+    private let secrets: any HashedSecretTable<CalendarFeedToken>
 
+    /// The feeds of an SQLite database.
     public init(database: AvailDatabase) {
-        self.database = database
-        secrets = HashedSecrets(database: database, table: "calendar_feeds", labelled: false)
+        self.init(table: HashedSecrets(database: database, table: "calendar_feeds", labelled: false))
+    }
+
+    /// The feeds kept in `table` (another backend's `calendar_feeds`).
+    public init(table: any HashedSecretTable<CalendarFeedToken>) {
+        secrets = table
     }
 
     /// Creates a feed for `expertID`; the returned token's secret is never seen again.

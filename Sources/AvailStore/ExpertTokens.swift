@@ -1,30 +1,21 @@
 import AvailCore
-import GRDB
 
 /// An issued expert token as listed: never its secret.
-public struct ExpertTokenRecord: Sendable, Equatable {
-    public var id: String
-    public var expertID: String
-    public var label: String?
-    public var createdAt: Timestamp
+public typealias ExpertTokenRecord = HashedSecretListing
 
-    public init(id: String, expertID: String, label: String?, createdAt: Timestamp) {
-        self.id = id
-        self.expertID = expertID
-        self.label = label
-        self.createdAt = createdAt
-    }
-}
-
-/// Expert tokens: issued, looked up on every authenticated request, revoked (`HashedSecrets`:
-/// only the secret's SHA-256 is stored, and every write is durable).
+/// Expert tokens: issued, looked up on every authenticated request, revoked (`HashedSecretTable`:
+/// only the secret's SHA-256 is stored, and every write is durable), in either backend.
 public struct ExpertTokens: ExpertTokenStore {
-    let database: AvailDatabase
-    private let secrets: HashedSecrets<ExpertToken>
+    private let secrets: any HashedSecretTable<ExpertToken>
 
+    /// The tokens of an SQLite database.
     public init(database: AvailDatabase) {
-        self.database = database
-        secrets = HashedSecrets(database: database, table: "expert_tokens", labelled: true)
+        self.init(table: HashedSecrets(database: database, table: "expert_tokens", labelled: true))
+    }
+
+    /// The tokens kept in `table` (another backend's `expert_tokens`).
+    public init(table: any HashedSecretTable<ExpertToken>) {
+        secrets = table
     }
 
     /// Issues a token for `expertID`; the returned token's secret is never seen again.
@@ -40,9 +31,7 @@ public struct ExpertTokens: ExpertTokenStore {
 
     /// The expert's tokens that are still valid, oldest first.
     public func active(expertID: String) async throws -> [ExpertTokenRecord] {
-        try await secrets.active(expertID: expertID).map {
-            ExpertTokenRecord(id: $0.id, expertID: $0.expertID, label: $0.label, createdAt: $0.createdAt)
-        }
+        try await secrets.active(expertID: expertID)
     }
 
     /// Revokes one of the expert's tokens; `false` when it has no such valid token.

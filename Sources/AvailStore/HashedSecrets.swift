@@ -2,21 +2,40 @@ import AvailCore
 import Foundation
 import GRDB
 
-/// One table of credentials issued to experts and kept by the SHA-256 of their secrets
-/// (`expert_tokens`, `calendar_feeds`): issued, looked up on every use, listed, revoked.
-///
-/// Access, not domain state, so beside the log and never in it. Writes are durable
-/// (`durableWrite`): a credential handed out survives a power cut, and a revoked one stays
-/// revoked.
-struct HashedSecrets<Credential: HashedSecret>: Sendable {
-    /// A credential as listed: never its secret.
-    struct Listed: Sendable {
-        var id: String
-        var expertID: String
-        var label: String?
-        var createdAt: Timestamp
-    }
+/// A credential as listed: never its secret.
+public struct HashedSecretListing: Sendable, Equatable {
+    public var id: String
+    public var expertID: String
+    public var label: String?
+    public var createdAt: Timestamp
 
+    public init(id: String, expertID: String, label: String?, createdAt: Timestamp) {
+        self.id = id
+        self.expertID = expertID
+        self.label = label
+        self.createdAt = createdAt
+    }
+}
+
+/// One table of credentials issued to experts and kept by the SHA-256 of their secrets
+/// (`expert_tokens`, `calendar_feeds`): issued, looked up on every use, listed, revoked. Access,
+/// not domain state, so beside the log and never in it; every write durable, so a credential
+/// handed out survives a power cut and a revoked one stays revoked. `HashedSecrets` keeps one
+/// in SQLite, `PostgresHashedSecrets` (AvailPostgres) in PostgreSQL.
+public protocol HashedSecretTable<Credential>: Sendable {
+    associatedtype Credential: HashedSecret
+    /// Issues a credential for `expertID`; its secret is never seen again.
+    func issue(expertID: String, label: String?, at time: Timestamp) async throws -> Credential
+    /// The expert `credential` belongs to, or `nil` when it is unknown, revoked, or wrong.
+    func expert(for credential: Credential) async throws -> String?
+    /// The expert's credentials that still work, oldest first.
+    func active(expertID: String) async throws -> [HashedSecretListing]
+    /// Revokes one of the expert's credentials; `false` when it has no such one that works.
+    func revoke(expertID: String, id: String, at time: Timestamp) async throws -> Bool
+}
+
+/// A `HashedSecretTable` in SQLite.
+struct HashedSecrets<Credential: HashedSecret>: HashedSecretTable {
     let database: AvailDatabase
     /// The table, a name of this module's migrations (never input): `id`, `expert_id`,
     /// `secret_hash`, `created_at`, `revoked_at`, and `label` when `labelled`.
@@ -51,7 +70,7 @@ struct HashedSecrets<Credential: HashedSecret>: Sendable {
     }
 
     /// The expert's credentials that still work, oldest first.
-    func active(expertID: String) async throws -> [Listed] {
+    func active(expertID: String) async throws -> [HashedSecretListing] {
         let label = labelled ? "label" : "NULL AS label"
         return try await database.read { [table] db in
             try Row.fetchAll(
@@ -62,7 +81,7 @@ struct HashedSecrets<Credential: HashedSecret>: Sendable {
                     """,
                 arguments: [expertID]
             ).map { row in
-                Listed(
+                HashedSecretListing(
                     id: row["id"], expertID: row["expert_id"], label: row["label"],
                     createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(microseconds: 0))
             }

@@ -125,3 +125,42 @@ extension TokenSealer {
         "availd oauth verifier v1\u{0}" + Hex.encode(stateHash)
     }
 }
+
+/// Every store of one database, as the daemon and the commands take them: SQLite's
+/// (`AvailDatabase.stores(sealer:)`) or PostgreSQL's (`AvailPostgresDatabase.stores(sealer:)`).
+public struct Stores: Sendable {
+    public var log: any EventStore
+    public var deadLetters: any DeadLetterStore
+    public var expertTokens: any ExpertTokenStore
+    public var calendarFeeds: any CalendarFeedStore
+    public var calendlyCredentials: any CalendlyCredentialStore
+    public var oauthStates: any OAuthStateStore
+    public var reconcileProgress: any ReconcileProgressStore
+    public var subscriptions: any SubscriptionStore
+
+    public init(
+        log: any EventStore, deadLetters: any DeadLetterStore, expertTokens: any ExpertTokenStore,
+        calendarFeeds: any CalendarFeedStore, calendlyCredentials: any CalendlyCredentialStore, oauthStates: any OAuthStateStore,
+        reconcileProgress: any ReconcileProgressStore, subscriptions: any SubscriptionStore
+    ) {
+        self.log = log
+        self.deadLetters = deadLetters
+        self.expertTokens = expertTokens
+        self.calendarFeeds = calendarFeeds
+        self.calendlyCredentials = calendlyCredentials
+        self.oauthStates = oauthStates
+        self.reconcileProgress = reconcileProgress
+        self.subscriptions = subscriptions
+    }
+}
+
+extension AvailDatabase {
+    /// This database's stores; `sealer` seals the Calendly tokens and OAuth verifiers.
+    public func stores(sealer: TokenSealer) -> Stores {
+        Stores(
+            log: log, deadLetters: DeadLetters(database: self), expertTokens: ExpertTokens(database: self),
+            calendarFeeds: CalendarFeeds(database: self), calendlyCredentials: CalendlyCredentials(database: self, sealer: sealer),
+            oauthStates: OAuthStates(database: self, sealer: sealer), reconcileProgress: ReconcileProgressRecords(database: self),
+            subscriptions: SubscriptionRecords(database: self))
+    }
+}

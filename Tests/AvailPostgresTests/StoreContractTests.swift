@@ -6,37 +6,17 @@ import Testing
 
 @testable import AvailPostgres
 
-/// The stores beside the log, as the server will take them from either backend.
-struct Stores: Sendable {
-    var deadLetters: any DeadLetterStore
-    var tokens: any ExpertTokenStore
-    var feeds: any CalendarFeedStore
-    var credentials: any CalendlyCredentialStore
-    var states: any OAuthStateStore
-    var progress: any ReconcileProgressStore
-    var subscriptions: any SubscriptionStore
-}
-
 extension Backend {
     static let sealer = try! TokenSealer(secretKey: String(repeating: "contract-test-key ", count: 3))
 
+    /// The stores of a fresh database of this backend, as the daemon takes them.
     func withStores<T: Sendable>(_ body: @Sendable (Stores) async throws -> T) async throws -> T {
-        let sealer = Self.sealer
         switch self {
         case .sqlite:
-            let database = try LogDatabase.open(path: LogDatabase.inMemory)
-            return try await body(Stores(
-                deadLetters: DeadLetters(database: database), tokens: ExpertTokens(database: database),
-                feeds: CalendarFeeds(database: database), credentials: CalendlyCredentials(database: database, sealer: sealer),
-                states: OAuthStates(database: database, sealer: sealer), progress: ReconcileProgressRecords(database: database),
-                subscriptions: SubscriptionRecords(database: database)))
+            return try await body(try LogDatabase.open(path: LogDatabase.inMemory).stores(sealer: Self.sealer))
         case .postgres:
-            return try await AvailPostgresDatabase.withDatabase(url: try TestPostgres.server().newDatabase(), logger: Self.logger) { database in
-                try await body(Stores(
-                    deadLetters: PostgresDeadLetters(database: database), tokens: PostgresExpertTokens(database: database),
-                    feeds: PostgresCalendarFeeds(database: database), credentials: PostgresCalendlyCredentials(database: database, sealer: sealer),
-                    states: PostgresOAuthStates(database: database, sealer: sealer), progress: PostgresReconcileProgress(database: database),
-                    subscriptions: PostgresSubscriptionRecords(database: database)))
+            return try await AvailPostgresDatabase.withDatabase(url: try TestPostgres.server().newDatabase(), logger: Self.logger) {
+                try await body($0.stores(sealer: Self.sealer))
             }
         }
     }
@@ -69,26 +49,26 @@ extension Backend {
     func tokensAndFeedsOpenOnlyWithTheirSecretAndStopWhenRevoked(backend: Backend) async throws {
         let at = self.at
         try await backend.withStores { stores in
-            let (record, token) = try await stores.tokens.issue(expertID: "ada", label: "laptop", at: at)
+            let (record, token) = try await stores.expertTokens.issue(expertID: "ada", label: "laptop", at: at)
             #expect(record == ExpertTokenRecord(id: token.id, expertID: "ada", label: "laptop", createdAt: at))
-            #expect(try await stores.tokens.expert(for: token) == "ada")
-            #expect(try await stores.tokens.expert(for: ExpertToken(id: token.id, secret: token.secret + "x")) == nil, "a wrong secret")
-            #expect(try await stores.tokens.expert(for: ExpertToken.generate()) == nil, "an unknown id")
-            let (second, _) = try await stores.tokens.issue(expertID: "ada", label: nil, at: at)
-            #expect(try await stores.tokens.active(expertID: "ada").map(\.id) == [record.id, second.id].sorted())
-            #expect(try await stores.tokens.revoke(expertID: "grace", tokenID: token.id, at: at) == false, "another expert's token")
-            #expect(try await stores.tokens.revoke(expertID: "ada", tokenID: token.id, at: at))
-            #expect(try await stores.tokens.revoke(expertID: "ada", tokenID: token.id, at: at) == false, "revoked once")
-            #expect(try await stores.tokens.expert(for: token) == nil)
-            #expect(try await stores.tokens.active(expertID: "ada") == [second])
+            #expect(try await stores.expertTokens.expert(for: token) == "ada")
+            #expect(try await stores.expertTokens.expert(for: ExpertToken(id: token.id, secret: token.secret + "x")) == nil, "a wrong secret")
+            #expect(try await stores.expertTokens.expert(for: ExpertToken.generate()) == nil, "an unknown id")
+            let (second, _) = try await stores.expertTokens.issue(expertID: "ada", label: nil, at: at)
+            #expect(try await stores.expertTokens.active(expertID: "ada").map(\.id) == [record.id, second.id].sorted())
+            #expect(try await stores.expertTokens.revoke(expertID: "grace", tokenID: token.id, at: at) == false, "another expert's token")
+            #expect(try await stores.expertTokens.revoke(expertID: "ada", tokenID: token.id, at: at))
+            #expect(try await stores.expertTokens.revoke(expertID: "ada", tokenID: token.id, at: at) == false, "revoked once")
+            #expect(try await stores.expertTokens.expert(for: token) == nil)
+            #expect(try await stores.expertTokens.active(expertID: "ada") == [second])
 
-            let (feed, feedToken) = try await stores.feeds.create(expertID: "ada", at: at)
-            #expect(try await stores.feeds.expert(for: feedToken) == "ada")
-            #expect(try await stores.feeds.expert(for: CalendarFeedToken(id: feedToken.id, secret: token.secret)) == nil)
-            #expect(try await stores.feeds.active(expertID: "ada") == [feed])
-            #expect(try await stores.feeds.revoke(expertID: "ada", feedID: feed.id, at: at))
-            #expect(try await stores.feeds.expert(for: feedToken) == nil)
-            #expect(try await stores.feeds.active(expertID: "ada").isEmpty)
+            let (feed, feedToken) = try await stores.calendarFeeds.create(expertID: "ada", at: at)
+            #expect(try await stores.calendarFeeds.expert(for: feedToken) == "ada")
+            #expect(try await stores.calendarFeeds.expert(for: CalendarFeedToken(id: feedToken.id, secret: token.secret)) == nil)
+            #expect(try await stores.calendarFeeds.active(expertID: "ada") == [feed])
+            #expect(try await stores.calendarFeeds.revoke(expertID: "ada", feedID: feed.id, at: at))
+            #expect(try await stores.calendarFeeds.expert(for: feedToken) == nil)
+            #expect(try await stores.calendarFeeds.active(expertID: "ada").isEmpty)
         }
     }
 
@@ -96,7 +76,7 @@ extension Backend {
     func calendlyCredentialsRotateOnlyFromTheVersionStored(backend: Backend) async throws {
         let at = self.at
         try await backend.withStores { stores in
-            let credentials = stores.credentials
+            let credentials = stores.calendlyCredentials
             let first = CalendlyTokens(accessToken: "a1", refreshToken: "r1", expiresAt: Timestamp(microseconds: 1_795_007_200_000_000))
             let user = "https://api.calendly.com/users/ADA"
             #expect(try await credentials.load(expertID: "ada") == nil)
@@ -131,14 +111,14 @@ extension Backend {
             let pending = PendingAuthorization(
                 expertID: "ada", browserHash: Array(repeating: 7, count: 32), verifier: "verifier-0123456789",
                 expiresAt: Timestamp(microseconds: (Timestamp.now().unixSeconds + 600) * 1_000_000))
-            try await stores.states.create(state: "state-1", pending)
-            #expect(try await stores.states.take(state: "state-2") == nil)
+            try await stores.oauthStates.create(state: "state-1", pending)
+            #expect(try await stores.oauthStates.take(state: "state-2") == nil)
             let takes = try await withThrowingTaskGroup(of: PendingAuthorization?.self) { group in
-                for _ in 0..<8 { group.addTask { try await stores.states.take(state: "state-1") } }
+                for _ in 0..<8 { group.addTask { try await stores.oauthStates.take(state: "state-1") } }
                 return try await group.reduce(into: [PendingAuthorization?]()) { $0.append($1) }
             }
             #expect(takes.compactMap { $0 } == [pending], "exactly one of eight takes has it")
-            #expect(try await stores.states.take(state: "state-1") == nil)
+            #expect(try await stores.oauthStates.take(state: "state-1") == nil)
         }
     }
 
@@ -146,7 +126,7 @@ extension Backend {
     func reconcileProgressGoesOnFromItsPageAndCompletes(backend: Backend) async throws {
         let at = self.at
         try await backend.withStores { stores in
-            let progress = stores.progress
+            let progress = stores.reconcileProgress
             let window = Timestamp(microseconds: 1_790_000_000_000_000)
             try await progress.begin(expertID: "ada", userURI: "u-ada", windowStart: window, at: at)
             try await progress.advance(expertID: "ada", pageToken: "page-2", at: at)

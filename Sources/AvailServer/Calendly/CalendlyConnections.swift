@@ -25,7 +25,7 @@ final class CalendlyConnections: Sendable {
     let app: CalendlyOAuthApp?
     let authURL: String
     let publicURL: PublicURL
-    let credentials: CalendlyCredentialStore
+    let credentials: any CalendlyCredentialStore
     let commands: Commands
     let refreshMargin: Duration
     let logger: Logger
@@ -34,7 +34,7 @@ final class CalendlyConnections: Sendable {
 
     init(
         apiBase: String, organizationToken: String?, app: CalendlyOAuthApp?, authURL: String, publicURL: PublicURL,
-        credentials: CalendlyCredentialStore, commands: Commands, refreshMargin: Duration, logger: Logger,
+        credentials: any CalendlyCredentialStore, commands: Commands, refreshMargin: Duration, logger: Logger,
         metrics: AvailMetrics? = nil
     ) {
         self.metrics = metrics

@@ -21,7 +21,7 @@ struct OAuthController: Sendable {
     let commands: Commands
     let connections: CalendlyConnections
     let subscriptions: CalendlySubscriptions
-    let states: OAuthStates
+    let states: any OAuthStateStore
     let authentication: AuthenticationMiddleware
     let stateLifetime: Duration
     let logger: Logger

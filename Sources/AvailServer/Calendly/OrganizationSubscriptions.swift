@@ -17,17 +17,17 @@ import Logging
 public struct OrganizationSubscriptions: Sendable {
     /// Speaks with the organization token; nil without one (nothing can be asked or created).
     let client: CalendlyClient?
-    public let records: SubscriptionRecords
+    public let records: any SubscriptionStore
     let logger: Logger
 
-    init(client: CalendlyClient?, records: SubscriptionRecords, logger: Logger) {
+    init(client: CalendlyClient?, records: any SubscriptionStore, logger: Logger) {
         self.client = client
         self.records = records
         self.logger = logger
     }
 
     /// For `availd calendly …`: the organization token's client on `api`.
-    public init(api: String, token: String?, records: SubscriptionRecords, logger: Logger) {
+    public init(api: String, token: String?, records: any SubscriptionStore, logger: Logger) {
         self.init(client: token.map { CalendlyClient(baseURL: api, token: $0) }, records: records, logger: logger)
     }
 

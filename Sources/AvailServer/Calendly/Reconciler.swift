@@ -58,7 +58,7 @@ final class Reconciler: Service, Sendable {
 
     let connections: CalendlyConnections
     let readModels: ReadModels
-    let progress: ReconcileProgressStore
+    let progress: any ReconcileProgressStore
     let settings: Settings
     let metrics: AvailMetrics?
     let logger: Logger
@@ -71,7 +71,7 @@ final class Reconciler: Service, Sendable {
     private let pacers = Mutex<[String: CalendlyRateLimitPacer]>([:])
 
     init(
-        connections: CalendlyConnections, readModels: ReadModels, progress: ReconcileProgressStore, settings: Settings,
+        connections: CalendlyConnections, readModels: ReadModels, progress: any ReconcileProgressStore, settings: Settings,
         metrics: AvailMetrics?, logger: Logger, append: @escaping @Sendable ([NewEvent]) async throws -> [AppendOutcome],
         caughtUp: @escaping @Sendable () async throws -> Void
     ) {

@@ -55,7 +55,7 @@ final class SubscriptionMonitor: Service, Sendable {
         self.onReplaced = onReplaced
     }
 
-    var records: SubscriptionRecords { organization.records }
+    var records: any SubscriptionStore { organization.records }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {

@@ -18,11 +18,11 @@ struct SettingsPageController: Sendable {
     let connections: CalendlyConnections
     let authentication: AuthenticationMiddleware
     /// The expert's calendar feeds, listed (never their URLs) on the page.
-    let calendarFeeds: CalendarFeeds
+    let calendarFeeds: any CalendarFeedStore
     /// How far the expert's bookings have been compared with Calendly's API.
-    let reconciliation: ReconcileProgressStore
+    let reconciliation: any ReconcileProgressStore
     /// The organization token's webhook subscriptions and every subscription's last check.
-    let subscriptionRecords: SubscriptionRecords
+    let subscriptionRecords: any SubscriptionStore
     let feed: ExpertChangeFeed
     /// Event streams one expert may hold open at once.
     var maxStreamsPerExpert = 8

@@ -272,7 +272,7 @@ extension ReadModels {
     /// batch by batch: what the daemon's projector does continuously, for commands that write
     /// the log without a daemon, and for a rebuilt generation before readers move to it.
     @discardableResult
-    public func catchUp(with log: EventLog, batchSize: Int = 1000, through target: Int64 = .max) async throws -> Int64 {
+    public func catchUp(with log: any EventStore, batchSize: Int = 1000, through target: Int64 = .max) async throws -> Int64 {
         var checkpoint = try await self.checkpoint()
         var experts = ExpertCache(try await self.experts())
         while checkpoint < target {

@@ -102,19 +102,19 @@ extension ReadModels {
     }
 }
 
-extension EventLog {
+extension EventStore {
     /// Folds the log in memory, up to `position` (or its last position when this starts).
     ///
-    /// It reads in chunks, each its own short read transaction (the log is append-only, so
-    /// what it reads never changes), so beside a running daemon it never holds the WAL back
-    /// from being checkpointed. The next chunk is read while this one is decoded on every core
+    /// It reads in chunks, each its own short read (the log is append-only, so what it reads
+    /// never changes), so beside a running daemon it never holds SQLite's WAL back from being
+    /// checkpointed. The next chunk is read while this one is decoded on every core
     /// (decoding is pure and most of the cost); then the chunk is folded in log order.
     public func fold(through position: Int64 = .max) async throws -> Projection {
         let head = min(position, try await lastPosition())
         var projection = Projection()
-        var chunk = try await events(after: 0, through: head)
+        var chunk = try await foldChunk(after: 0, through: head)
         while let last = chunk.last?.position {
-            async let next = events(after: last, through: head)
+            async let next = foldChunk(after: last, through: head)
             for (event, input) in zip(chunk, ProjectionInput.decodeConcurrently(chunk)) {
                 switch input {
                 case .success(let input): projection.apply(input, at: event)
@@ -126,10 +126,12 @@ extension EventLog {
         return projection
     }
 
-    private func events(after position: Int64, through head: Int64) async throws -> [LogEvent] {
+    private func foldChunk(after position: Int64, through head: Int64) async throws -> [LogEvent] {
         guard position < head else { return [] }
-        return try await events(after: position, limit: Int(min(Int64(Self.foldChunkSize), head - position)))
+        return try await events(after: position, limit: Int(min(Int64(foldChunkSize), head - position)))
     }
 
-    private static let foldChunkSize = 4096
 }
+
+/// How many events a fold reads at a time.
+private let foldChunkSize = 4096
