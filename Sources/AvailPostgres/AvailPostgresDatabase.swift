@@ -40,10 +40,19 @@ public final class AvailPostgresDatabase: Sendable {
     /// Runs `body` in one transaction that commits only once PostgreSQL has flushed it to its WAL
     /// (`synchronous_commit = on`, whatever the server's default): what a 2xx or a handed-out
     /// credential promises. An error of `body` is thrown as it is, after the rollback.
-    func durableTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    ///
+    /// With `lock`, the transaction first takes that transaction-level advisory lock, in the
+    /// same round trip; `body`'s statements start after it is held, so they see every
+    /// transaction that held it before.
+    func durableTransaction<T: Sendable>(lock: Int64? = nil, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("SET LOCAL synchronous_commit = on", logger: logger)
+                if let lock {
+                    try await connection.query(
+                        "SELECT set_config('synchronous_commit', 'on', true), pg_advisory_xact_lock(\(lock))", logger: logger)
+                } else {
+                    try await connection.query("SET LOCAL synchronous_commit = on", logger: logger)
+                }
                 return try await body(connection)
             }
         } catch let error as PostgresTransactionError {

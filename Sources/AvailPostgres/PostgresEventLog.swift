@@ -41,22 +41,14 @@ public struct PostgresEventLog: EventStore {
     public func append(_ events: [NewEvent]) async throws -> [AppendOutcome] {
         guard !events.isEmpty else { return [] }
         let logger = database.logger
-        return try await database.client.withTransaction(logger: logger) { connection in
-            // READ COMMITTED (the default): each statement sees what committed before it, so
-            // the head read after the lock is the last committed append's.
-            try await connection.query("SET LOCAL synchronous_commit = on", logger: logger)
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.appendLock))", logger: logger)
-            var (position, previousHash) = try await Self.head(connection, logger: logger)
-
-            var seen: [String: Int64] = [:]
-            let keys = events.map(\.dedupeKey.rawValue)
-            for try await (key, first) in try await connection.query(
-                "SELECT dedupe_key, position FROM events WHERE dedupe_key = ANY(\(keys))", logger: logger
-            ).decode((String, Int64).self) {
-                seen[key] = first
-            }
-            var versions = try await Self.lastVersions(of: events.map(\.stream.description), connection, logger: logger)
-
+        return try await database.durableTransaction(lock: Self.appendLock) { connection in
+            // READ COMMITTED (the default): this statement starts after the lock is held, so the
+            // head it reads is the last committed append's.
+            let found = try await Self.state(
+                keys: events.map(\.dedupeKey.rawValue), streams: events.map(\.stream.description), connection, logger: logger)
+            var (position, previousHash) = found.head
+            var seen = found.positions
+            var versions = found.versions
             var rows = Rows()
             var outcomes: [AppendOutcome] = []
             outcomes.reserveCapacity(events.count)
@@ -84,32 +76,15 @@ public struct PostgresEventLog: EventStore {
     public func appendCopy(_ events: [AvailCore.LogEvent]) async throws {
         guard !events.isEmpty else { return }
         let logger = database.logger
-        do {
-            try await copy(events, logger: logger)
-        } catch let error as PostgresTransactionError {
-            // Rolled back: the refusal itself is what the caller can act on.
-            if let refusal = error.closureError as? LogCopyRefusal { throw refusal }
-            throw error
-        }
-    }
-
-    private func copy(_ events: [AvailCore.LogEvent], logger: Logger) async throws {
-        try await database.client.withTransaction(logger: logger) { connection in
-            try await connection.query("SET LOCAL synchronous_commit = on", logger: logger)
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.appendLock))", logger: logger)
-            var continuation = LogContinuation(head: try await Self.head(connection, logger: logger))
-            let keys = events.map(\.event.dedupeKey.rawValue)
-            var stored = Set<String>()
-            for try await key in try await connection.query(
-                "SELECT dedupe_key FROM events WHERE dedupe_key = ANY(\(keys))", logger: logger
-            ).decode(String.self) {
-                stored.insert(key)
-            }
-            let versions = try await Self.lastVersions(of: events.map(\.event.stream.description), connection, logger: logger)
+        try await database.durableTransaction(lock: Self.appendLock) { connection in
+            let found = try await Self.state(
+                keys: events.map(\.event.dedupeKey.rawValue), streams: events.map(\.event.stream.description), connection,
+                logger: logger)
+            var continuation = LogContinuation(head: found.head)
             var rows = Rows()
             for copied in events {
                 try continuation.accept(
-                    copied, storedVersion: { versions[$0.description] ?? 0 }, isStored: { stored.contains($0.rawValue) })
+                    copied, storedVersion: { found.versions[$0.description] ?? 0 }, isStored: { found.positions[$0.rawValue] != nil })
                 rows.add(copied.event, position: copied.position, streamVersion: copied.streamVersion, hash: copied.hash)
             }
             try await Self.insert(rows, connection, logger: logger)
@@ -191,18 +166,30 @@ public struct PostgresEventLog: EventStore {
         return (0, ChainHash.genesis)
     }
 
-    /// Each of `streams`' last version in the log (absent for a new stream).
-    private static func lastVersions(
-        of streams: [String], _ connection: PostgresConnection, logger: Logger
-    ) async throws -> [String: Int64] {
+    /// What an append needs to know, in one statement: the head, the positions of those of
+    /// `keys` the log holds, and each of `streams`' last version (absent for a new stream).
+    private static func state(
+        keys: [String], streams: [String], _ connection: PostgresConnection, logger: Logger
+    ) async throws -> (head: (position: Int64, hash: [UInt8]), positions: [String: Int64], versions: [String: Int64]) {
+        var head: (position: Int64, hash: [UInt8]) = (0, ChainHash.genesis)
+        var positions: [String: Int64] = [:]
         var versions: [String: Int64] = [:]
-        for try await (stream, version) in try await connection.query(
-            "SELECT stream, max(stream_version) FROM events WHERE stream = ANY(\(Array(Set(streams)))) GROUP BY stream",
-            logger: logger
-        ).decode((String, Int64).self) {
-            versions[stream] = version
+        let rows = try await connection.query("""
+            (SELECT 'head' AS kind, NULL::text AS name, position AS number, hash FROM events ORDER BY position DESC LIMIT 1)
+            UNION ALL
+            SELECT 'key', dedupe_key, position, NULL FROM events WHERE dedupe_key = ANY(\(keys))
+            UNION ALL
+            SELECT 'stream', stream, max(stream_version), NULL FROM events WHERE stream = ANY(\(Array(Set(streams)))) GROUP BY stream
+            """, logger: logger)
+        for try await (kind, name, number, hash) in rows.decode((String, String?, Int64, ByteBuffer?).self) {
+            switch (kind, name, hash) {
+            case ("head", _, let hash?): head = (number, Array(buffer: hash))
+            case ("key", let key?, _): positions[key] = number
+            case ("stream", let stream?, _): versions[stream] = number
+            default: throw UnreadableRow(description: "an append's state row \(kind) is unreadable")
+            }
         }
-        return versions
+        return (head, positions, versions)
     }
 
     /// Writes `rows` in one statement: a parameter per column, each an array.
