@@ -4,23 +4,10 @@ import AvailTesting
 import Foundation
 import GRDB
 import Logging
-import ServiceLifecycle
 import Synchronization
 import Testing
 
 @Suite struct LogWriterTests {
-    /// Runs `writer` in a service group for the duration of `body`, then shuts it down gracefully.
-    func withRunning<T: Sendable>(_ writer: LogWriter, _ body: () async throws -> T) async throws -> T {
-        let group = ServiceGroup(services: [writer], logger: Logger(label: "test"))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let result = try await body()
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return result
-        }
-    }
-
     @Test func concurrentAppendsShareCommits() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
