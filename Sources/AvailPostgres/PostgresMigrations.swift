@@ -143,6 +143,64 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        // The read models. Keys compare bytewise (`COLLATE "C"`), as SQLite's do, whatever the
+        // database's collation: pages and the digest walk them in that order. An expert and an
+        // appointment are kept as their canonical JSON (what the digest hashes), beside the
+        // columns the queries filter on; `facts` is what the fold resumes from.
+        Migration(name: "v3-read-models", statements: [
+            """
+            CREATE TABLE projection_checkpoint (
+                name     text   PRIMARY KEY,
+                position bigint NOT NULL CHECK (position >= 0)
+            )
+            """,
+            "INSERT INTO projection_checkpoint (name, position) VALUES ('read_models', 0)",
+            """
+            CREATE TABLE expert_profiles (
+                id      text COLLATE "C" PRIMARY KEY,
+                profile bytea NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE invitee_facts (
+                invitee_uri text COLLATE "C" PRIMARY KEY,
+                facts       bytea NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE appointments (
+                id                         text COLLATE "C" PRIMARY KEY,
+                expert_id                  text,
+                calendar_type              text NOT NULL,
+                external_calendar_event_id text,
+                status                     text NOT NULL CHECK (status IN ('scheduled', 'canceled', 'rescheduled')),
+                start_time                 text COLLATE "C",
+                end_time                   text COLLATE "C",
+                event_type_uri             text,
+                host_keys                  text NOT NULL,
+                appointment                bytea NOT NULL,
+                facts                      bytea NOT NULL
+            )
+            """,
+            "CREATE INDEX appointments_by_expert ON appointments (expert_id, start_time, id)",
+            "CREATE INDEX appointments_by_event_type ON appointments (event_type_uri)",
+            "CREATE INDEX appointments_by_calendar_event ON appointments (external_calendar_event_id)",
+            """
+            CREATE TABLE appointment_hosts (
+                host_key       text COLLATE "C" NOT NULL,
+                appointment_id text COLLATE "C" NOT NULL,
+                PRIMARY KEY (host_key, appointment_id)
+            )
+            """,
+            """
+            CREATE TABLE parked_events (
+                position    bigint PRIMARY KEY,
+                type        text   NOT NULL,
+                reason      text   NOT NULL,
+                recorded_at text   NOT NULL
+            )
+            """,
+        ]),
     ]
 
     /// Applies what `database` has not applied yet; returns the names applied now.

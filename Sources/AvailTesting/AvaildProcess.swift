@@ -76,8 +76,8 @@ public final class AvaildProcess: Sendable {
             return (out, err, try Self.spawn(command, environment: environment, stdout: out.write, stderr: err.write))
         }
         pid = spawned
-        stdout.attach(FileHandle(fileDescriptor: out.read, closeOnDealloc: true))
-        stderr.attach(FileHandle(fileDescriptor: err.read, closeOnDealloc: true))
+        stdout.attach(out.read)
+        stderr.attach(err.read)
         // Reaps the child, on a thread of its own (waitpid blocks), and says how it ended.
         let exit = self.exit
         Thread.detachNewThread {
@@ -177,8 +177,8 @@ public final class AvaildProcess: Sendable {
     /// The exit status (or the terminating signal's number).
     public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
         let line = try await exit.waitForLine(prefix: "exit ", timeout: timeout)
-        stdout.drain()
-        stderr.drain()
+        await stdout.drain()
+        await stderr.drain()
         return Int32(line.dropFirst("exit ".count)) ?? -1
     }
 
@@ -202,26 +202,43 @@ final class OutputCollector: Sendable {
     }
 
     private let state = Mutex(State())
-    private let handle = Mutex<FileHandle?>(nil)
+    /// Whether the pipe reached its end, and who waits for that.
+    private let end = Mutex<(reached: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    func attach(_ handle: FileHandle) {
-        self.handle.withLock { $0 = handle }
-        handle.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-            } else {
-                self?.append(String(decoding: data, as: UTF8.self))
+    /// Reads `descriptor` on a thread of its own (blocking reads) until its end, then closes
+    /// it. Not Foundation's `readabilityHandler`: its dispatch source, torn down while the
+    /// descriptor was being closed, now and then crashed the test process in libdispatch.
+    func attach(_ descriptor: Int32) {
+        Thread.detachNewThread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    append(String(decoding: buffer[0..<count], as: UTF8.self))
+                } else if count < 0, errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
             }
+            close(descriptor)
+            let waiters = end.withLock { end in
+                end.reached = true
+                defer { end.waiters = [] }
+                return end.waiters
+            }
+            for waiter in waiters { waiter.resume() }
         }
     }
 
-    /// Reads what is left once the process has exited.
-    func drain() {
-        guard let handle = handle.withLock({ $0 }) else { return }
-        handle.readabilityHandler = nil
-        if let rest = try? handle.readToEnd(), !rest.isEmpty {
-            append(String(decoding: rest, as: UTF8.self))
+    /// Returns once everything the process wrote has been read (its end of the pipe closed).
+    func drain() async {
+        await withCheckedContinuation { continuation in
+            let reached = end.withLock { end in
+                if !end.reached { end.waiters.append(continuation) }
+                return end.reached
+            }
+            if reached { continuation.resume() }
         }
     }
 

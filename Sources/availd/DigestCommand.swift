@@ -1,4 +1,5 @@
 import ArgumentParser
+import AvailPostgres
 import AvailStore
 
 struct DigestCommand: AsyncParsableCommand {
@@ -8,6 +9,10 @@ struct DigestCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
+        if database.isPostgres {
+            let (position, digest) = try await database.withPostgres { try await PostgresReadModels(database: $0).digest() }
+            return say("position \(position) digest \(digest)")
+        }
         _ = Log.bootstrap()
         let readModels = ReadModels(database: try LogDatabase.open(path: try database.preparedPath()))
         let (position, digest) = try await readModels.digest()

@@ -46,7 +46,7 @@ enum Environment {
 }
 
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "The SQLite database file, or :memory:, or postgres://USER@HOST[:PORT]/DATABASE (verify, export and import, so far) [AVAILD_DATABASE, default ./var/availd.sqlite].")
+    @Option(name: .long, help: "The SQLite database file, or :memory:, or postgres://USER@HOST[:PORT]/DATABASE (verify, export, import, rebuild and digest, so far) [AVAILD_DATABASE, default ./var/availd.sqlite].")
     var database: String?
 
     var path: String { database ?? Environment.value("AVAILD_DATABASE") ?? "./var/availd.sqlite" }
@@ -65,7 +65,7 @@ struct DatabaseOptions: ParsableArguments {
         let path = self.path
         // Never an SQLite file named after a URL.
         guard !isPostgres else {
-            throw ValidationError("this command does not run on PostgreSQL yet: only availd verify, export and import do (the daemon on PostgreSQL is not built yet)")
+            throw ValidationError("this command does not run on PostgreSQL yet: only availd verify, export, import, rebuild and digest do (the daemon on PostgreSQL is not built yet)")
         }
         if path != ":memory:" {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -102,14 +102,17 @@ extension DatabaseOptions {
         _ body: @Sendable (_ log: any EventStore, _ sqlite: AvailDatabase?) async throws -> T
     ) async throws -> T {
         if isPostgres {
-            let password = try postgresPassword()
-            let logger = Log.bootstrap(secrets: [password].compactMap { $0 })
-            return try await AvailPostgresDatabase.withDatabase(url: path, password: password, logger: logger) {
-                try await body(PostgresEventLog(database: $0), nil)
-            }
+            return try await withPostgres { try await body(PostgresEventLog(database: $0), nil) }
         }
         _ = Log.bootstrap()
         let database = try LogDatabase.open(path: try preparedPath())
         return try await body(database.log, database)
+    }
+
+    /// Runs `body` with the PostgreSQL database `--database` names (a `postgres://` URL).
+    func withPostgres<T: Sendable>(_ body: @Sendable (AvailPostgresDatabase) async throws -> T) async throws -> T {
+        let password = try postgresPassword()
+        let logger = Log.bootstrap(secrets: [password].compactMap { $0 })
+        return try await AvailPostgresDatabase.withDatabase(url: path, password: password, logger: logger, body)
     }
 }

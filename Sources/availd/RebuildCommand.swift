@@ -1,5 +1,6 @@
 import ArgumentParser
 import AvailCore
+import AvailPostgres
 import AvailStore
 
 struct RebuildCommand: AsyncParsableCommand {
@@ -16,8 +17,16 @@ struct RebuildCommand: AsyncParsableCommand {
     @OptionGroup var priority: BatchPriorityOptions
 
     func run() async throws {
-        _ = Log.bootstrap()
         priority.apply()
+        if database.isPostgres {
+            // One transaction replaces the read models: readers see the old ones until it commits.
+            let (position, digest) = try await database.withPostgres { postgres in
+                let projection = try await PostgresEventLog(database: postgres).fold()
+                return (projection.position, try await PostgresReadModels(database: postgres).replace(with: projection))
+            }
+            return say("position \(position) digest \(digest)")
+        }
+        _ = Log.bootstrap()
         let opened = try LogDatabase.open(path: try database.preparedPath())
         let projection = try await opened.log.fold()
         let digest = try await opened.readModels.replace(with: projection)

@@ -15,26 +15,35 @@ struct VerifyCommand: AsyncParsableCommand {
         _ = Log.bootstrap()
         let writer = try LogDatabase.open(path: try database.preparedPath())
         let report = try await EventLog(database: writer).verify()
+        Self.announce(report)
+        try Self.finish(report, try await ReadModels(database: writer).compareWithRebuild())
+    }
+
+    /// The log in PostgreSQL, and its read models against a fresh fold.
+    private func verifyPostgres() async throws {
+        let (report, comparison) = try await database.withPostgres { postgres in
+            let log = PostgresEventLog(database: postgres)
+            let report = try await log.verify()
+            Self.announce(report)
+            return (report, try await PostgresReadModels(database: postgres).compareWithRebuild(log: log))
+        }
+        try Self.finish(report, comparison)
+    }
+
+    /// Prints what the log's walk found, as soon as it is known (before the read models are
+    /// compared, which takes longer).
+    private static func announce(_ report: LogVerification) {
         for problem in report.problems { warn("verify: \(problem)") }
         say("log \(report.isIntact ? "ok" : "BROKEN"): \(report.eventCount) events, head \(report.headHash)")
-        let comparison = try await ReadModels(database: writer).compareWithRebuild()
+    }
+
+    /// Prints what `comparison` found; fails unless the log and the read models both hold.
+    private static func finish(_ report: LogVerification, _ comparison: (position: Int64, stored: String, rebuilt: String)) throws {
         let projectionsIntact = comparison.stored == comparison.rebuilt
         if !projectionsIntact {
             warn("verify: the read models (digest \(comparison.stored)) differ from a rebuild (digest \(comparison.rebuilt)); run availd rebuild")
         }
         say("projections \(projectionsIntact ? "ok" : "DIFFER"): position \(comparison.position) digest \(comparison.stored)")
         if !report.isIntact || !projectionsIntact { throw ExitCode.failure }
-    }
-
-    /// The log in PostgreSQL (its read models are not kept there yet: nothing to compare).
-    private func verifyPostgres() async throws {
-        let password = try database.postgresPassword()
-        let logger = Log.bootstrap(secrets: [password].compactMap { $0 })
-        let report = try await AvailPostgresDatabase.withDatabase(url: database.path, password: password, logger: logger) {
-            try await PostgresEventLog(database: $0).verify()
-        }
-        for problem in report.problems { warn("verify: \(problem)") }
-        say("log \(report.isIntact ? "ok" : "BROKEN"): \(report.eventCount) events, head \(report.headHash)")
-        if !report.isIntact { throw ExitCode.failure }
     }
 }

@@ -35,7 +35,7 @@ import Testing
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let url = try TestPostgres.server().newDatabase()
-        for command in [["serve", "--port", "0"], ["rebuild"], ["digest"], ["replay", TestPaths.calendlySamples.path]] {
+        for command in [["serve", "--port", "0"], ["replay", TestPaths.calendlySamples.path], ["token", "list", "--expert", "ada"]] {
             // Run inside the empty folder: a command that took the URL for a file name would make it there.
             let child = try AvaildProcess("availd", command + ["--database", url], shellPrefix: "cd '\(folder.url.path)' &&")
             let status = try await child.waitForExit()
@@ -81,8 +81,16 @@ import Testing
         let there = try await pipe(from: first, to: url)
         #expect(there.status == 0, "\(there.stderr)")
         #expect(there.stdout == "imported 78, already there 0\n\(source.log)\n", "PostgreSQL has no read models to bring up to date")
+        #expect(try await figures(url).log == source.log)
+
+        // Its read models, rebuilt there, are the SQLite ones, digest for digest.
+        let rebuilt = try await AvaildProcess.run(["rebuild", "--database", url])
+        #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+        #expect(rebuilt.stdout == source.digest + "\n")
+        #expect(try await figures(url).digest == source.digest)
         let verified = try await AvaildProcess.run(["verify", "--database", url])
-        #expect(verified.stdout == source.log + "\n")
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(verified.stdout.contains("projections ok: \(source.digest)"), "\(verified.stdout)")
 
         let returned = try await pipe(from: url, to: back)
         #expect(returned.status == 0, "\(returned.stderr)")
@@ -92,6 +100,18 @@ import Testing
         for database in [first, url, back] { exports.append(try await AvaildProcess.run(["export", "--database", database]).stdout) }
         #expect(exports[0].split(separator: "\n").count == 78)
         #expect(exports[1] == exports[0] && exports[2] == exports[0], "every field of every event, byte for byte")
+
+        // A read model changed behind availd's back: verify says so; a rebuild mends it.
+        try await AvailPostgresDatabase.withDatabase(url: url, logger: Backend.logger) { database in
+            try await database.client.query(
+                "UPDATE appointments SET appointment = convert_to('{}', 'UTF8') WHERE id = (SELECT min(id) FROM appointments)",
+                logger: Backend.logger)
+        }
+        let differs = try await AvaildProcess.run(["verify", "--database", url])
+        #expect(differs.status == 1)
+        #expect(differs.stdout.contains("projections DIFFER"), "\(differs.stdout)")
+        #expect(try await AvaildProcess.run(["rebuild", "--database", url]).stdout == source.digest + "\n")
+        #expect(try await AvaildProcess.run(["verify", "--database", url]).status == 0)
     }
 
     @Test func anImportRefusesWhatIsNotTheSameLogAndResumesWhatWasCutShort() async throws {
@@ -125,7 +145,7 @@ import Testing
         let resumed = try await AvaildProcess.run(["import", whole, "--database", url])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stdout.hasPrefix("imported 38, already there 29\n"), "\(resumed.stdout)")
-        #expect(try await events(url) == (try await events(source)).split(separator: "\n").first.map { $0 + "\n" })
+        #expect(try await events(url).split(separator: "\n").first == (try await events(source)).split(separator: "\n").first)
 
         // Another log, or a shorter one, is refused and nothing is written.
         let samples = folder.url.appendingPathComponent("samples.sqlite").path
