@@ -36,13 +36,13 @@ public struct PostgresReadModels: Sendable {
             for table in ["expert_profiles", "invitee_facts", "appointments", "appointment_hosts", "parked_events"] {
                 try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), logger: logger)
             }
-            for chunk in rows.experts.chunks(of: 1000) {
+            for chunk in rows.experts.chunked(1000) {
                 try await connection.query("""
                     INSERT INTO expert_profiles (id, profile)
                     SELECT * FROM unnest(\(chunk.map(\.id))::text[], \(chunk.map(\.profile))::bytea[])
                     """, logger: logger)
             }
-            for chunk in rows.appointments.chunks(of: 1000) {
+            for chunk in rows.appointments.chunked(1000) {
                 try await connection.query("""
                     INSERT INTO appointments (id, expert_id, calendar_type, external_calendar_event_id, status, start_time,
                                               end_time, event_type_uri, host_keys, appointment, facts)
@@ -57,19 +57,19 @@ public struct PostgresReadModels: Sendable {
                                  host_keys, appointment, facts)
                     """, logger: logger)
             }
-            for chunk in rows.hosts.chunks(of: 1000) {
+            for chunk in rows.hosts.chunked(1000) {
                 try await connection.query("""
                     INSERT INTO appointment_hosts (host_key, appointment_id)
                     SELECT * FROM unnest(\(chunk.map(\.key))::text[], \(chunk.map(\.appointmentID))::text[])
                     """, logger: logger)
             }
-            for chunk in rows.undescribed.chunks(of: 1000) {
+            for chunk in rows.undescribed.chunked(1000) {
                 try await connection.query("""
                     INSERT INTO invitee_facts (invitee_uri, facts)
                     SELECT * FROM unnest(\(chunk.map(\.uri))::text[], \(chunk.map(\.facts))::bytea[])
                     """, logger: logger)
             }
-            for chunk in projection.parked.chunks(of: 1000) {
+            for chunk in projection.parked.chunked(1000) {
                 try await connection.query("""
                     INSERT INTO parked_events (position, type, reason, recorded_at)
                     SELECT * FROM unnest(\(chunk.map(\.position))::bigint[], \(chunk.map(\.type))::text[],
@@ -177,11 +177,5 @@ public struct PostgresReadModels: Sendable {
                 eventTypeURI: eventTypeURI, hostKeys: hostKeys.joined(separator: "\n"), json: ByteBuffer(bytes: appointment.canonicalJSON()),
                 facts: ByteBuffer(bytes: facts))
         }
-    }
-}
-
-extension Array {
-    fileprivate func chunks(of size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

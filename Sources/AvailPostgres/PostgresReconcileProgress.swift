@@ -14,12 +14,12 @@ public struct PostgresReconcileProgress: ReconcileProgressStore {
     static let columns = "expert_id, user_uri, window_start, page_token, started_at, completed_at, last_appended, last_error, updated_at"
 
     public func load(expertID: String) async throws -> ReconcileProgress? {
-        try await database.query(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM reconcile_progress WHERE expert_id = $1", binds: try binds(expertID)))
+        try await database.query("SELECT \(unescaped: Self.columns) FROM reconcile_progress WHERE expert_id = \(expertID)")
             .first.map(Self.progress)
     }
 
     public func all() async throws -> [ReconcileProgress] {
-        try await database.query(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM reconcile_progress ORDER BY expert_id"))
+        try await database.query("SELECT \(unescaped: Self.columns) FROM reconcile_progress ORDER BY expert_id")
             .map(Self.progress)
     }
 
@@ -51,12 +51,6 @@ public struct PostgresReconcileProgress: ReconcileProgressStore {
             UPDATE reconcile_progress SET last_error = \(String(error.prefix(500))), updated_at = \(time.description)
             WHERE expert_id = \(expertID)
             """)
-    }
-
-    private func binds(_ value: String) throws -> PostgresBindings {
-        var binds = PostgresBindings()
-        try binds.append(value, context: .default)
-        return binds
     }
 
     private static func progress(_ row: PostgresRow) throws -> ReconcileProgress {

@@ -261,12 +261,6 @@ extension ReadModels {
     }
 }
 
-extension Array {
-    func chunked(_ size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
-    }
-}
-
 extension ReadModels {
     /// Applies everything the log holds beyond the checkpoint (or up to `target` at least),
     /// batch by batch: what the daemon's projector does continuously, for commands that write
