@@ -29,7 +29,10 @@ test: test-deps
 	python3 scripts/lint-grdb-reads.py
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory fuzz-smoke
-	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
+	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) --skip concurrentWritersNeverLetAReaderSkipAPosition
+	@# The PostgreSQL writers' stress test (100,000 events) alone: beside the rest it takes both
+	@# cores for minutes and starves the suites with deadlines.
+	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) --filter concurrentWritersNeverLetAReaderSkipAPosition
 	scripts/browser-test.sh
 	scripts/calendar-feed-test.sh
 	scripts/schemathesis.sh
