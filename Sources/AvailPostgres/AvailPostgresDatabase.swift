@@ -37,6 +37,23 @@ public final class AvailPostgresDatabase: Sendable {
         }
     }
 
+    /// Brings the schema up to date (`PostgresMigrations`); the pool must be running.
+    public func migrate() async throws {
+        try await PostgresMigrations.migrate(self)
+    }
+
+    /// Throws unless the database takes writes now: not a standby in recovery, not read-only.
+    public func checkWritable() async throws {
+        let row = try await query("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')").first
+        guard let (recovering, readOnly) = try row?.decode((Bool, String).self), !recovering, readOnly == "off" else {
+            throw NotWritable(description: "PostgreSQL is a standby or read-only")
+        }
+    }
+
+    public struct NotWritable: Error, CustomStringConvertible {
+        public var description: String
+    }
+
     /// Runs `body` in one transaction that commits only once PostgreSQL has flushed it to its WAL
     /// (`synchronous_commit = on`, whatever the server's default): what a 2xx or a handed-out
     /// credential promises. An error of `body` is thrown as it is, after the rollback.
@@ -45,13 +62,23 @@ public final class AvailPostgresDatabase: Sendable {
     /// same round trip; `body`'s statements start after it is held, so they see every
     /// transaction that held it before.
     func durableTransaction<T: Sendable>(lock: Int64? = nil, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await transaction(lock: lock, durable: true, body)
+    }
+
+    /// Runs `body` in one transaction, as `durableTransaction` does; with `durable: false` the
+    /// commit does not wait for the WAL flush (`synchronous_commit = off`): a crash may lose the
+    /// last such transactions, whole, never part of one. For what can be made again from the log.
+    func transaction<T: Sendable>(lock: Int64? = nil, durable: Bool, _ body: (PostgresConnection) async throws -> T)
+        async throws -> T
+    {
+        let synchronous = durable ? "on" : "off"
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 if let lock {
                     try await connection.query(
-                        "SELECT set_config('synchronous_commit', 'on', true), pg_advisory_xact_lock(\(lock))", logger: logger)
+                        "SELECT set_config('synchronous_commit', \(synchronous), true), pg_advisory_xact_lock(\(lock))", logger: logger)
                 } else {
-                    try await connection.query("SET LOCAL synchronous_commit = on", logger: logger)
+                    try await connection.query("SELECT set_config('synchronous_commit', \(synchronous), true)", logger: logger)
                 }
                 return try await body(connection)
             }

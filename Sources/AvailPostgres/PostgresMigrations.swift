@@ -201,6 +201,13 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        // What the daemon asks: an expert's appointments page by page (absent start times first,
+        // as in SQLite), and reschedule chains followed back.
+        Migration(name: "v4-read-model-queries", statements: [
+            "ALTER TABLE appointments ADD COLUMN rescheduled_from text COLLATE \"C\"",
+            "UPDATE appointments SET rescheduled_from = convert_from(appointment, 'UTF8')::jsonb ->> 'rescheduled_from'",
+            "CREATE INDEX appointments_page ON appointments (expert_id, (coalesce(start_time, '')), id)",
+        ]),
     ]
 
     /// Applies what `database` has not applied yet; returns the names applied now.

@@ -7,9 +7,12 @@ import Logging
 import PostgresNIO
 
 /// The read models in PostgreSQL: `expert_profiles`, `appointments` and what they are made
-/// from, with their checkpoint. So far what a rebuild writes and what `digest` and `verify`
-/// read; the daemon's projector (batch by batch) and the queries come with the daemon on
-/// PostgreSQL.
+/// from, with their checkpoint. The projector writes them batch by batch
+/// (`PostgresReadModels+Projection.swift`), a rebuild replaces them in place, and every daemon
+/// on the database reads them (`PostgresReadModels+Queries.swift`).
+///
+/// Experts and appointments are stored as the canonical JSON the digest hashes, beside the
+/// columns the queries look up by.
 public struct PostgresReadModels: Sendable {
     let database: AvailPostgresDatabase
 
@@ -43,19 +46,7 @@ public struct PostgresReadModels: Sendable {
                     """, logger: logger)
             }
             for chunk in rows.appointments.chunked(1000) {
-                try await connection.query("""
-                    INSERT INTO appointments (id, expert_id, calendar_type, external_calendar_event_id, status, start_time,
-                                              end_time, event_type_uri, host_keys, appointment, facts)
-                    SELECT id, NULLIF(expert_id, ''), calendar_type, NULLIF(calendar_event_id, ''), status,
-                           NULLIF(start_time, ''), NULLIF(end_time, ''), NULLIF(event_type_uri, ''), host_keys, appointment, facts
-                    FROM unnest(\(chunk.map(\.id))::text[], \(chunk.map { $0.expertID ?? "" })::text[],
-                                \(chunk.map(\.calendarType))::text[], \(chunk.map { $0.calendarEventID ?? "" })::text[],
-                                \(chunk.map(\.status))::text[], \(chunk.map { $0.startTime ?? "" })::text[],
-                                \(chunk.map { $0.endTime ?? "" })::text[], \(chunk.map { $0.eventTypeURI ?? "" })::text[],
-                                \(chunk.map(\.hostKeys))::text[], \(chunk.map(\.json))::bytea[], \(chunk.map(\.facts))::bytea[])
-                        AS batch(id, expert_id, calendar_type, calendar_event_id, status, start_time, end_time, event_type_uri,
-                                 host_keys, appointment, facts)
-                    """, logger: logger)
+                try await connection.query(Rows.insert(chunk), logger: logger)
             }
             for chunk in rows.hosts.chunked(1000) {
                 try await connection.query("""
@@ -130,6 +121,7 @@ public struct PostgresReadModels: Sendable {
             var startTime: String?
             var endTime: String?
             var eventTypeURI: String?
+            var rescheduledFrom: String?
             var hostKeys: String
             var json: ByteBuffer
             var facts: ByteBuffer
@@ -169,12 +161,41 @@ public struct PostgresReadModels: Sendable {
             self.digest = digest.finalize()
         }
 
+        /// Inserts `rows` into `appointments`; with `replacing`, a row already there is replaced.
+        static func insert(_ rows: some Collection<AppointmentRow>, replacing: Bool = false) -> PostgresQuery {
+            """
+            INSERT INTO appointments (id, expert_id, calendar_type, external_calendar_event_id, status, start_time, end_time,
+                                      event_type_uri, rescheduled_from, host_keys, appointment, facts)
+            SELECT id, NULLIF(expert_id, ''), calendar_type, NULLIF(calendar_event_id, ''), status, NULLIF(start_time, ''),
+                   NULLIF(end_time, ''), NULLIF(event_type_uri, ''), NULLIF(rescheduled_from, ''), host_keys, appointment, facts
+            FROM unnest(\(rows.map(\.id))::text[], \(rows.map { $0.expertID ?? "" })::text[],
+                        \(rows.map(\.calendarType))::text[], \(rows.map { $0.calendarEventID ?? "" })::text[],
+                        \(rows.map(\.status))::text[], \(rows.map { $0.startTime ?? "" })::text[],
+                        \(rows.map { $0.endTime ?? "" })::text[], \(rows.map { $0.eventTypeURI ?? "" })::text[],
+                        \(rows.map { $0.rescheduledFrom ?? "" })::text[], \(rows.map(\.hostKeys))::text[],
+                        \(rows.map(\.json))::bytea[], \(rows.map(\.facts))::bytea[])
+                AS batch(id, expert_id, calendar_type, calendar_event_id, status, start_time, end_time, event_type_uri,
+                         rescheduled_from, host_keys, appointment, facts)
+            \(unescaped: replacing ? replaceAppointment : "")
+            """
+        }
+
+        private static let replaceAppointment = """
+            ON CONFLICT (id) DO UPDATE SET
+                expert_id = EXCLUDED.expert_id, calendar_type = EXCLUDED.calendar_type,
+                external_calendar_event_id = EXCLUDED.external_calendar_event_id, status = EXCLUDED.status,
+                start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time, event_type_uri = EXCLUDED.event_type_uri,
+                rescheduled_from = EXCLUDED.rescheduled_from, host_keys = EXCLUDED.host_keys,
+                appointment = EXCLUDED.appointment, facts = EXCLUDED.facts
+            """
+
         static func row(_ appointment: Appointment, eventTypeURI: String?, hostKeys: [String], facts: [UInt8]) -> AppointmentRow {
             AppointmentRow(
                 id: appointment.id, expertID: appointment.expertID, calendarType: appointment.calendarType,
                 calendarEventID: appointment.externalCalendarEventID, status: appointment.status.rawValue,
                 startTime: appointment.startTime?.description, endTime: appointment.endTime?.description,
-                eventTypeURI: eventTypeURI, hostKeys: hostKeys.joined(separator: "\n"), json: ByteBuffer(bytes: appointment.canonicalJSON()),
+                eventTypeURI: eventTypeURI, rescheduledFrom: appointment.rescheduledFrom, hostKeys: hostKeys.joined(separator: "\n"),
+                json: ByteBuffer(bytes: appointment.canonicalJSON()),
                 facts: ByteBuffer(bytes: facts))
         }
     }

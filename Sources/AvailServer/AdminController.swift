@@ -8,7 +8,7 @@ import Hummingbird
 struct AdminController: Sendable {
     let log: any EventStore
     let deadLetters: any DeadLetterStore
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
 
     func addRoutes(to group: RouterGroup<some RequestContext>) {
         group.get("/events") { request, _ in try await self.events(request) }

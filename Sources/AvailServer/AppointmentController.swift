@@ -5,7 +5,7 @@ import Hummingbird
 
 /// Reading appointments: an expert's, paged in `start_time` order, and one by id.
 struct AppointmentController: Sendable {
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
 
     func addRoutes(to group: RouterGroup<AvailRequestContext>) {
         group.get("/experts/:id/appointments") { request, context in try await self.list(request, context: context) }

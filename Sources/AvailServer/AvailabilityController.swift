@@ -6,7 +6,7 @@ import Hummingbird
 /// `GET /experts/{id}/availability`: free slots, through the strategy of the expert's
 /// integration. Public: slots carry no personal data.
 struct AvailabilityController: Sendable {
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
     let service: AvailabilityService
     /// The longest range one request may ask for (Calendly's own limit).
     static let maximumRange: Int64 = 31 * 86_400 * 1_000_000

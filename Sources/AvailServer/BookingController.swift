@@ -11,7 +11,7 @@ import Hummingbird
 /// the second sees the first and is refused.
 struct BookingController: Sendable {
     let log: any EventStore
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
     let commands: Commands
     let progress: ProjectionProgress
     let locks: KeyedLock

@@ -7,7 +7,7 @@ import Hummingbird
 /// (bearer token, or the settings page's session cookie and CSRF header).
 struct CalendarFeedController: Sendable {
     let feeds: any CalendarFeedStore
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
     /// Where the daemon is reached from outside: the feed URL handed out starts with it.
     let publicURL: PublicURL
 

@@ -14,7 +14,7 @@ import NIOCore
 /// subscriber polling every few minutes mostly gets `304`.
 struct CalendarFeedPublisher: Sendable {
     let feeds: any CalendarFeedStore
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
 
     /// How far back and ahead of now the feed reaches, by start time: a calendar app wants
     /// what is coming and the recent past, and the feed stays bounded however long an expert

@@ -13,7 +13,7 @@ import Logging
 /// only an event type whose owner is their own Calendly user, as Calendly reports it; the admin
 /// may connect any; and an event type one expert holds is no other's.
 struct ExpertController: Sendable {
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
     let commands: Commands
     /// Which Calendly token speaks for an expert: their own account's, or the organization's.
     let connections: CalendlyConnections

@@ -12,7 +12,7 @@ import Synchronization
 /// Graceful shutdown lets it catch up to the log's end first (see `run()`).
 public final class Projector: Service, Sendable {
     private let log: any EventStore
-    private let readModels: ReadModels
+    private let readModels: any ProjectionTarget
     private let progress: ProjectionProgress
     private let metrics: AvailMetrics
     private let logger: Logger
@@ -27,7 +27,7 @@ public final class Projector: Service, Sendable {
     private let health = Mutex<String?>(nil)
 
     public init(
-        log: any EventStore, readModels: ReadModels, progress: ProjectionProgress, metrics: AvailMetrics, logger: Logger,
+        log: any EventStore, readModels: any ProjectionTarget, progress: ProjectionProgress, metrics: AvailMetrics, logger: Logger,
         batchSize: Int = 256, pollInterval: Duration = .seconds(1), drainTimeout: Duration = .seconds(10),
         onApplied: @escaping @Sendable (_ touchedExperts: Set<String>, _ position: Int64) -> Void = { _, _ in }
     ) {
@@ -77,9 +77,9 @@ public final class Projector: Service, Sendable {
     }
 
     private func loop() async {
-        // Held to one generation: a rebuilt one is brought up to date before readers move to it.
-        var readModels = self.readModels.pinned(to: self.readModels.generation)
-        metrics.readModelsGeneration(readModels.generation.number)
+        // Held to the read models it writes: rebuilt ones are brought up to date before readers move to them.
+        var readModels = self.readModels.heldForProjector()
+        metrics.readModelsGeneration(readModels.generationNumber)
         var position: (checkpoint: Int64, experts: ExpertCache)?
         var generationChecked = ContinuousClock.now
         while !Task.isCancelled {
@@ -87,8 +87,9 @@ public final class Projector: Service, Sendable {
                 if ContinuousClock.now - generationChecked >= pollInterval {
                     generationChecked = .now
                     readModels.removeUnusedGenerations()
-                    if let next = try await readModels.newerGeneration() {
-                        readModels = try await adopt(next, from: readModels)
+                    if let rebuilt = try await readModels.adoptRebuilt(catchingUpWith: log, through: progress.position) {
+                        readModels = rebuilt
+                        try await adopted(rebuilt)
                         position = nil
                         continue
                     }
@@ -120,8 +121,14 @@ public final class Projector: Service, Sendable {
                         logger.warning("projection.parked", metadata: ["projection.parked": "\(parked)", "log.position": "\(reached)"])
                     }
                 case .stale(let found):
+                    // Something else wrote the read models (a rebuild in place, an offline
+                    // replay): nothing cached from them holds any more.
                     logger.info("projection.checkpoint_moved", metadata: ["log.position": "\(found)"])
-                    position = nil
+                    let experts = try await readModels.experts()
+                    onApplied(Set(experts.keys), found)
+                    position = (found, ExpertCache(experts))
+                    progress.publish(found)
+                    metrics.projectionPosition(found)
                 }
             } catch {
                 let failure = String(describing: error)
@@ -133,20 +140,17 @@ public final class Projector: Service, Sendable {
         }
     }
 
-    /// A rebuild made `next`: it is brought up to where this projector got (so that no reader
-    /// goes back in time), readers move to it, and whatever was cached from the old one is
-    /// dropped (a rebuild may say otherwise: that is what it is for).
-    private func adopt(_ next: ReadModelGeneration, from old: ReadModels) async throws -> ReadModels {
-        let rebuilt = old.pinned(to: next)
-        let reached = try await rebuilt.catchUp(with: log, through: progress.position)
-        old.moveReaders(to: next)
+    /// A rebuild wrote `rebuilt` apart and readers moved to it, brought up to where this
+    /// projector got (so that no reader goes back in time): whatever was cached from the old
+    /// read models is dropped (a rebuild may say otherwise: that is what it is for).
+    private func adopted(_ rebuilt: any ProjectionTarget) async throws {
+        let reached = try await rebuilt.checkpoint()
         onApplied(Set(try await rebuilt.experts().keys), reached)
         progress.publish(reached)
         metrics.projectionPosition(reached)
-        metrics.readModelsGeneration(next.number)
+        metrics.readModelsGeneration(rebuilt.generationNumber)
         logger.info("projection.generation_adopted", metadata: [
-            "read_models.generation": "\(next.number)", "log.position": "\(reached)",
+            "read_models.generation": "\(rebuilt.generationNumber)", "log.position": "\(reached)",
         ])
-        return rebuilt
     }
 }

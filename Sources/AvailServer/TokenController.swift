@@ -6,7 +6,7 @@ import Hummingbird
 /// Expert tokens: issued by the admin, listed and revoked by the admin or the expert itself.
 struct TokenController: Sendable {
     let tokens: any ExpertTokenStore
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
     /// A revoked token's open event streams end with it.
     let feed: ExpertChangeFeed
 

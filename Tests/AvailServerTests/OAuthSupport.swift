@@ -201,7 +201,7 @@ struct OAuthFixture {
 /// The daemon's stored Calendly tokens for an expert, opened as another process on the same
 /// database would: to let time pass (an access token that expired) without waiting for it.
 struct StoredTokens {
-    let store: CalendlyCredentialStore
+    let store: any CalendlyCredentialStore
 
     init(databasePath: String, secretKey: String) throws {
         store = CalendlyCredentials(database: try LogDatabase.open(path: databasePath), sealer: try TokenSealer(secretKey: secretKey))

@@ -14,7 +14,7 @@ import Logging
 /// as a `--signing-key`), not one passed here.
 struct CalendlySubscriptions: Sendable {
     let connections: CalendlyConnections
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
     let commands: Commands
     let logger: Logger
 

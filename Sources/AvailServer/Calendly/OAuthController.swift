@@ -17,7 +17,7 @@ import NIOCore
 /// log), records `expert.calendly_account_connected`, and sends the browser back to the
 /// settings page. Any failure is `oauth_failed` (an HTML page for a browser) and records nothing.
 struct OAuthController: Sendable {
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
     let commands: Commands
     let connections: CalendlyConnections
     let subscriptions: CalendlySubscriptions

@@ -57,7 +57,7 @@ final class Reconciler: Service, Sendable {
     }
 
     let connections: CalendlyConnections
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
     let progress: any ReconcileProgressStore
     let settings: Settings
     let metrics: AvailMetrics?
@@ -71,7 +71,7 @@ final class Reconciler: Service, Sendable {
     private let pacers = Mutex<[String: CalendlyRateLimitPacer]>([:])
 
     init(
-        connections: CalendlyConnections, readModels: ReadModels, progress: any ReconcileProgressStore, settings: Settings,
+        connections: CalendlyConnections, readModels: any ReadModelQueries, progress: any ReconcileProgressStore, settings: Settings,
         metrics: AvailMetrics?, logger: Logger, append: @escaping @Sendable ([NewEvent]) async throws -> [AppendOutcome],
         caughtUp: @escaping @Sendable () async throws -> Void
     ) {

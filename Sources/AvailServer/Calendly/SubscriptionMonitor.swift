@@ -30,7 +30,7 @@ public enum ReconcileScope: Sendable, Hashable {
 final class SubscriptionMonitor: Service, Sendable {
     let subscriptions: CalendlySubscriptions
     let organization: OrganizationSubscriptions
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
     /// A key the daemon accepts (`--signing-key`, else the `<database>.signing-key` file's),
     /// for a replacement of an organization-token subscription: the old one's key is nowhere
     /// availd could read it back from.
@@ -41,7 +41,7 @@ final class SubscriptionMonitor: Service, Sendable {
     let onReplaced: @Sendable (_ scope: ReconcileScope, _ since: Timestamp?) async -> Void
 
     init(
-        subscriptions: CalendlySubscriptions, organization: OrganizationSubscriptions, readModels: ReadModels, signingKey: String,
+        subscriptions: CalendlySubscriptions, organization: OrganizationSubscriptions, readModels: any ReadModelQueries, signingKey: String,
         interval: Duration, metrics: AvailMetrics, logger: Logger,
         onReplaced: @escaping @Sendable (_ scope: ReconcileScope, _ since: Timestamp?) async -> Void = { _, _ in }
     ) {

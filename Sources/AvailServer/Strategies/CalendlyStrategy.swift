@@ -13,7 +13,7 @@ struct CalendlyStrategy: AvailabilityStrategy {
     /// Which token speaks for an expert (their own account's, or the organization's).
     let connections: CalendlyConnections
     let availability: CalendlyAvailability
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
     let commands: Commands
 
     func slots(for expert: ExpertProfile, eventType: String?, in range: TimeRange) async throws -> [TimeRange] {

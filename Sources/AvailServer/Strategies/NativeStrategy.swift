@@ -7,7 +7,7 @@ import HTTPTypes
 /// `appointment.booked|rescheduled|canceled` events. The caller holds the expert's lock and
 /// has let the read models catch up, so what is read here includes every earlier decision.
 struct NativeStrategy: AvailabilityStrategy {
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
     let commands: Commands
 
     func slots(for expert: ExpertProfile, eventType: String?, in range: TimeRange) async throws -> [TimeRange] {

@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// here, signed in with the expert's token (kept in a cookie), changed through the JSON API by a
 /// little script, kept live by a Server-Sent Events stream the projector feeds.
 struct SettingsPageController: Sendable {
-    let readModels: ReadModels
+    let readModels: any ReadModelQueries
     let service: AvailabilityService
     /// The expert's Calendly account: its event types, and whether accounts can be connected.
     let connections: CalendlyConnections

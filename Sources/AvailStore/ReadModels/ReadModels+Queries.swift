@@ -6,6 +6,13 @@ public struct AppointmentPage: Sendable {
     public var appointments: [Appointment]
     /// Where the next page starts; nil on the last page.
     public var next: AppointmentCursor?
+
+    /// The page from what a query fetched: up to `limit` appointments and one more, which
+    /// only says that there is a next page.
+    public init(fetched: [Appointment], limit: Int) {
+        appointments = Array(fetched.prefix(limit))
+        next = fetched.count > limit ? appointments.last.map { AppointmentCursor(startTime: $0.startTime?.description ?? "", id: $0.id) } : nil
+    }
 }
 
 /// A position in the `(start_time, id)` order.
@@ -86,18 +93,11 @@ extension ReadModels {
             }
             sql += " ORDER BY start_time, id LIMIT ?"
             arguments += [query.limit + 1]
-            var appointments = try Row.fetchAll(db, sql: sql, arguments: arguments).map(Appointment.init(row:))
-            var next: AppointmentCursor?
-            if appointments.count > query.limit {
-                appointments.removeLast()
-                let last = appointments[appointments.count - 1]
-                next = AppointmentCursor(startTime: last.startTime?.description ?? "", id: last.id)
-            }
-            return AppointmentPage(appointments: appointments, next: next)
+            return AppointmentPage(fetched: try Row.fetchAll(db, sql: sql, arguments: arguments).map(Appointment.init(row:)), limit: query.limit)
         }
     }
 
-    public func parked(after position: Int64 = 0, limit: Int = 100) async throws -> [ParkedEvent] {
+    public func parked(after position: Int64, limit: Int) async throws -> [ParkedEvent] {
         try await database.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM parked_events WHERE position > ? ORDER BY position LIMIT ?",
@@ -112,8 +112,7 @@ extension ReadModels {
 }
 
 extension ReadModels {
-    /// The spans of `expertID`'s scheduled appointments (any calendar) that overlap `range`.
-    public func busyTimes(expertID: String, overlapping range: TimeRange, excluding excluded: String? = nil) async throws
+    public func busyTimes(expertID: String, overlapping range: TimeRange, excluding excluded: String?) async throws
         -> [TimeRange]
     {
         try await database.read { db in
@@ -124,6 +123,7 @@ extension ReadModels {
                 sql: """
                     SELECT start_time, end_time FROM appointments
                     WHERE expert_id = ? AND status = 'scheduled' AND start_time < ? AND end_time > ? AND id IS NOT ?
+                    ORDER BY start_time, end_time
                     """,
                 arguments: [expertID, range.end.description, range.start.description, excluded]
             ).compactMap { row in
@@ -137,13 +137,10 @@ extension ReadModels {
 }
 
 extension ReadModels {
-    /// The fold's stored facts of `uris` (an invitee the log never named has none).
     public func facts(of uris: Set<String>) async throws -> [String: AppointmentFacts] {
         try await database.read { db in try Self.facts(for: uris, db) }
     }
 
-    /// How many invitees of each scheduled event (by UUID) the appointments know, and how many
-    /// of them are scheduled (not canceled or rescheduled).
     public func inviteeCounts(ofScheduledEvents uuids: Set<String>) async throws -> [String: (total: Int, active: Int)] {
         let counts = try await database.read { db -> [String: [Int]] in
             var counts: [String: [Int]] = [:]

@@ -1,7 +1,7 @@
 import AvailStore
 import Hummingbird
 
-extension ReadModels {
+extension ReadModelQueries {
     /// The route's expert (`:id`): valid, one the principal may reach, and known. Another
     /// expert's is the same 404 as one that does not exist, so ids cannot be probed.
     func requireExpert(_ context: AvailRequestContext) async throws -> String {
