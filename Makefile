@@ -29,9 +29,11 @@ test: test-deps
 	python3 scripts/lint-grdb-reads.py
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory fuzz-smoke
-	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) --skip concurrentWritersNeverLetAReaderSkipAPosition
-	@# The PostgreSQL writers' stress test (100,000 events) alone: beside the rest it takes both
-	@# cores for minutes and starves the suites with deadlines.
+	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) --skip concurrentWritersNeverLetAReaderSkipAPosition --skip ServeOnPostgresTests
+	@# Then, each alone, what starves the suites with deadlines when run beside them: several
+	@# daemons on one PostgreSQL (processes, one test at a time), and the PostgreSQL writers'
+	@# stress test (100,000 events, both cores for minutes).
+	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) --filter ServeOnPostgresTests
 	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) --filter concurrentWritersNeverLetAReaderSkipAPosition
 	scripts/browser-test.sh
 	scripts/calendar-feed-test.sh

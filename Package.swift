@@ -49,7 +49,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The event log in PostgreSQL (the `EventStore` seam's second implementation), its migrations.
+        // Every store in PostgreSQL (the seam's second implementation), its migrations.
         .target(
             name: "AvailPostgres",
             dependencies: [
@@ -67,6 +67,7 @@ let package = Package(
             dependencies: [
                 "AvailCore",
                 "AvailStore",
+                "AvailPostgres",
                 "AvailClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -178,7 +179,7 @@ let package = Package(
         .testTarget(
             name: "AvailServerTests",
             dependencies: [
-                "AvailCore", "AvailStore", "AvailServer", "AvailTesting", "AvailClient", "CalendlyStandIn",
+                "AvailCore", "AvailStore", "AvailPostgres", "AvailServer", "AvailTesting", "AvailClient", "CalendlyStandIn",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -188,13 +189,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The `EventStore` promises against SQLite and a real PostgreSQL the tests start.
+        // The stores' promises against SQLite and a real PostgreSQL the tests start, and the
+        // daemons on PostgreSQL.
         .testTarget(
             name: "AvailPostgresTests",
             dependencies: [
-                "AvailCore", "AvailStore", "AvailPostgres", "AvailTesting",
+                "AvailCore", "AvailStore", "AvailPostgres", "AvailTesting", "AvailClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

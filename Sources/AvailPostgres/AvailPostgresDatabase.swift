@@ -16,7 +16,13 @@ public final class AvailPostgresDatabase: Sendable {
         if configuration.password == nil { configuration.password = password }
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
+        self.connectionConfiguration = PostgresConnection.Configuration(
+            host: configuration.host ?? "localhost", port: configuration.port ?? 5432, username: configuration.username,
+            password: configuration.password, database: configuration.database, tls: .disable)
     }
+
+    /// For a connection of its own, outside the pool (the projection lease).
+    let connectionConfiguration: PostgresConnection.Configuration
 
     /// Runs the connection pool until the task running it is cancelled.
     public func run() async {

@@ -16,21 +16,20 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     try configuration.validate()
-    let database = try LogDatabase.open(path: configuration.databasePath)
-    let sealer = try TokenSealer(secretKey: configuration.secretKey)
-    let stores = database.stores(sealer: sealer)
+    let database = try await DaemonDatabase.open(configuration, sealer: try TokenSealer(secretKey: configuration.secretKey), logger: logger)
+    let stores = database.stores
     let log = stores.log
     let deadLetters = stores.deadLetters
     let metrics = AvailMetrics()
     metrics.logPosition(try await log.lastPosition())
-    let readModels = ReadModels(database: database)
+    let readModels = database.readModels
     let progress = ProjectionProgress()
     let calendlyAvailability = CalendlyAvailability(
         windowDays: configuration.calendlyWindowDays, ttl: configuration.calendlyCacheTTL, maxEntries: configuration.calendlyCacheEntries)
     let publicURL = PublicURL(configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)")
     let feed = ExpertChangeFeed()
     let projector = Projector(
-        log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger,
+        log: log, readModels: readModels, lease: database.lease, progress: progress, metrics: metrics, logger: logger,
         drainTimeout: configuration.projectionDrainTimeout
     ) {
         touched, position in
@@ -46,7 +45,8 @@ public func buildApplication(
         apiBase: configuration.calendlyAPI, organizationToken: configuration.calendlyToken, app: configuration.calendlyOAuth,
         authURL: configuration.calendlyAuth, publicURL: publicURL,
         credentials: stores.calendlyCredentials, commands: commands,
-        refreshMargin: configuration.tokenRefreshMargin, logger: logger, metrics: metrics)
+        refreshMargin: configuration.tokenRefreshMargin, logger: logger, metrics: metrics,
+        sharedLock: database.sharedLock)
 
     let router = Router(context: AvailRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
@@ -68,7 +68,7 @@ public func buildApplication(
         native: NativeStrategy(readModels: readModels, commands: commands),
         calendly: CalendlyStrategy(connections: connections, availability: calendlyAvailability, readModels: readModels, commands: commands))
     AvailabilityController(readModels: readModels, service: service).addRoutes(to: router)
-    OperationsController(database: database, writer: writer, projector: projector, metrics: metrics).addRoutes(to: router)
+    OperationsController(checkWritable: database.checkWritable, writer: writer, projector: projector, metrics: metrics).addRoutes(to: router)
     // Public: the secret in the feed's URL is its credential (calendar apps send no bearer).
     let calendarFeeds = stores.calendarFeeds
     CalendarFeedPublisher(feeds: calendarFeeds, readModels: readModels).addRoutes(to: router)
@@ -109,7 +109,8 @@ public func buildApplication(
     ).addRoutes(to: router)
     AppointmentController(readModels: readModels).addRoutes(to: authenticated)
     BookingController(
-        log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock(), service: service)
+        log: log, readModels: readModels, commands: commands, progress: progress, locks: KeyedLock(),
+        sharedLock: database.sharedLock, service: service)
         .addRoutes(to: authenticated)
     // The expert's own page: signs in by cookie and answers with HTML, so it handles its own
     // access rather than going through the bearer-token group.
@@ -128,8 +129,8 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         // Shut down in reverse: the reconciler and the subscription monitor (which record
         // through the writer), then the writer (after the server), then the projector, and
-        // last the checkpointer of the log's WAL.
-        services: [LogCheckpointer(database: database, logger: logger), projector, writer, monitor] + (configuration.reconcileInterval == nil ? [] : [reconciler]),
+        // last the database's own service (the checkpointer of SQLite's WAL, PostgreSQL's pool).
+        services: [database.service, projector, writer, monitor] + (configuration.reconcileInterval == nil ? [] : [reconciler]),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             if configuration.publicURL == nil { publicURL.set("http://\(configuration.host):\(port)") }

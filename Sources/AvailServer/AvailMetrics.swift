@@ -100,6 +100,12 @@ public struct AvailMetrics: Sendable {
         CoreMetrics.Gauge(label: "availd_read_models_generation", factory: factory).record(number)
     }
 
+    /// 1 while this daemon projects (it holds the projection lease, or needs none), 0 while it
+    /// follows another daemon's projector.
+    func projectionLeader(_ leading: Bool) {
+        CoreMetrics.Gauge(label: "availd_projection_leader", factory: factory).record(leading ? 1 : 0)
+    }
+
     /// One projector batch: how long it took and how many of its events were parked.
     func projectionBatch(took duration: Duration, parked: Int) {
         projectionBatchDuration.recordNanoseconds(Self.nanoseconds(duration))

@@ -15,6 +15,9 @@ struct BookingController: Sendable {
     let commands: Commands
     let progress: ProjectionProgress
     let locks: KeyedLock
+    /// Held with `locks` where several daemons share the database: one booking per expert at a
+    /// time across all of them.
+    let sharedLock: (any DatabaseLock)?
     let service: AvailabilityService
 
     func addRoutes(to group: RouterGroup<AvailRequestContext>) {
@@ -55,7 +58,7 @@ struct BookingController: Sendable {
         let body = try await request.decodeJSON(BookingRequest.self)
         let start = try Self.time(body.startTime, field: "start_time")
         let invitee = try Self.invitee(body.invitee)
-        let appointment = try await locks.withLock(id) {
+        let appointment = try await exclusively(id) {
             try await self.catchUp()
             let expert = try await self.expert(id)
             try EventTypeChoice.check(body.eventType, for: expert, field: "event_type")
@@ -70,7 +73,7 @@ struct BookingController: Sendable {
         try context.principal.requireAccess(to: existing)
         let body = try await request.decodeJSON(RescheduleRequest.self)
         let start = try Self.time(body.startTime, field: "start_time")
-        let moved = try await locks.withLock(existing.expertID ?? "") {
+        let moved = try await exclusively(existing.expertID ?? "") {
             let (current, expert) = try await self.current(existing.id)
             return try await self.service.strategy(for: current).reschedule(current, of: expert, to: start)
         }
@@ -82,7 +85,7 @@ struct BookingController: Sendable {
         try context.principal.requireAccess(to: existing)
         let body = try await request.decodeJSON(CancelRequest.self)
         if let reason = body.reason { _ = try TextField.text(reason, field: "reason", maximum: 1000) }
-        let canceled = try await locks.withLock(existing.expertID ?? "") {
+        let canceled = try await exclusively(existing.expertID ?? "") {
             let (current, expert) = try await self.current(existing.id)
             return try await self.service.strategy(for: current).cancel(current, of: expert, reason: body.reason)
         }
@@ -90,6 +93,15 @@ struct BookingController: Sendable {
     }
 
     /// Waits until the read models include everything logged so far (deliveries included).
+    /// Runs `body` as the only change of `expertID`'s appointments under way: in this daemon
+    /// (`locks`, in arrival order), then in every daemon on the database (`sharedLock`).
+    private func exclusively<T: Sendable>(_ expertID: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await locks.withLock(expertID) {
+            guard let sharedLock else { return try await body() }
+            return try await sharedLock.withLock("appointments of \(expertID)", body)
+        }
+    }
+
     private func catchUp() async throws {
         let head = try await log.lastPosition()
         guard await progress.wait(for: head, timeout: commands.waitTimeout) else { throw Problem.projectionLag(head) }

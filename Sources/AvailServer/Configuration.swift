@@ -4,8 +4,10 @@ import AvailCore
 public struct Configuration: Sendable {
     public var host: String
     public var port: Int
-    /// A SQLite file, or `:memory:`.
+    /// An SQLite file, `:memory:`, or a PostgreSQL URL (`postgres://USER@HOST:PORT/DATABASE`).
     public var databasePath: String
+    /// The password for a PostgreSQL URL that has none.
+    public var databasePassword: String?
     /// Every key is accepted, so a key can be rotated by running with old and new for a while.
     public var signingKeys: [String]
     /// How far `t` may be from now, in seconds, in either direction.

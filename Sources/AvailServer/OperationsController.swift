@@ -5,7 +5,7 @@ import NIOCore
 
 /// `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml`: unauthenticated, no personal data.
 struct OperationsController: Sendable {
-    let database: AvailDatabase
+    let checkWritable: @Sendable () async throws -> Void
     let writer: LogWriter
     let projector: Projector
     let metrics: AvailMetrics
@@ -30,8 +30,8 @@ struct OperationsController: Sendable {
     }
 
     /// Ready when the log writer takes appends, its last batch committed, the projector runs and
-    /// its last batch committed, and the database grants its write lock (not read-only, not held
-    /// by another process).
+    /// its last batch committed, and the database takes writes (SQLite grants its write lock: not
+    /// read-only, not held by another process; PostgreSQL is neither a standby nor read-only).
     func readiness() async throws -> Response {
         var checks: [String: String] = ["log_writer": "ok", "database": "ok", "projector": projector.problem ?? "ok"]
         if !writer.isAccepting {
@@ -40,7 +40,7 @@ struct OperationsController: Sendable {
             checks["log_writer"] = "last commit failed: \(failure)"
         }
         do {
-            try await database.checkWritable()
+            try await checkWritable()
         } catch {
             checks["database"] = "not writable: \(error)"
         }

@@ -10,9 +10,16 @@ import Synchronization
 /// (and on a slow timer, in case a commit came from another process). Each batch is read after
 /// the checkpoint, applied, and written with the new checkpoint in one transaction.
 /// Graceful shutdown lets it catch up to the log's end first (see `run()`).
+///
+/// Where several daemons share the database (PostgreSQL), only the one holding the `lease`
+/// projects; the others follow: they read the checkpoint every `followInterval`, publish it
+/// (so `min_position` and `Log-Position` mean the same on every daemon) and, when it moved,
+/// drop every expert's cached availability, not knowing whose appointments changed.
 public final class Projector: Service, Sendable {
     private let log: any EventStore
     private let readModels: any ProjectionTarget
+    private let lease: (any ProjectionLease)?
+    private let followInterval: Duration
     private let progress: ProjectionProgress
     private let metrics: AvailMetrics
     private let logger: Logger
@@ -27,13 +34,16 @@ public final class Projector: Service, Sendable {
     private let health = Mutex<String?>(nil)
 
     public init(
-        log: any EventStore, readModels: any ProjectionTarget, progress: ProjectionProgress, metrics: AvailMetrics, logger: Logger,
-        batchSize: Int = 256, pollInterval: Duration = .seconds(1), drainTimeout: Duration = .seconds(10),
+        log: any EventStore, readModels: any ProjectionTarget, lease: (any ProjectionLease)? = nil, progress: ProjectionProgress,
+        metrics: AvailMetrics, logger: Logger, batchSize: Int = 256, pollInterval: Duration = .seconds(1),
+        followInterval: Duration = .milliseconds(50), drainTimeout: Duration = .seconds(10),
         onApplied: @escaping @Sendable (_ touchedExperts: Set<String>, _ position: Int64) -> Void = { _, _ in }
     ) {
         self.onApplied = onApplied
         self.log = log
         self.readModels = readModels
+        self.lease = lease
+        self.followInterval = followInterval
         self.progress = progress
         self.metrics = metrics
         self.logger = logger
@@ -73,6 +83,8 @@ public final class Projector: Service, Sendable {
             await group.next()
             group.cancelAll()
         }
+        // Another daemon takes over now, not when this process is gone.
+        await lease?.release()
         health.withLock { $0 = "stopped" }
     }
 
@@ -82,8 +94,29 @@ public final class Projector: Service, Sendable {
         metrics.readModelsGeneration(readModels.generationNumber)
         var position: (checkpoint: Int64, experts: ExpertCache)?
         var generationChecked = ContinuousClock.now
+        var leading = lease == nil
+        var leaseChecked: ContinuousClock.Instant?
+        var followed: Int64?
+        metrics.projectionLeader(leading)
         while !Task.isCancelled {
             do {
+                if let lease, leaseChecked.map({ ContinuousClock.now - $0 >= pollInterval }) ?? true {
+                    leaseChecked = .now
+                    let holds = await lease.holds()
+                    if holds != leading {
+                        leading = holds
+                        position = nil
+                        followed = nil
+                        metrics.projectionLeader(holds)
+                        logger.info(holds ? "projection.lease_acquired" : "projection.lease_lost")
+                    }
+                }
+                if !leading {
+                    if draining.load(ordering: .relaxed) { return }
+                    try await follow(&followed)
+                    await wake.wait(timeout: followInterval)
+                    continue
+                }
                 if ContinuousClock.now - generationChecked >= pollInterval {
                     generationChecked = .now
                     readModels.removeUnusedGenerations()
@@ -138,6 +171,18 @@ public final class Projector: Service, Sendable {
                 try? await Task.sleep(for: pollInterval)
             }
         }
+    }
+
+    /// What a daemon that does not project does: publishes the checkpoint the projecting one
+    /// reached, and drops every cache once it moved.
+    private func follow(_ followed: inout Int64?) async throws {
+        let checkpoint = try await readModels.checkpoint()
+        health.withLock { $0 = nil }
+        guard checkpoint != followed else { return }
+        if followed != nil { onApplied(Set(try await readModels.experts().keys), checkpoint) }
+        followed = checkpoint
+        progress.publish(checkpoint)
+        metrics.projectionPosition(checkpoint)
     }
 
     /// A rebuild wrote `rebuilt` apart and readers moved to it, brought up to where this

@@ -46,7 +46,7 @@ enum Environment {
 }
 
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "The SQLite database file, or :memory:, or postgres://USER@HOST[:PORT]/DATABASE (verify, export, import, rebuild and digest, so far) [AVAILD_DATABASE, default ./var/availd.sqlite].")
+    @Option(name: .long, help: "The SQLite database file, or :memory:, or postgres://USER@HOST[:PORT]/DATABASE (serve, verify, export, import, rebuild and digest, so far) [AVAILD_DATABASE, default ./var/availd.sqlite].")
     var database: String?
 
     var path: String { database ?? Environment.value("AVAILD_DATABASE") ?? "./var/availd.sqlite" }
@@ -65,7 +65,7 @@ struct DatabaseOptions: ParsableArguments {
         let path = self.path
         // Never an SQLite file named after a URL.
         guard !isPostgres else {
-            throw ValidationError("this command does not run on PostgreSQL yet: only availd verify, export, import, rebuild and digest do (the daemon on PostgreSQL is not built yet)")
+            throw ValidationError("this command does not run on PostgreSQL yet: only availd serve, verify, export, import, rebuild and digest do")
         }
         if path != ":memory:" {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()

@@ -75,25 +75,35 @@ struct ServeCommand: AsyncParsableCommand {
         // A file-size limit (ulimit -f) must fail the write, which answers 503, not kill the
         // daemon with SIGXFSZ mid-request.
         signal(SIGXFSZ, SIG_IGN)
-        let databasePath = try database.preparedPath()
+        let postgres = database.isPostgres
+        let databasePath = postgres ? database.path : try database.preparedPath()
+        let databasePassword = postgres ? try database.postgresPassword() : nil
 
         var keys = signingKeys.isEmpty ? try Environment.signingKeys() : signingKeys
         keys.removeAll(where: \.isEmpty)
+        var token = try adminToken ?? Environment.secret("AVAILD_ADMIN_TOKEN", credential: "admin-token")
+        var sealingKey = try calendly.givenSecretKey
+        if postgres {
+            // Every daemon on the database must verify the same signatures and open the same
+            // sealed tokens: nothing is generated for one of them alone.
+            guard !keys.isEmpty, token != nil, sealingKey != nil else {
+                throw ValidationError(
+                    "on PostgreSQL every daemon needs the same --signing-key, --admin-token and --secret-key (or AVAILD_SIGNING_KEYS, AVAILD_ADMIN_TOKEN, AVAILD_SECRET_KEY, or their credentials): none is generated")
+            }
+        }
         if keys.isEmpty {
             keys = [try firstRunSecret(databasePath: databasePath, suffix: "signing-key", name: "signing key")]
         }
-        var token = try adminToken ?? Environment.secret("AVAILD_ADMIN_TOKEN", credential: "admin-token")
         if token == nil {
             token = try firstRunSecret(databasePath: databasePath, suffix: "admin-token", name: "admin token")
         }
 
         let calendlyToken = try calendly.organizationToken
-        var sealingKey = try calendly.givenSecretKey
         if sealingKey == nil {
             sealingKey = try firstRunSecret(databasePath: databasePath, suffix: "secret-key", name: "secret key", printed: false)
         }
         let clientSecret = try calendly.givenClientSecret
-        let logger = Log.bootstrap(secrets: keys + [token, calendlyToken, sealingKey, clientSecret].compactMap { $0 })
+        let logger = Log.bootstrap(secrets: keys + [token, calendlyToken, sealingKey, clientSecret, databasePassword].compactMap { $0 })
 
         var configuration = AvailServer.Configuration(
             host: host ?? Environment.value("AVAILD_HOST") ?? "127.0.0.1",
@@ -106,6 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
             calendlyAPI: calendly.apiURL,
             calendlyToken: calendlyToken
         )
+        configuration.databasePassword = databasePassword
         configuration.calendlyWindowDays =
             try calendlyWindowDays ?? Environment.parse("AVAILD_CALENDLY_WINDOW_DAYS", as: Int.self, Int.init) ?? 31
         configuration.limits = try limits()

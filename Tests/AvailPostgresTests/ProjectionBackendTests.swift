@@ -42,15 +42,10 @@ extension Backend {
     static func catchUp(_ readModels: any ProjectionTarget, _ log: any EventStore, seed: UInt64) async throws {
         var random = SplitMix64(seed: seed)
         var checkpoint = try await readModels.checkpoint()
-        var experts = ExpertCache(try await readModels.experts())
-        while true {
-            let events = try await log.events(after: checkpoint, limit: 1 + Int(random.next() % 17))
-            if events.isEmpty { return }
-            guard case .applied(let position, let cache, _, _) = try await readModels.apply(
-                events.map(PreparedEvent.init), after: checkpoint, experts: experts)
-            else { Issue.record("unexpected stale checkpoint"); return }
-            checkpoint = position
-            experts = cache
+        let head = try await log.lastPosition()
+        while checkpoint < head {
+            // One batch: the first that reaches past the checkpoint.
+            checkpoint = try await readModels.catchUp(with: log, batchSize: 1 + Int(random.next() % 17), through: checkpoint + 1)
         }
     }
 

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import AvailCore
+import AvailPostgres
 import AvailServer
+import AvailStore
 import AvailTesting
 import Foundation
 import HTTPTypes
@@ -325,25 +327,65 @@ import Testing
                 #expect(try await asAda(daemon, token, .put, "/experts/ada/integration", json: #"{"type":"calendly","event_types":["\#(StandInUsers.adaThirty)"]}"#).status == .ok)
                 // Two hours pass: the access token is expired when the twenty arrive.
                 try await StoredTokens(databasePath: folder.path("availd.sqlite"), secretKey: "a secret key that is long enough to seal with").expire("ada")
-                let today = Timestamp.now().unixSeconds / 86_400
-                // Twenty connections at once (the test client would send them one by one).
-                let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
-                    for day in Int64(1)...20 {
-                        let start = Timestamp(microseconds: (today + day) * 86_400_000_000)
-                        let end = Timestamp(microseconds: (today + day + 1) * 86_400_000_000)
-                        group.addTask {
-                            let request = HTTPClientRequest(url: "\(daemon.baseURL)/experts/ada/availability?start_time=\(start)&end_time=\(end)")
-                            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-                            _ = try await response.body.collect(upTo: 1 << 20)
-                            return response.status.code
-                        }
-                    }
-                    return try await group.reduce(into: []) { $0.append($1) }
-                }
+                let statuses = try await twentyDaysOfAvailability(from: [daemon])
                 #expect(statuses.count == 20 && statuses.allSatisfy { $0 == 200 }, "\(statuses)")
                 let grants = try await oauth.grants()
                 #expect(grants["refresh_token"] == 1)
                 #expect(grants["invalid_grant"] ?? 0 == 0)
+            }
+        }
+    }
+
+    /// Ada's availability on each of the next twenty days (one Calendly call each, with one
+    /// window per day), asked at once (the test client would send them one by one) and spread
+    /// over `daemons`; their statuses.
+    func twentyDaysOfAvailability(from daemons: [Daemon]) async throws -> [UInt] {
+        let today = Timestamp.now().unixSeconds / 86_400
+        return try await withThrowingTaskGroup(of: UInt.self) { group in
+            for day in Int64(1)...20 {
+                let start = Timestamp(microseconds: (today + day) * 86_400_000_000)
+                let end = Timestamp(microseconds: (today + day + 1) * 86_400_000_000)
+                let daemon = daemons[Int(day) % daemons.count]
+                group.addTask {
+                    let request = HTTPClientRequest(url: "\(daemon.baseURL)/experts/ada/availability?start_time=\(start)&end_time=\(end)")
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                    _ = try await response.body.collect(upTo: 1 << 20)
+                    return response.status.code
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
+    /// Two daemons on one PostgreSQL database, twenty requests at expiry spread over both:
+    /// still one refresh, and no refresh token spent twice (Calendly would answer the second
+    /// with invalid_grant).
+    @Test func twentyRequestsAtExpiryOverTwoDaemonsMakeOneRefresh() async throws {
+        let url = try TestPostgres.server().newDatabase()
+        let secretKey = "a secret key that is long enough to seal with"
+        try await withOAuth { oauth, browser in
+            var configuration = oauth.configuration()
+            configuration.databasePath = url
+            configuration.secretKey = secretKey
+            configuration.calendlyWindowDays = 1
+            let shared = configuration
+            try await withDaemon(shared) { first in
+                let token = try await connected(oauth, browser, first)
+                #expect(try await asAda(first, token, .put, "/experts/ada/integration", json: #"{"type":"calendly","event_types":["\#(StandInUsers.adaThirty)"]}"#).status == .ok)
+                try await withDaemon(shared) { second in
+                    try await AvailPostgresDatabase.withDatabase(url: url, logger: Logger(label: "availd-test")) { database in
+                        let store = PostgresCalendlyCredentials(database: database, sealer: try TokenSealer(secretKey: secretKey))
+                        let stored = try #require(try await store.load(expertID: "ada"))
+                        var tokens = stored.tokens
+                        tokens.expiresAt = Timestamp(microseconds: Timestamp.now().microseconds - 1_000_000)
+                        #expect(try await store.rotate(expertID: "ada", userURI: stored.userURI, from: stored.version, to: tokens, at: .now()))
+                    }
+                    let statuses = try await twentyDaysOfAvailability(from: [first, second])
+                    #expect(statuses.count == 20 && statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+                    let grants = try await oauth.grants()
+                    #expect(grants["refresh_token"] == 1, "\(grants)")
+                    #expect(grants["invalid_grant"] ?? 0 == 0, "\(grants)")
+                }
             }
         }
     }

@@ -6,6 +6,7 @@ import GRDB
 import Testing
 
 /// The SQLite read models, written batch by batch, equal the in-memory fold of the same log.
+/// (What both backends promise alike is in AvailPostgresTests/ProjectionBackendTests.)
 @Suite struct ReadModelsTests {
     /// A log holding the experts, then `bodies`, deduplicated as the real log does.
     static func log(_ bodies: [Data], experts: [ExpertEvent] = Corpus.experts.flatMap { Corpus.setUp($0) }) async throws -> EventLog {
@@ -61,23 +62,6 @@ import Testing
         #expect(incremental.count > 100)
     }
 
-    @Test func expertsArrivingAfterTheirAppointmentsClaimThem() async throws {
-        // Deliveries first, experts last, in small batches: the SQLite path must reassign.
-        let log = try await Self.log(try Corpus.fixtureBodies(), experts: [])
-        var next = try await log.lastPosition()
-        var experts: [NewEvent] = []
-        for event in Corpus.experts.flatMap({ Corpus.setUp($0) }) {
-            next += 1
-            experts.append(Corpus.event(event, position: next).event)
-        }
-        _ = try await log.append(experts)
-        let readModels = ReadModels(database: log.database)
-        try await Self.catchUp(readModels, log, batchSizes: 7)
-        let ada = try await readModels.appointments(AppointmentQuery(expertID: "ada", limit: 1000))
-        #expect(ada.appointments.count == 11)
-        #expect(try await readModels.digest().digest == (try await log.fold()).digest)
-    }
-
     @Test func aFailedBatchLeavesNothingBehind() async throws {
         let bodies = (0..<5).map { GeneratedCorpus.hosts[0].invitee(index: $0, seed: "atomic") }
         let log = try await Self.log(bodies, experts: [])
@@ -106,16 +90,6 @@ import Testing
         #expect(parked == 0)
     }
 
-    @Test func aBatchThatDoesNotStartAtTheCheckpointIsRefused() async throws {
-        let log = try await Self.log((0..<4).map { GeneratedCorpus.hosts[0].invitee(index: $0, seed: "stale") }, experts: [])
-        let readModels = ReadModels(database: log.database)
-        try await readModels.catchUp(with: log)
-        let events = try await log.events(after: 0, limit: 2)
-        guard case .stale(let checkpoint) = try await readModels.apply(events.map(PreparedEvent.init), after: 0, experts: ExpertCache())
-        else { Issue.record("a stale batch was applied"); return }
-        #expect(checkpoint == 4)
-    }
-
     @Test func theLogCommitsFullWhateverTheProjectorLeftBehind() async throws {
         // The projector commits its batches with synchronous=NORMAL on the writer connection;
         // the log's own commits must still be FULL.
@@ -139,17 +113,6 @@ import Testing
         _ = try await log.append([try Delivery(body: GeneratedCorpus.hosts[0].invitee(index: 2, seed: "sync"))]
             .map { NewEvent(delivery: $0, signature: nil, receivedAt: .now()) })
         #expect(try LogDatabase.writerSynchronousMode(writer) == 2)
-    }
-
-    @Test func parkedEventsAreKeptWithTheirReason() async throws {
-        let broken = Data(#"{"event":"invitee.canceled","created_at":"2026-11-20T10:00:00.000000Z","payload":{"uri":""}}"#.utf8)
-        let log = try await Self.log([broken, GeneratedCorpus.hosts[0].invitee(index: 1, seed: "parked")], experts: [])
-        let readModels = ReadModels(database: log.database)
-        try await readModels.catchUp(with: log)
-        let parked = try await readModels.parked()
-        #expect(parked.map(\.position) == [1])
-        #expect(parked.first?.reason == "payload.uri is missing")
-        #expect(try await readModels.checkpoint() == 2)
     }
 
     @Test func aRebuildReplacesTamperedReadModels() async throws {

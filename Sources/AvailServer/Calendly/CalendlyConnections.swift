@@ -14,7 +14,8 @@ import Synchronization
 ///
 /// Access tokens live two hours. One that expires within `refreshMargin` is still used while a
 /// refresh runs in the background; one already expired waits for it. Refreshes run **one at a
-/// time per expert** (single flight: every caller during a refresh shares it), and Calendly's
+/// time per expert** (single flight: every caller during a refresh shares it; with several
+/// daemons on one database, `sharedLock` holds the others' back too), and Calendly's
 /// rotated pair is stored (durably, compare-and-swap on the stored version) before the new
 /// access token is handed to anyone. `invalid_grant` marks the connection `needs_reconnect`,
 /// unless the stored tokens changed meanwhile (another process refreshed first): then those
@@ -28,6 +29,8 @@ final class CalendlyConnections: Sendable {
     let credentials: any CalendlyCredentialStore
     let commands: Commands
     let refreshMargin: Duration
+    /// One refresh per expert across every daemon on the database; nil where this is the only one.
+    let sharedLock: (any DatabaseLock)?
     let logger: Logger
     let metrics: AvailMetrics?
     private let refreshes = Mutex<[String: Task<CalendlyTokens, any Error>]>([:])
@@ -35,9 +38,10 @@ final class CalendlyConnections: Sendable {
     init(
         apiBase: String, organizationToken: String?, app: CalendlyOAuthApp?, authURL: String, publicURL: PublicURL,
         credentials: any CalendlyCredentialStore, commands: Commands, refreshMargin: Duration, logger: Logger,
-        metrics: AvailMetrics? = nil
+        metrics: AvailMetrics? = nil, sharedLock: (any DatabaseLock)? = nil
     ) {
         self.metrics = metrics
+        self.sharedLock = sharedLock
         self.apiBase = apiBase
         self.organizationToken = organizationToken
         self.app = app
@@ -128,7 +132,12 @@ final class CalendlyConnections: Sendable {
             if let task = running[expertID] { return task }
             let task = Task { [self] in
                 defer { _ = refreshes.withLock { $0.removeValue(forKey: expertID) } }
-                return try await refresh(expertID, userURI: userURI, rejected: rejected)
+                guard let sharedLock else { return try await refresh(expertID, userURI: userURI, rejected: rejected) }
+                // Another daemon's refresh may land while this one waits: `refresh` reads the
+                // stored pair again once it holds the lock, and uses theirs.
+                return try await sharedLock.withLock("calendly refresh of \(expertID)") {
+                    try await self.refresh(expertID, userURI: userURI, rejected: rejected)
+                }
             }
             running[expertID] = task
             return task
