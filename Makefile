@@ -70,6 +70,7 @@ bench: release
 	bench/rebuild.sh
 	bench/lag.sh
 	bench/append.sh
+	bench/daemons.sh
 	.build-baseline/venv/bin/python bench/plot.py
 
 ## Only the wrk comparison and the charts (AVAILD_BIN=DIR for another build's executables).
