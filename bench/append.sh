@@ -18,24 +18,13 @@ bin="$(release_bin "${1:-}")"
 concurrencies=(${BENCH_CONCURRENCY:-1 16 64})
 seconds="${BENCH_SECONDS:-10}"
 rounds="${BENCH_ROUNDS:-2}"
-pg="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
-[ -n "$pg" ] || install_or_explain "bench/append.sh needs PostgreSQL's server; install it with:" postgresql
-
 work="$(mktemp -d)"
-as=()
-if [ "$(id -u)" -eq 0 ]; then
-    user=postgres; id postgres >/dev/null 2>&1 || user=nobody
-    chown "$user" "$work"
-    as=(setpriv --reuid="$user" --regid="$(id -g "$user")" --clear-groups)
-fi
 cleanup() {
-    "${as[@]}" "$pg/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
+    stop_postgres
     rm -rf "$work"
 }
 trap cleanup EXIT
-port=$((20000 + RANDOM % 10000))
-"${as[@]}" "$pg/initdb" -D "$work/data" -U availd --auth=trust -E UTF8 --locale=C >/dev/null
-"${as[@]}" "$pg/pg_ctl" -D "$work/data" -l "$work/server.log" -w -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work" start >/dev/null
+start_postgres bench/append.sh
 
 new_results
 load_before="$(loadavg)"

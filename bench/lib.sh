@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # What the benchmark scripts share; sourced (from the repository root) by bench/ingest.sh,
-# bench/projection.sh, bench/ingest-wrk.sh and bench/beside.sh, and by bench/venv.sh. Runs
+# bench/projection.sh, bench/ingest-wrk.sh, bench/beside.sh, bench/append.sh and bench/daemons.sh, and by bench/venv.sh. Runs
 # nothing by itself. The functions read and set the sourcing script's variables: they read $bin
 # (the executables' directory), $work (its scratch folder), $server and $url, and set what each
 # one says.
@@ -158,3 +158,26 @@ build_dir() { realpath -m "${1#*=}"; }
 
 # machine_since LOAD_BEFORE: machine_json from LOAD_BEFORE until now, with this machine's Swift.
 machine_since() { machine_json "$1" "$(loadavg)" "$(swift --version 2>&1 | head -1)"; }
+
+# start_postgres SCRIPT: a PostgreSQL cluster initdb'd into $work/data (user availd, trust, UTF8,
+# C locale), listening on 127.0.0.1:$port (random) with its socket in $work, extra server
+# options in $PG_OPTIONS; run as the postgres user when this runs as root. Sets $pg (the server's
+# binaries), $as (the command prefix to run them with) and $port; says what to install, naming
+# SCRIPT, when PostgreSQL is missing. stop_postgres stops it.
+start_postgres() {
+    pg="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+    [ -n "$pg" ] || install_or_explain "$1 needs PostgreSQL's server; install it with:" postgresql
+    as=()
+    if [ "$(id -u)" -eq 0 ]; then
+        local user=postgres
+        id postgres >/dev/null 2>&1 || user=nobody
+        chown "$user" "$work"
+        as=(setpriv --reuid="$user" --regid="$(id -g "$user")" --clear-groups)
+    fi
+    port=$((20000 + RANDOM % 10000))
+    "${as[@]}" "$pg/initdb" -D "$work/data" -U availd --auth=trust -E UTF8 --locale=C >/dev/null
+    "${as[@]}" "$pg/pg_ctl" -D "$work/data" -l "$work/server.log" -w \
+        -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work ${PG_OPTIONS:-}" start >/dev/null
+}
+
+stop_postgres() { [ -n "${pg:-}" ] || return 0; "${as[@]}" "$pg/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true; }
