@@ -16,8 +16,9 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     try configuration.validate()
-    let database = try await DaemonDatabase.open(configuration, sealer: try TokenSealer(secretKey: configuration.secretKey), logger: logger)
-    let stores = database.stores
+    let sealer = try TokenSealer(secretKey: configuration.secretKey)
+    let database = try await DaemonDatabase.open(path: configuration.databasePath, password: configuration.databasePassword, logger: logger)
+    let stores = database.stores(sealer: sealer)
     let log = stores.log
     let deadLetters = stores.deadLetters
     let metrics = AvailMetrics()

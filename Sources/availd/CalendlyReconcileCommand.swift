@@ -29,21 +29,22 @@ struct CalendlyReconcileCommand: AsyncParsableCommand {
     var since: String?
 
     func run() async throws {
-        let path = try database.preparedPath()
-        guard path != ":memory:" else { throw ValidationError("reconcile works on a database file, not :memory:") }
+        guard database.path != ":memory:" else { throw ValidationError("reconcile works on a database file or PostgreSQL, not :memory:") }
         let since = try since.map { text in
             guard let time = Timestamp(rfc3339: text) else { throw ValidationError("--since \(text) is not an RFC 3339 time") }
             return time
         }
-        let secretKey = try calendly.givenSecretKey ?? SecretFile(database: path, suffix: "secret-key").existing()
+        let secretKey = try calendly.givenSecretKey ?? database.existingSecretFile("secret-key")
         let app = try calendly.oauthApp()
-        let logger = Log.bootstrap(secrets: [try calendly.organizationToken, secretKey, app?.clientSecret].compactMap { $0 })
+        let logger = try database.logger(secrets: [try calendly.organizationToken, secretKey, app?.clientSecret])
         let access = CalendlyAccess(
             api: calendly.apiURL, organizationToken: try calendly.organizationToken, oauthApp: app, authURL: calendly.authURL,
             secretKey: secretKey)
         let summaries: [ReconcileSummary]
         do {
-            summaries = try await reconcileOnce(databasePath: path, access: access, expertID: expert, since: since, logger: logger)
+            summaries = try await database.withDatabase(logger: logger) { db in
+                try await reconcileOnce(database: db, access: access, expertID: expert, since: since, logger: logger)
+            }
         } catch let problem as Problem {
             throw CommandFailure(description: problem.detail)
         }

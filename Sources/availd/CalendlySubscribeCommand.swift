@@ -12,8 +12,8 @@ struct CalendlySubscribeCommand: AsyncParsableCommand {
         discussion: """
             Creates the webhook subscription with --calendly-token (an owner's or admin's personal access token) \
             for invitee.created, invitee.canceled, invitee_no_show.created and invitee_no_show.deleted, signed with \
-            --signing-key, else with the key in <database>.signing-key that serve accepts by default (created if \
-            missing; never printed). Calendly's 409 "Already Exists" for the URL adopts the one it has, which keeps \
+            --signing-key, else (on SQLite) with the key in <database>.signing-key that serve accepts by default \
+            (created if missing; never printed); on PostgreSQL --signing-key is required. Calendly's 409 "Already Exists" for the URL adopts the one it has, which keeps \
             the signing key it was created with. Prints 'subscription created|adopted URI STATE SCOPE URL', its \
             events, and how serve gets the key. The daemon checks the subscription every \
             --subscription-check-interval and replaces it when Calendly disables it.
@@ -67,20 +67,24 @@ struct CalendlySubscribeCommand: AsyncParsableCommand {
             key = given
         } else if path == ":memory:" {
             throw ValidationError("with --database :memory: nothing keeps a signing key for serve: give --signing-key")
+        } else if database.isPostgres {
+            throw ValidationError(
+                "on PostgreSQL nothing keeps a signing key beside the database: give --signing-key (or AVAILD_SIGNING_KEYS), the key every serve is given")
         } else {
             key = try keyFile.loadOrCreate().secret
         }
-        let logger = Log.bootstrap(secrets: [token, key])
+        let logger = try database.logger(secrets: [token, key])
         if !Self.isWebhookPath(url) {
             warn("availd: warning: \(url) is not availd's /webhooks/calendly path; make sure it reaches it")
         }
-        let records = SubscriptionRecords(database: try LogDatabase.open(path: path))
-        let outcome: OrganizationSubscriptions.Outcome
-        do {
-            outcome = try await OrganizationSubscriptions(api: calendly.apiURL, token: token, records: records, logger: logger)
-                .subscribe(url: url, scope: scope, signingKey: key)
-        } catch {
-            throw CommandFailure(description: "the subscription could not be made: \(error)")
+        let outcome = try await database.withDatabase(logger: logger) { db in
+            let records = try db.storesWithoutSecrets.subscriptions
+            do {
+                return try await OrganizationSubscriptions(api: calendly.apiURL, token: token, records: records, logger: logger)
+                    .subscribe(url: url, scope: scope, signingKey: key)
+            } catch {
+                throw CommandFailure(description: "the subscription could not be made: \(error)")
+            }
         }
         let subscription = outcome.subscription
         say("subscription \(outcome.adopted ? "adopted" : "created") \(subscription.uri) \(outcome.state) \(subscription.scope.rawValue) \(subscription.callbackURL)")

@@ -24,14 +24,15 @@ struct CalendlySubscriptionsCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let path = try database.preparedPath()
-        // The key serve keeps beside the database; a listing never creates one.
-        let secretKey = try calendly.givenSecretKey ?? (path == ":memory:" ? nil : SecretFile(database: path, suffix: "secret-key").existing())
+        // The key serve keeps beside an SQLite database; a listing never creates one.
+        let secretKey = try calendly.givenSecretKey ?? database.existingSecretFile("secret-key")
         let app = try calendly.oauthApp()
-        let logger = Log.bootstrap(secrets: [try calendly.organizationToken, secretKey, app?.clientSecret].compactMap { $0 })
+        let logger = try database.logger(secrets: [try calendly.organizationToken, secretKey, app?.clientSecret])
         let access = CalendlyAccess(
             api: calendly.apiURL, organizationToken: try calendly.organizationToken, oauthApp: app, authURL: calendly.authURL, secretKey: secretKey)
-        let rows = try await SubscriptionReport(database: try LogDatabase.open(path: path), access: access, logger: logger).rows()
+        let rows = try await database.withDatabase(logger: logger) { db in
+            try await SubscriptionReport(database: db, access: access, logger: logger).rows()
+        }
         if json {
             say(try Self.json(rows))
         } else {

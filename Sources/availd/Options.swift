@@ -46,7 +46,7 @@ enum Environment {
 }
 
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "The SQLite database file, or :memory:, or postgres://USER@HOST[:PORT]/DATABASE (serve, verify, export, import, rebuild and digest, so far) [AVAILD_DATABASE, default ./var/availd.sqlite].")
+    @Option(name: .long, help: "The SQLite database file, or :memory:, or postgres://USER@HOST[:PORT]/DATABASE [AVAILD_DATABASE, default ./var/availd.sqlite].")
     var database: String?
 
     var path: String { database ?? Environment.value("AVAILD_DATABASE") ?? "./var/availd.sqlite" }
@@ -60,14 +60,11 @@ struct DatabaseOptions: ParsableArguments {
         try Environment.secret("AVAILD_DATABASE_PASSWORD", credential: "database-password")
     }
 
-    /// The database path, its folder created if missing.
+    /// The database path, its folder created if missing; a `postgres://` URL as it is.
     func preparedPath() throws -> String {
         let path = self.path
-        // Never an SQLite file named after a URL.
-        guard !isPostgres else {
-            throw ValidationError("this command does not run on PostgreSQL yet: only availd serve, verify, export, import, rebuild and digest do")
-        }
-        if path != ":memory:" {
+        // Never a folder named after a URL.
+        if path != ":memory:", !isPostgres {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(
                 at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -107,6 +104,25 @@ extension DatabaseOptions {
         _ = Log.bootstrap()
         let database = try LogDatabase.open(path: try preparedPath())
         return try await body(database.log, database)
+    }
+
+    /// The process's logger (`Log.bootstrap`, once), which keeps `secrets` and the database's
+    /// password out of every line.
+    func logger(secrets: [String?] = []) throws -> Logger {
+        Log.bootstrap(secrets: (secrets + [try postgresPassword()]).compactMap { $0 })
+    }
+
+    /// Runs `body` with the database `--database` names, SQLite or PostgreSQL, opened and
+    /// migrated.
+    func withDatabase<T: Sendable>(logger: Logger, _ body: (DaemonDatabase) async throws -> T) async throws -> T {
+        try await DaemonDatabase.with(path: try preparedPath(), password: try postgresPassword(), logger: logger, body)
+    }
+
+    /// The secret `suffix` (`secret-key`, `signing-key`) in its file beside an SQLite database,
+    /// if it exists; nil for `:memory:` and PostgreSQL, which keep none beside them.
+    func existingSecretFile(_ suffix: String) throws -> String? {
+        guard path != ":memory:", !isPostgres else { return nil }
+        return try SecretFile(database: path, suffix: suffix).existing()
     }
 
     /// Runs `body` with the PostgreSQL database `--database` names (a `postgres://` URL).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AvailClient
 import AvailCore
+import AvailServer
 import AvailStore
 import Foundation
 import Logging
@@ -28,7 +29,7 @@ struct ReplayCommand: AsyncParsableCommand {
     var signingKey: String?
 
     func run() async throws {
-        let logger = Log.bootstrap()
+        let logger = try database.logger()
         let bodies = try FixtureFiles.bodies(at: paths)
         var tally = Tally()
         if let to {
@@ -37,7 +38,7 @@ struct ReplayCommand: AsyncParsableCommand {
             }
             tally = try await post(bodies, to: to, key: key)
         } else {
-            tally = try await appendOffline(bodies)
+            tally = try await database.withDatabase(logger: logger) { try await appendOffline(bodies, to: $0) }
         }
         logger.debug("replay finished", metadata: ["replay.bodies": "\(bodies.count)"])
         say("appended \(tally.appended), duplicates \(tally.duplicates), rejected \(tally.rejected)")
@@ -52,10 +53,10 @@ struct ReplayCommand: AsyncParsableCommand {
 
     /// The HTTP path's validation, dedupe and append, without HTTP: rejected bodies go to the
     /// dead letters just as signed-but-unusable deliveries do.
-    private func appendOffline(_ bodies: [FixtureFiles.Body]) async throws -> Tally {
-        let writer = try LogDatabase.open(path: try database.preparedPath())
-        let log = EventLog(database: writer)
-        let deadLetters = DeadLetters(database: writer)
+    private func appendOffline(_ bodies: [FixtureFiles.Body], to database: DaemonDatabase) async throws -> Tally {
+        let stores = try database.storesWithoutSecrets
+        let log = stores.log
+        let deadLetters = stores.deadLetters
         var tally = Tally()
         var batch: [NewEvent] = []
         func flush() async throws {
@@ -77,8 +78,9 @@ struct ReplayCommand: AsyncParsableCommand {
             if batch.count == 500 { try await flush() }
         }
         try await flush()
-        // Project what was appended, so `digest` agrees with `rebuild` without a daemon.
-        try await ReadModels(database: writer).catchUp(with: log)
+        // Project what was appended, so `digest` agrees with `rebuild` without a daemon (beside
+        // daemons on PostgreSQL, each batch's checkpoint check settles who folded what).
+        try await database.readModels.catchUp(with: log)
         return tally
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AvailCore
+import AvailServer
 import AvailStore
 
 /// `availd token issue|list|revoke`: expert tokens from the command line, as the admin would
@@ -18,18 +19,18 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "A note to tell tokens apart, 1 to 100 characters.") var label: String?
 
         func run() async throws {
-            _ = Log.bootstrap()
             let label: String?
             do {
                 label = try self.label.map(ExpertToken.label)
             } catch {
                 throw ValidationError("--label \(error.reason)")
             }
-            let db = try LogDatabase.open(path: try database.preparedPath())
-            guard try await ReadModels(database: db).expert(id: expert) != nil else {
-                throw ValidationError("no expert \(expert): create it first (PUT /experts/\(expert))")
+            let (record, token) = try await database.withDatabase(logger: try database.logger()) { db in
+                guard try await db.readModels.expert(id: expert) != nil else {
+                    throw ValidationError("no expert \(expert): create it first (PUT /experts/\(expert))")
+                }
+                return try await db.storesWithoutSecrets.expertTokens.issue(expertID: expert, label: label, at: .now())
             }
-            let (record, token) = try await ExpertTokens(database: db).issue(expertID: expert, label: label, at: .now())
             say("token \(token.bearer)")
             say("id \(record.id)")
         }
@@ -42,9 +43,10 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "The expert's id.") var expert: String
 
         func run() async throws {
-            _ = Log.bootstrap()
-            let tokens = ExpertTokens(database: try LogDatabase.open(path: try database.preparedPath()))
-            for record in try await tokens.active(expertID: expert) {
+            let records = try await database.withDatabase(logger: try database.logger()) { db in
+                try await db.storesWithoutSecrets.expertTokens.active(expertID: expert)
+            }
+            for record in records {
                 say("\(record.id) \(record.createdAt) \(record.label ?? "")")
             }
         }
@@ -58,11 +60,10 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "The token's id (tok_…).") var id: String
 
         func run() async throws {
-            _ = Log.bootstrap()
-            let tokens = ExpertTokens(database: try LogDatabase.open(path: try database.preparedPath()))
-            guard try await tokens.revoke(expertID: expert, tokenID: id, at: .now()) else {
-                throw ValidationError("expert \(expert) has no valid token \(id)")
+            let revoked = try await database.withDatabase(logger: try database.logger()) { db in
+                try await db.storesWithoutSecrets.expertTokens.revoke(expertID: expert, tokenID: id, at: .now())
             }
+            guard revoked else { throw ValidationError("expert \(expert) has no valid token \(id)") }
             say("revoked \(id)")
         }
     }

@@ -4,8 +4,8 @@ import NIOHTTP1
 import Testing
 
 /// `availd calendly reconcile` (CONTRACT.md, "Staying in sync with Calendly") as a real
-/// process, beside a running daemon, against the stand-in `availd-sim calendly`: an expert
-/// connected with the organization token, bookings Calendly never delivered.
+/// process, beside a running daemon on either backend, against the stand-in `availd-sim
+/// calendly`: an expert connected with the organization token, bookings Calendly never delivered.
 @Suite(.serialized) struct CalendlyReconcileCommandTests {
     func reconcile(_ arguments: [String], database: String, standIn: StandInProcess) async throws -> AvaildProcess.Completed {
         try await AvaildProcess.run(
@@ -13,17 +13,18 @@ import Testing
                 + ["--database", database, "--calendly-api", standIn.url, "--calendly-token", StandInProcess.admin.token])
     }
 
-    @Test func reconcileAppendsWhatWasNeverDeliveredOnceAndTheDaemonServesIt() async throws {
+    @Test(arguments: Backend.allCases)
+    func reconcileAppendsWhatWasNeverDeliveredOnceAndTheDaemonServesIt(backend: Backend) async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
-        let database = folder.path("var/availd.sqlite")
+        let database = try backend.database(in: folder)
         let standIn = try await StandInProcess.start()
         defer { standIn.stop() }
         let (daemon, port) = try await AvaildProcess.serve([
             "--database", database, "--calendly-api", standIn.url, "--calendly-token", StandInProcess.admin.token,
-            "--reconcile-interval", "0",
-        ])
-        let admin = try await daemon.stdoutValue(after: "availd admin token: ")
+            "--reconcile-interval", "0", "--admin-token", adminToken,
+        ] + backend.sharedSecrets)
+        let admin = adminToken
         let base = "http://127.0.0.1:\(port)"
         #expect(try await StandInProcess.send(
             .PUT, base + "/experts/ada", bearer: admin,
@@ -63,10 +64,11 @@ import Testing
         #expect(try await daemon.waitForExit() == 0)
     }
 
-    @Test func anUnknownExpertOrABadTimeFailsClearly() async throws {
+    @Test(arguments: Backend.allCases)
+    func anUnknownExpertOrABadTimeFailsClearly(backend: Backend) async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
-        let database = folder.path("var/availd.sqlite")
+        let database = try backend.database(in: folder)
         let standIn = try await StandInProcess.start()
         defer { standIn.stop() }
         let unknown = try await reconcile(["--expert", "nobody"], database: database, standIn: standIn)

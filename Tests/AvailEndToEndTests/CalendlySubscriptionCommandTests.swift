@@ -160,10 +160,14 @@ import Testing
         #expect(stderr.contains("calendly organization subscription disabled; replacing it"))
     }
 
-    @Test func subscriptionsListsTheAccountsAndTheOrganizationsWithStateAndLastCheck() async throws {
+    /// On either backend. On PostgreSQL nothing is kept beside the database: the daemon, the
+    /// subscription and the listing are given the keys.
+    @Test(arguments: Backend.allCases)
+    func subscriptionsListsTheAccountsAndTheOrganizationsWithStateAndLastCheck(backend: Backend) async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
-        let database = folder.path("availd.sqlite")
+        let database = try backend.database(in: folder)
+        let given = backend == .postgres
         let standIn = try await StandInProcess.start()
         defer { standIn.stop() }
         let port = try freePort()
@@ -174,9 +178,18 @@ import Testing
         let oauthOptions = ["--calendly-auth", standIn.url, "--calendly-client-id", app.id, "--calendly-client-secret", app.secret]
         let (daemon, _) = try await AvaildProcess.serve(
             ["--database", database, "--port", "\(port)", "--calendly-api", standIn.url, "--calendly-token", StandInProcess.admin.token,
-             "--admin-token", adminToken, "--subscription-check-interval", "0.5"] + oauthOptions)
+             "--admin-token", adminToken, "--subscription-check-interval", "0.5"] + oauthOptions + backend.sharedSecrets)
         try await connectAda(daemon: base, standIn: standIn)
-        #expect(try await subscribe(base + "/webhooks/calendly/org", database: database, calendly: standIn).status == 0)
+        if given {
+            let keyless = try await subscribe(base + "/webhooks/calendly/org", database: database, calendly: standIn)
+            #expect(keyless.status != 0)
+            #expect(keyless.stderr.contains("on PostgreSQL nothing keeps a signing key beside the database: give --signing-key"), "\(keyless.stderr)")
+            #expect(try await standIn.listed().isEmpty, "Calendly was asked nothing")
+        }
+        let subscribed = try await subscribe(
+            base + "/webhooks/calendly/org", given ? ["--signing-key", signingKey] : [], database: database, calendly: standIn)
+        #expect(subscribed.status == 0, "\(subscribed.stderr)")
+        let keys = given ? ["--secret-key", secretKey] : []
         // Both checked by the daemon at least once.
         for _ in 0..<400 {
             let metrics = try await StandInProcess.send(.GET, base + "/metrics").body
@@ -185,7 +198,7 @@ import Testing
         }
 
         let listing = try await calendly(
-            ["subscriptions", "--json", "--calendly-token", StandInProcess.admin.token] + oauthOptions, database: database, calendly: standIn)
+            ["subscriptions", "--json", "--calendly-token", StandInProcess.admin.token] + oauthOptions + keys, database: database, calendly: standIn)
         #expect(listing.status == 0, "\(listing.stderr)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as? [String: Any])["subscriptions"] as? [[String: Any]] ?? []
         #expect(rows.count == 2)
@@ -200,7 +213,8 @@ import Testing
         #expect((organization["last_check"] as? [String: Any])?["state"] as? String == "active")
 
         // The table a person reads.
-        let table = try await calendly(["subscriptions", "--calendly-token", StandInProcess.admin.token] + oauthOptions, database: database, calendly: standIn)
+        let table = try await calendly(
+            ["subscriptions", "--calendly-token", StandInProcess.admin.token] + oauthOptions + keys, database: database, calendly: standIn)
         #expect(table.status == 0, "\(table.stderr)")
         let text = table.stdout.split(separator: "\n").map(String.init)
         #expect(text.first?.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") == "EXPERT SCOPE STATE EVENTS CALLBACK URL LAST CHECK")

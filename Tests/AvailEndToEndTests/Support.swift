@@ -4,6 +4,7 @@ import AvailTesting
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Testing
 
 let signingKey = "e2e-signing-key"
 let adminToken = "e2e-admin-token"
@@ -55,4 +56,31 @@ func adminRequest(
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
     let body = try await response.body.collect(upTo: 1 << 26)
     return (Int(response.status.code), (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]) ?? [:])
+}
+
+/// Seals Calendly tokens where a test gives the daemon its secret key (on PostgreSQL it must).
+let secretKey = "e2e-secret-key-long-enough-to-seal-with"
+
+/// Where a test keeps its data: an SQLite file in the test's folder, or a fresh database on the
+/// test PostgreSQL server.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+
+    func database(in folder: TemporaryDirectory) throws -> String {
+        switch self {
+        case .sqlite: folder.path("var/availd.sqlite")
+        case .postgres: try TestPostgres.server().newDatabase()
+        }
+    }
+
+    /// What `serve` must also be given here: on PostgreSQL every daemon shares the secrets, so
+    /// none is made up and kept beside the database.
+    var sharedSecrets: [String] {
+        switch self {
+        case .sqlite: []
+        case .postgres: ["--signing-key", signingKey, "--secret-key", secretKey]
+        }
+    }
 }

@@ -6,9 +6,8 @@ import Testing
 
 @testable import AvailPostgres
 
-/// The `availd` executable on a `postgres://` database: `verify` checks the log there, `export`
-/// and `import` move a log between the backends; the commands that do not run on PostgreSQL yet
-/// refuse, and make no SQLite file named after it.
+/// The `availd` executable on a `postgres://` database: `verify` checks the log there, `replay`
+/// writes it, `export` and `import` move a log between the backends.
 @Suite struct PostgresCommandTests {
     @Test func availdVerifyChecksAPostgresLogAndFindsItBroken() async throws {
         let url = try TestPostgres.server().newDatabase()
@@ -31,22 +30,50 @@ import Testing
         #expect(broken.stderr.contains("position 7: hash does not match"), "\(broken.stderr)")
     }
 
-    @Test func commandsNotYetOnPostgresRefuseAndCreateNothing() async throws {
+    /// `availd replay` writes a PostgreSQL log as it writes an SQLite one: the same dedupe, the
+    /// same dead letters, read models projected to the same digest; and it makes no file named
+    /// after the URL. `backup` says how PostgreSQL is backed up instead.
+    @Test func replayOnPostgresAppendsDedupesAndProjectsAsOnSQLite() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
+        let deliveries = TestPaths.fixtures.appendingPathComponent("deliveries").path
+        let sqlite = folder.url.appendingPathComponent("replayed.sqlite").path
+        #expect(try await AvaildProcess.run(["replay", deliveries, "--database", sqlite]).status == 0)
+        let expected = try await figures(sqlite)
+
         let url = try TestPostgres.server().newDatabase()
-        for command in [["replay", TestPaths.calendlySamples.path], ["token", "list", "--expert", "ada"]] {
-            // Run inside the empty folder: a command that took the URL for a file name would make it there.
-            let child = try AvaildProcess("availd", command + ["--database", url], shellPrefix: "cd '\(folder.url.path)' &&")
+        let empty = folder.url.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        func replay(_ path: String) async throws -> AvaildProcess.Completed {
+            // Inside an empty folder: a command that took the URL for a file name would make it there.
+            let child = try AvaildProcess("availd", ["replay", path, "--database", url], shellPrefix: "cd '\(empty.path)' &&")
             let status = try await child.waitForExit()
-            let stderr = await child.stderrText()
-            #expect(status != 0, "\(command)")
-            #expect(stderr.contains("does not run on PostgreSQL yet"), "\(command): \(stderr)")
+            return AvaildProcess.Completed(status: status, stdout: await child.stdoutText(), stderr: await child.stderrText())
         }
-        let backup = try await AvaildProcess.run(["backup", "--to", folder.url.appendingPathComponent("copy").path, "--database", url])
+        let first = try await replay(deliveries)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout == "appended 67, duplicates 6, rejected 0\n")
+        #expect(try await replay(deliveries).stdout == "appended 0, duplicates 73, rejected 0\n")
+        // Received now, so hashed differently; the same events, and read models digest for digest.
+        let replayed = try await figures(url)
+        #expect(replayed.log.hasPrefix("log ok: 67 events, head "), "\(replayed.log)")
+        #expect(expected.digest.hasPrefix("position 67 digest "), "\(expected.digest)")
+        #expect(replayed.digest == expected.digest)
+
+        let rejected = try await replay(TestPaths.fixtures.appendingPathComponent("invalid").path)
+        #expect(rejected.status != 0)
+        #expect(rejected.stdout == "appended 0, duplicates 0, rejected 13\n")
+        let letters = try await AvailPostgresDatabase.withDatabase(url: url, logger: Backend.logger) { database in
+            try await PostgresDeadLetters(database: database).list(after: 0, limit: 100)
+        }
+        #expect(letters.count == 13)
+        #expect(letters.allSatisfy { $0.code == "invalid_payload" })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: empty.path).isEmpty)
+
+        let backup = try await AvaildProcess.run(["backup", "--to", empty.appendingPathComponent("copy").path, "--database", url])
         #expect(backup.status != 0)
         #expect(backup.stderr.contains("a PostgreSQL database is backed up with pg_dump"), "\(backup.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: empty.path).isEmpty)
     }
 
     /// `availd export --database FROM | availd import --database TO`, through a real pipe.

@@ -125,8 +125,9 @@ import Testing
         let access = CalendlyAccess(
             api: configuration.calendlyAPI, organizationToken: configuration.calendlyToken, oauthApp: configuration.calendlyOAuth,
             authURL: configuration.calendlyAuth, secretKey: configuration.secretKey)
-        let summaries = try await reconcileOnce(
-            databasePath: configuration.databasePath, access: access, expertID: "ada", since: since, logger: logger)
+        let summaries = try await DaemonDatabase.with(path: configuration.databasePath, password: nil, logger: logger) { database in
+            try await reconcileOnce(database: database, access: access, expertID: "ada", since: since, logger: logger)
+        }
         let summary = try #require(summaries.first)
         #expect(summary.complete, "\(summary.error ?? "")")
         return summary

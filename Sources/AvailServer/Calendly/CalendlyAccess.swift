@@ -25,8 +25,9 @@ public struct CalendlyAccess: Sendable {
         self.secretKey = secretKey
     }
 
-    /// Runs `body` with the experts' connections on `database`, as the daemon has them; nil,
-    /// and why, when the stored tokens cannot be opened.
+    /// Runs `body` with the experts' connections on `database`, as the daemon has them (a
+    /// refresh holds the same lock across processes as the daemons' do); nil, and why, when the
+    /// stored tokens cannot be opened.
     ///
     /// A refresh stores the rotated pair like the daemon's does (compare-and-swap, so the two
     /// never lose a connection between them), and a refused one appends
@@ -34,7 +35,7 @@ public struct CalendlyAccess: Sendable {
     /// `body`. This process projects nothing: the daemon's projector picks the event up, so
     /// nothing here waits for the read models.
     func withConnections<T: Sendable>(
-        database: AvailDatabase, logger: Logger, _ body: (Result<CalendlyConnections, Unavailable>) async throws -> T
+        database: DaemonDatabase, logger: Logger, _ body: (Result<CalendlyConnections, Unavailable>) async throws -> T
     ) async throws -> T {
         let sealer: TokenSealer
         do {
@@ -45,14 +46,15 @@ public struct CalendlyAccess: Sendable {
         } catch {
             return try await body(.failure(Unavailable(reason: "the secret key cannot open the experts' tokens: \(error)")))
         }
-        let writer = LogWriter(log: EventLog(database: database), logger: logger)
+        let stores = database.stores(sealer: sealer)
+        let writer = LogWriter(log: stores.log, logger: logger)
         let progress = ProjectionProgress()
         progress.publish(.max)
         let connections = CalendlyConnections(
             apiBase: api, organizationToken: organizationToken, app: oauthApp, authURL: authURL, publicURL: PublicURL(""),
-            credentials: CalendlyCredentials(database: database, sealer: sealer),
+            credentials: stores.calendlyCredentials,
             commands: Commands(writer: writer, progress: progress, waitTimeout: .zero), refreshMargin: tokenRefreshMargin,
-            logger: logger)
+            logger: logger, sharedLock: database.sharedLock)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
             defer { group.cancelAll() }

@@ -25,26 +25,29 @@ public struct ReconcileSummary: Sendable, Equatable {
 /// the usual one: the last complete pass, less `lookback`). An expert that is not connected, or
 /// whose own account's tokens `access` cannot open, is an error in its summary.
 public func reconcileOnce(
-    databasePath: String, access: CalendlyAccess, expertID: String?, since: Timestamp?, lookback: Duration = .seconds(86_400),
+    database: DaemonDatabase, access: CalendlyAccess, expertID: String?, since: Timestamp?, lookback: Duration = .seconds(86_400),
     logger: Logger
 ) async throws -> [ReconcileSummary] {
-    let database = try LogDatabase.open(path: databasePath)
-    let log = EventLog(database: database)
-    let readModels = ReadModels(database: database)
+    // Without the secret key no stored token opens: those experts' summaries say so.
+    let sealer = try TokenSealer(secretKey: access.secretKey ?? Secret.generate())
+    let stores = database.stores(sealer: sealer)
+    let log = stores.log
+    let readModels = database.readModels
     let progress = ProjectionProgress()
     let metrics = AvailMetrics()
     let waitTimeout: Duration = .seconds(30)
-    let projector = Projector(log: log, readModels: readModels, progress: progress, metrics: metrics, logger: logger) { _, _ in }
+    // Where daemons share the database, whichever holds the lease folds what this pass appends,
+    // and this process follows its checkpoint.
+    let projector = Projector(
+        log: log, readModels: readModels, lease: database.lease, progress: progress, metrics: metrics, logger: logger) { _, _ in }
     let writer = LogWriter(log: log, logger: logger) { _, _ in projector.logAdvanced() }
     let commands = Commands(writer: writer, progress: progress, waitTimeout: waitTimeout)
-    // Without the secret key no stored token opens: those experts' summaries say so.
-    let sealer = try TokenSealer(secretKey: access.secretKey ?? Secret.generate())
     let connections = CalendlyConnections(
         apiBase: access.api, organizationToken: access.organizationToken, app: access.oauthApp, authURL: access.authURL,
-        publicURL: PublicURL(""), credentials: CalendlyCredentials(database: database, sealer: sealer), commands: commands,
-        refreshMargin: access.tokenRefreshMargin, logger: logger, metrics: metrics)
+        publicURL: PublicURL(""), credentials: stores.calendlyCredentials, commands: commands,
+        refreshMargin: access.tokenRefreshMargin, logger: logger, metrics: metrics, sharedLock: database.sharedLock)
     let reconciler = Reconciler(
-        connections: connections, readModels: readModels, progress: ReconcileProgressRecords(database: database),
+        connections: connections, readModels: readModels, progress: stores.reconcileProgress,
         settings: Reconciler.Settings(lookback: lookback), metrics: metrics, logger: logger, append: writer.appendAll,
         caughtUp: { _ = await progress.wait(for: try await log.lastPosition(), timeout: waitTimeout) })
 

@@ -29,11 +29,11 @@ public struct SubscriptionReport: Sendable {
         public var lastCheck: SubscriptionCheck?
     }
 
-    let database: AvailDatabase
+    let database: DaemonDatabase
     let access: CalendlyAccess
     let logger: Logger
 
-    public init(database: AvailDatabase, access: CalendlyAccess, logger: Logger) {
+    public init(database: DaemonDatabase, access: CalendlyAccess, logger: Logger) {
         self.database = database
         self.access = access
         self.logger = logger
@@ -41,9 +41,9 @@ public struct SubscriptionReport: Sendable {
 
     /// The experts' rows by expert id, then the organization token's, oldest first.
     public func rows() async throws -> [Row] {
-        let records = SubscriptionRecords(database: database)
+        let records = try database.storesWithoutSecrets.subscriptions
         let checks = try await records.checks()
-        let experts = try await ReadModels(database: database).experts().values.filter { $0.calendlyAccount != nil }.sorted { $0.id < $1.id }
+        let experts = try await database.readModels.experts().values.filter { $0.calendlyAccount != nil }.sorted { $0.id < $1.id }
         var rows = try await access.withConnections(database: database, logger: logger) { connections in
             var rows: [Row] = []
             for expert in experts { rows.append(await row(for: expert, connections: connections, checks: checks)) }
