@@ -3,7 +3,7 @@ SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 FUZZ_SECONDS ?= 300
 
-.PHONY: run test build release bench bench-wrk deps test-deps clean openapi fuzz fuzz-smoke deploy-check
+.PHONY: run test build release bench bench-wrk deps test-deps clean fuzz fuzz-smoke deploy-check
 
 deps:
 	@scripts/dependencies.sh
@@ -22,7 +22,7 @@ run: build
 	@scripts/run.sh
 
 ## Every test: unit, HTTP over loopback, the real executables (crash, disk full, replay), the
-## settings page in a headless browser, schemathesis against a live daemon and openapi.yaml,
+## settings page in a headless browser, schemathesis against a live daemon and its openapi.yaml,
 ## and deploy/ read by the tools that will run it (deploy-check, below).
 test: test-deps
 	python3 fixtures/check.py > /dev/null
@@ -44,10 +44,6 @@ test: test-deps
 ## command, nginx -t, caddy validate, compose config, the Containerfile's stages.
 deploy-check: test-deps
 	scripts/deploy-check.sh
-
-## Embed openapi.yaml into the daemon (Sources/AvailServer/OpenAPIDocument.swift) after editing it.
-openapi:
-	scripts/embed-openapi.sh
 
 ## libFuzzer over the signature header, the delivery decoder and the projector's JSON scanner,
 ## for FUZZ_SECONDS; builds into .build-fuzz. fuzz-smoke is the short run `make test` makes.

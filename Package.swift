@@ -27,9 +27,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
-        // Pure core: envelopes, signatures, dedupe keys, the hash chain. No I/O.
+        // Pure core: envelopes, signatures, dedupe keys, the hash chain, the fold. No I/O.
         .target(
             name: "AvailCore",
             dependencies: [
@@ -37,7 +39,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The SQLite event log, dead letters, migrations and the group-commit writer.
+        // SQLite (GRDB): the event log, the read models, every store beside them, migrations,
+        // the group-commit writer; and the protocols both backends implement.
         .target(
             name: "AvailStore",
             dependencies: [
@@ -58,6 +61,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -70,16 +74,32 @@ let package = Package(
                 "AvailPostgres",
                 "AvailClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // Compiled into the binary, so a moved one still serves them.
+            resources: [
+                .embedInCode("Resources/openapi.yaml"),
+                .embedInCode("Resources/head.mustache"),
+                .embedInCode("Resources/sign-in.mustache"),
+                .embedInCode("Resources/settings.mustache"),
+                .embedInCode("Resources/appointments.mustache"),
+                .embedInCode("Resources/settings.css"),
+                .embedInCode("Resources/settings.js"),
+            ],
             swiftSettings: swiftSettings
         ),
-        // Sends signed deliveries over HTTP as Calendly does: replay --to, availd-sim, tests.
+        // HTTP as a client: signed deliveries as Calendly sends them (replay --to, availd-sim,
+        // tests), Calendly's API v2, and a raw HTTP/1.1 connection for load and limits.
         .target(
             name: "AvailClient",
             dependencies: [
@@ -90,27 +110,43 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Builders for example deliveries and a signed-delivery client, shared by tests and availd-sim.
+        // Deliveries to send: builders of example deliveries, the generated corpus, a seeded
+        // generator. Shared by availd-sim and the tests.
+        .target(
+            name: "AvailWorkload",
+            dependencies: [
+                "AvailCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // A stand-in for Calendly's API v2 on loopback: tests, the demo and benchmarks use it.
         .target(
             name: "CalendlyStandIn",
             dependencies: [
                 "AvailCore",
                 "AvailClient",
+                "AvailWorkload",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
+        // What only the tests use: the executables as processes, a PostgreSQL of their own,
+        // temporary folders, the repository's paths.
         .target(
             name: "AvailTesting",
             dependencies: [
                 "AvailCore",
                 "AvailClient",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "AvailWorkload",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -130,22 +166,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The Calendly stand-in; for now its load generator.
+        // The Calendly stand-in, the load generator and the benchmark tools.
         .executableTarget(
             name: "availd-sim",
             dependencies: [
                 "AvailCore",
                 "AvailStore",
                 "AvailPostgres",
-                "AvailTesting",
                 "AvailClient",
+                "AvailWorkload",
                 "CalendlyStandIn",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -163,29 +197,29 @@ let package = Package(
         ),
         .testTarget(
             name: "AvailCoreTests",
-            dependencies: ["AvailCore", "AvailFuzzing", "AvailTesting"],
+            dependencies: ["AvailCore", "AvailFuzzing", "AvailTesting", "AvailWorkload"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AvailStoreTests",
             dependencies: [
-                "AvailCore", "AvailStore", "AvailTesting",
+                "AvailCore", "AvailStore", "AvailTesting", "AvailWorkload",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AvailServerTests",
             dependencies: [
-                "AvailCore", "AvailStore", "AvailPostgres", "AvailServer", "AvailTesting", "AvailClient", "CalendlyStandIn",
+                "AvailCore", "AvailStore", "AvailPostgres", "AvailServer", "AvailTesting", "AvailWorkload", "AvailClient", "CalendlyStandIn",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -194,7 +228,7 @@ let package = Package(
         .testTarget(
             name: "AvailPostgresTests",
             dependencies: [
-                "AvailCore", "AvailStore", "AvailPostgres", "AvailTesting", "AvailClient",
+                "AvailCore", "AvailStore", "AvailPostgres", "AvailTesting", "AvailWorkload", "AvailClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -203,13 +237,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Runs the real executables (availd serve, replay, verify) as processes.
+        // Runs the real executables (availd serve, replay, verify) as processes: it depends on
+        // `availd` to have it built, and imports none of it.
         .testTarget(
             name: "AvailEndToEndTests",
             dependencies: [
-                "availd", "AvailCore", "AvailStore", "AvailTesting",
+                "availd", "AvailCore", "AvailStore", "AvailTesting", "AvailWorkload", "AvailClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

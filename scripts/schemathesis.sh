@@ -28,7 +28,7 @@ if ! "$venv/bin/st" --version 2>/dev/null | grep -qF "$version"; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$version"
 fi
-"$venv/bin/python" scripts/check-openapi.py openapi.yaml
+"$venv/bin/python" scripts/check-openapi.py Sources/AvailServer/Resources/openapi.yaml
 
 bin="$(swift build --show-bin-path)"
 for executable in availd availd-sim; do
@@ -159,7 +159,7 @@ run() {
     local started=$SECONDS code
     set +e
     # One worker: two race in CPython 3.11's ast module (hypothesis parses lambdas).
-    AVAILD_TOKEN="$token" AVAILD_SIGNING_KEY="$signing_key" "$venv/bin/st" --config-file "$work/schemathesis.toml" run openapi.yaml \
+    AVAILD_TOKEN="$token" AVAILD_SIGNING_KEY="$signing_key" "$venv/bin/st" --config-file "$work/schemathesis.toml" run Sources/AvailServer/Resources/openapi.yaml \
         --url "$url" \
         --checks all \
         --exclude-checks positive_data_acceptance \

@@ -13,7 +13,7 @@ public struct Delivery: Sendable, Equatable {
     public let payloadURI: String?
     /// `payload.invitee`: present in the bare no-show form.
     public let payloadInvitee: String?
-    /// The key that makes redelivery idempotent (CALENDLY.md, "Dedupe").
+    /// The key that makes redelivery idempotent (Calendly redelivers what it is not sure arrived).
     public let dedupeKey: DedupeKey
     /// The stream this delivery belongs to, `category-id` as in message-db:
     /// `invitee-<uuid>` for everything about one invitee (no-shows included).

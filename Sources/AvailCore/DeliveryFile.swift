@@ -1,6 +1,6 @@
 import Foundation
 
-/// Splits a fixture file into delivery bodies (CONTRACT.md, "Fixture files"): a `.json` file is
+/// Splits a fixture file into delivery bodies (the README, "Commands": `replay`): a `.json` file is
 /// one body less trailing white space; a `.jsonl` file is one body per line (blank lines skipped,
 /// a `\r` before the newline dropped).
 public enum DeliveryFile {

@@ -9,7 +9,7 @@ import Logging
 /// Experts and their integration: `PUT`/`GET /experts/{id}`, `PUT`/`DELETE /experts/{id}/integration`.
 /// Changes are events in the log; the answer is read back from the read models.
 ///
-/// Whose event type (CONTRACT.md, "Whose event type, whose appointment"): an expert connects
+/// Whose event type (the README, "Access": whose event type): an expert connects
 /// only an event type whose owner is their own Calendly user, as Calendly reports it; the admin
 /// may connect any; and an event type one expert holds is no other's.
 struct ExpertController: Sendable {

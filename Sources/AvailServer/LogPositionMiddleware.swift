@@ -5,7 +5,7 @@ extension HTTPField.Name {
     static let logPosition = Self("Log-Position")!
 }
 
-/// Read your writes (CONTRACT.md): every response, problems included, says how far the read
+/// Read your writes (the README, "Read your writes"): every response, problems included, says how far the read
 /// models are; a request with `?min_position=P` first waits (up to a bound) until they
 /// include P, else answers 504 `projection_lag`.
 struct LogPositionMiddleware<Context: RequestContext>: RouterMiddleware {

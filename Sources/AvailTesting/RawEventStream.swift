@@ -1,3 +1,4 @@
+import AvailClient
 import Foundation
 
 /// The settings page's event stream over a raw connection, so a test can wait for its end

@@ -9,7 +9,7 @@ import Synchronization
 
 /// A local HTTP server that speaks the part of Calendly's API v2 and OAuth 2 availd calls: the
 /// stand-in tests, the demo and benchmarks use instead of `api.calendly.com` and
-/// `auth.calendly.com`. It is never kinder than Calendly: where CALENDLY.md leaves a behaviour
+/// `auth.calendly.com`. It is never kinder than Calendly: where Calendly's documentation leaves a behaviour
 /// undocumented, it does the stricter thing (and says so where it does).
 ///
 /// Served so far: `GET /users/me`, `GET /users/{uuid}`, `GET /event_types` (by user or

@@ -118,7 +118,7 @@ final class StandInBookings: Sendable {
     }
 
     /// The invitee of `old` moves to `start` through its `reschedule_url`, as Calendly does it
-    /// (CALENDLY.md, "Reschedule"): the old invitee and its event are canceled by the invitee,
+    /// (an invitee reschedules through its `reschedule_url`; the API has no call for it): the old invitee and its event are canceled by the invitee,
     /// `rescheduled` and linked to a new invitee on a new scheduled event, which links back.
     /// Both in one step; nil when `old` is no longer active.
     func reschedule(_ old: StandInBooking, to start: Timestamp, eventType: CalendlyEventType, at time: Timestamp)

@@ -5,7 +5,7 @@ import HTTPTypes
 import Hummingbird
 
 /// `GET /scheduled_events` and `GET /scheduled_events/{uuid}/invitees`, paginated, for
-/// reconciliation (CALENDLY.md, "Shapes that integrations get wrong").
+/// reconciliation.
 extension CalendlyStandIn {
     static func addEventListRoutes(to router: Router<BasicRequestContext>, state: StandInState, bookings: StandInBookings) {
         router.get("/scheduled_events") { request, _ -> Response in

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// The stand-in's OAuth 2 authorization server, as CALENDLY.md ("OAuth apps") describes
+/// The stand-in's OAuth 2 authorization server, as Calendly documents
 /// Calendly's: codes that live 10 minutes and work once, bound to the client, the redirect URI,
 /// the PKCE challenge and the user; access tokens that live 2 hours; refresh tokens that work
 /// once and rotate. A value type: `StandInState` keeps it behind a lock, and every method takes

@@ -58,7 +58,7 @@ extension CalendlyStandIn {
             let user = state.withOAuth { $0.user(code: form["code"], refreshToken: form["refresh_token"]) } ?? "client \(app.clientID)"
             let verdict = state.rateLimits.take(.token, user)
             guard verdict.allowed else {
-                // CALENDLY.md gives the token endpoint's errors as `{error, error_description}`
+                // Calendly's documentation gives the token endpoint's errors as `{error, error_description}`
                 // and no code for this one: `rate_limited`, with the headers the API sends.
                 throw OAuthError(
                     .init(status: 429, error: "rate_limited", description: "Too many token requests. Try again in \(verdict.reset) seconds."),

@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Synchronization
 
-/// Calendly's rate limits (CALENDLY.md, "Rate limits that bite"), per user in fixed one-minute
+/// Calendly's rate limits, per user in fixed one-minute
 /// windows: every API request, `POST /invitees` apart and tighter, `POST /oauth/token` apart.
 final class StandInRateLimits: Sendable {
     struct Limits: Sendable {

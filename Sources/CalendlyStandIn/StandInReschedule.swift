@@ -5,7 +5,7 @@ import HTTPTypes
 import Hummingbird
 
 /// `POST /_sim/reschedule`: what an invitee does through its `reschedule_url`. Calendly has no
-/// reschedule API (CALENDLY.md, "Reschedule"), so this is a simulation control, not a route of
+/// reschedule API (an invitee reschedules through its `reschedule_url`; the API has no call for it), so this is a simulation control, not a route of
 /// Calendly's; what it causes is Calendly's: the old invitee canceled by the invitee with
 /// `rescheduled: true` and `new_invitee`, a new invitee on a new scheduled event with
 /// `old_invitee`, and the two deliveries, `invitee.canceled` and `invitee.created`.

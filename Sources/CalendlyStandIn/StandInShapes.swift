@@ -2,7 +2,7 @@ import AvailClient
 import AvailCore
 import Foundation
 
-/// Calendly's resources exactly as CALENDLY.md describes them: every documented key, nulls
+/// Calendly's resources exactly as Calendly's API reference gives them: every documented key, nulls
 /// included, and no key more (`StandInShapeTests` compares them with
 /// `fixtures/calendly-api/shapes.json`). A stand-in that embeds a convenient field hides the
 /// bug real Calendly shows.

@@ -1,14 +1,14 @@
 import AsyncHTTPClient
 import AvailClient
 import AvailCore
+import AvailWorkload
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// A webhook subscription as Calendly keeps it (CALENDLY.md, "Delivery, seen from Calendly's
-/// side"). The signing key is never answered.
+/// A webhook subscription as Calendly keeps it. The signing key is never answered.
 struct StandInSubscription: Sendable {
     var uuid: String
     var callbackURL: String
@@ -34,7 +34,7 @@ struct StandInSubscription: Sendable {
 /// Deliveries to subscriptions are sent one after the other before the API call that caused
 /// them answers (as `WebhookDispatcher` does without a delay), so tests see them at once.
 final class StandInWebhooks: Sendable {
-    /// The event names CALENDLY.md lists; any other is refused at creation.
+    /// The event names Calendly's webhooks documentation lists; any other is refused at creation.
     static let eventNames: Set<String> = [
         "invitee.created", "invitee.canceled", "invitee_no_show.created", "invitee_no_show.deleted",
         "event_type.created", "event_type.updated", "event_type.deleted", "routing_form_submission.created",
@@ -223,20 +223,5 @@ final class StandInWebhooks: Sendable {
             logger.warning("subscription delivery failed", metadata: ["url": "\(subscription.callbackURL)", "error": "\(error)"])
             return nil
         }
-    }
-}
-
-/// A small seeded generator, so `/_sim/webhooks/drop` drops the same deliveries every run.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

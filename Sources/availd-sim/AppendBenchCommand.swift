@@ -2,7 +2,7 @@ import ArgumentParser
 import AvailCore
 import AvailPostgres
 import AvailStore
-import AvailTesting
+import AvailWorkload
 import Foundation
 import Histogram
 import Logging

@@ -1,7 +1,7 @@
 import ArgumentParser
 import AvailCore
 import AvailStore
-import AvailTesting
+import AvailWorkload
 import Foundation
 
 /// Writes a large, realistic log straight into a database, for the projection benchmarks.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import AvailCore
-import AvailTesting
+import AvailWorkload
 import Foundation
 import Histogram
 

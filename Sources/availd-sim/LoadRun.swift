@@ -1,5 +1,5 @@
+import AvailClient
 import AvailCore
-import AvailTesting
 import Foundation
 import Histogram
 import Synchronization

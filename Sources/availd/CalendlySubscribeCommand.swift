@@ -4,7 +4,7 @@ import AvailStore
 import Foundation
 
 /// `availd calendly subscribe`: the organization token's webhook subscription, created once
-/// (CONTRACT.md, "Staying in sync with Calendly"), recorded so the daemon watches it.
+/// (the README, "Staying in sync with Calendly"), recorded so the daemon watches it.
 struct CalendlySubscribeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "subscribe",

@@ -2,7 +2,7 @@ import ArgumentParser
 import AvailCore
 import Foundation
 
-/// Reads delivery bodies from fixture files and folders (CONTRACT.md, "Fixture files").
+/// Reads delivery bodies from fixture files and folders (the README, "Commands": `replay`).
 enum FixtureFiles {
     struct Body {
         /// `file` or `file:line`, for messages.

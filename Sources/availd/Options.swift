@@ -74,7 +74,7 @@ struct DatabaseOptions: ParsableArguments {
 }
 
 /// One logger for the process, to standard error; standard output carries only the lines
-/// CONTRACT.md promises. `AVAILD_LOG_LEVEL` (trace…critical, default info) sets the level.
+/// the README's "Commands" promises. `AVAILD_LOG_LEVEL` (trace…critical, default info) sets the level.
 enum Log {
     /// Every line goes through a `RedactingLogHandler`: `secrets`, expert tokens, bearer
     /// credentials and emails never reach the log.

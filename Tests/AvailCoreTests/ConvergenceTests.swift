@@ -1,9 +1,10 @@
 import AvailCore
 import AvailTesting
+import AvailWorkload
 import Foundation
 import Testing
 
-/// CONTRACT.md: the digest depends only on the set of deliveries. Folding any permutation,
+/// The digest depends only on the set of deliveries. Folding any permutation,
 /// with any number of repeated copies, must give the digest of folding them in order.
 @Suite struct ConvergenceTests {
     static func digest(of bodies: [Data], experts: [ExpertEvent]) throws -> String {

@@ -1,5 +1,6 @@
 import AvailCore
 import AvailTesting
+import AvailWorkload
 import Foundation
 import Testing
 
@@ -149,7 +150,7 @@ import Testing
     }
 }
 
-/// Expert matching (CONTRACT.md, "Experts and their integration").
+/// Expert matching (the README, "HTTP": `PUT /experts/{id}/integration`).
 @Suite struct AssignmentTests {
     let expert = Corpus.experts[0]
     let booking = GeneratedCorpus.hosts[0].invitee(index: 1, seed: "assign")
@@ -198,7 +199,7 @@ import Testing
         #expect(projection.experts.first?.calendlyConfig == nil)
     }
 
-    /// CONTRACT.md, "Whose event type, whose appointment": an email the expert typed is shown,
+    /// Whose event type, whose appointment (the README, "Access"): an email the expert typed is shown,
     /// never used to match; the one the admin set keeps matching after the expert changes theirs.
     @Test func anEmailTheExpertTypedFindsNothing() throws {
         func typed(_ email: String) -> ExpertEvent {

@@ -1,6 +1,7 @@
 import AvailCore
 import AvailFuzzing
 import AvailTesting
+import AvailWorkload
 import Foundation
 import Testing
 

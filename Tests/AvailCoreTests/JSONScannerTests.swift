@@ -1,5 +1,6 @@
 @testable import AvailCore
 import AvailTesting
+import AvailWorkload
 import Foundation
 import Testing
 

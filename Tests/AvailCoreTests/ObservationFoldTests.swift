@@ -1,9 +1,10 @@
 import AvailCore
 import AvailTesting
+import AvailWorkload
 import Foundation
 import Testing
 
-/// CONTRACT.md, "Staying in sync with Calendly": the fold treats an observation like a
+/// The README, "Staying in sync with Calendly": the fold treats an observation like a
 /// delivery of the same facts, so a log that missed webhooks and then observed Calendly's
 /// state has the digest of the log that missed nothing; observing what the log already says
 /// changes nothing.

@@ -1,9 +1,10 @@
 @testable import AvailCore
 import AvailTesting
+import AvailWorkload
 import Foundation
 import Testing
 
-/// Native slot generation, DST above all (CONTRACT.md, "Native schedule").
+/// Native slot generation, DST above all (the README, "The read models": a native schedule).
 @Suite struct SlotCalculatorTests {
     static func time(_ text: String) -> Timestamp { Timestamp(rfc3339: text)! }
 

@@ -3,7 +3,7 @@ import Foundation
 import NIOHTTP1
 import Testing
 
-/// `availd calendly reconcile` (CONTRACT.md, "Staying in sync with Calendly") as a real
+/// `availd calendly reconcile` (the README, "Staying in sync with Calendly") as a real
 /// process, beside a running daemon on either backend, against the stand-in `availd-sim
 /// calendly`: an expert connected with the organization token, bookings Calendly never delivered.
 @Suite(.serialized) struct CalendlyReconcileCommandTests {

@@ -3,7 +3,7 @@ import Foundation
 import NIOHTTP1
 import Testing
 
-/// `availd calendly subscribe` and `availd calendly subscriptions` (CONTRACT.md, "Staying in
+/// `availd calendly subscribe` and `availd calendly subscriptions` (the README, "Staying in
 /// sync with Calendly"), as real processes against the stand-in `availd-sim calendly`, and the
 /// daemon that watches what they made.
 @Suite(.serialized) struct CalendlySubscriptionCommandTests {

@@ -1,5 +1,6 @@
 import AvailClient
 import AvailTesting
+import AvailWorkload
 import Foundation
 import Testing
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import AvailClient
 import AvailCore
 import AvailTesting
+import AvailWorkload
 import Foundation
 import NIOCore
 import NIOHTTP1

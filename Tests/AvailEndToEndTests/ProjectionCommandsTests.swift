@@ -1,6 +1,7 @@
 import AvailCore
 import AvailStore
 import AvailTesting
+import AvailWorkload
 import Foundation
 import GRDB
 import Testing

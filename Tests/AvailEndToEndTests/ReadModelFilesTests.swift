@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import AvailCore
 import AvailStore
 import AvailTesting
+import AvailWorkload
 import Foundation
 import GRDB
 import NIOCore

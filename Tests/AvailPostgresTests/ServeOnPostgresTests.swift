@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import AvailClient
 import AvailTesting
+import AvailWorkload
 import Foundation
 import NIOCore
 import NIOHTTP1

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-/// CONTRACT's "Access": the admin token reaches everything; an expert token reaches its own
+/// The README's "Access": the admin token reaches everything; an expert token reaches its own
 /// expert and that expert's appointments only (anything else answers as if it did not exist);
 /// without a token only the public endpoints answer.
 @Suite struct AccessTests {

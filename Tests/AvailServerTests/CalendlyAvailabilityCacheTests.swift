@@ -2,6 +2,7 @@ import AvailClient
 import AvailCore
 @testable import AvailServer
 import AvailTesting
+import AvailWorkload
 import Foundation
 import HummingbirdTesting
 import Testing

@@ -13,7 +13,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
-/// CONTRACT.md, "Connecting an expert's own Calendly account": OAuth 2 with PKCE against the
+/// The README, "Connecting an expert's own Calendly account": OAuth 2 with PKCE against the
 /// stand-in's OAuth server, driven over loopback by an HTTP client playing the browser.
 @Suite struct CalendlyOAuthTests {
     /// Ada, created by the admin, with a token of her own.

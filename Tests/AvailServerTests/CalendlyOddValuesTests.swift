@@ -3,6 +3,7 @@ import AvailCore
 import AvailServer
 import AvailStore
 import AvailTesting
+import AvailWorkload
 import CalendlyStandIn
 import Foundation
 import HTTPTypes

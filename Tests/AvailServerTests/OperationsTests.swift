@@ -1,6 +1,7 @@
 import AvailClient
 import AvailServer
 import AvailTesting
+import AvailWorkload
 import Foundation
 import HTTPTypes
 import HummingbirdTesting

@@ -9,7 +9,7 @@ import Logging
 import NIOCore
 import Testing
 
-/// CONTRACT.md, "Staying in sync with Calendly": reconciliation appends what webhooks missed,
+/// The README, "Staying in sync with Calendly": reconciliation appends what webhooks missed,
 /// against the stand-in, with Ada's own account connected by OAuth.
 @Suite struct ReconcileTests {
     /// Ada's bookings at the stand-in, made as an invitee would (her static token books).

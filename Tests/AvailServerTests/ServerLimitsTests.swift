@@ -1,3 +1,4 @@
+import AvailClient
 import AvailServer
 import AvailTesting
 import Foundation

@@ -3,6 +3,7 @@ import AvailClient
 import AvailCore
 import AvailServer
 import AvailTesting
+import AvailWorkload
 import Foundation
 import HTTPTypes
 import HummingbirdTesting

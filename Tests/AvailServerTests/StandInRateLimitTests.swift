@@ -1,5 +1,6 @@
 import AvailCore
 import AvailTesting
+import AvailWorkload
 import Foundation
 import HTTPTypes
 import HummingbirdTesting

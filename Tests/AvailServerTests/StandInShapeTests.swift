@@ -1,6 +1,7 @@
 import AvailCore
 import AvailServer
 import AvailTesting
+import AvailWorkload
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -8,7 +9,7 @@ import NIOCore
 import Testing
 
 /// The stand-in is never kinder than Calendly: every answer it gives has exactly the keys
-/// CALENDLY.md gives (copied to `fixtures/calendly-api/shapes.json`), no key missing, none more.
+/// Calendly's API reference gives (copied to `fixtures/calendly-api/shapes.json`), no key missing, none more.
 @Suite struct StandInShapeTests {
     /// One object's shape: its keys, those present only sometimes, and nested shapes.
     struct Shape: Decodable {

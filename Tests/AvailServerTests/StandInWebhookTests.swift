@@ -1,6 +1,7 @@
 import AvailCore
 import AvailServer
 import AvailTesting
+import AvailWorkload
 import Foundation
 import HTTPTypes
 import Hummingbird

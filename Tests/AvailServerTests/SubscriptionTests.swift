@@ -9,7 +9,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-/// CONTRACT.md, "Staying in sync with Calendly": each own account's webhook subscription,
+/// The README, "Staying in sync with Calendly": each own account's webhook subscription,
 /// against the stand-in's `webhook_subscriptions`.
 @Suite struct SubscriptionTests {
     static let organization = "https://api.calendly.com/organizations/561509c9-96dd-4445-989c-8a74f3088068"

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import AvailClient
 import AvailServer
 import AvailTesting
+import AvailWorkload
 import Foundation
 import HTTPTypes
 import Hummingbird

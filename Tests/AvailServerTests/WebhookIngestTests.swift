@@ -2,12 +2,13 @@ import AvailClient
 import AvailCore
 import AvailServer
 import AvailTesting
+import AvailWorkload
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import Testing
-/// Every row of CONTRACT.md's ingest table, through the real server over loopback.
+/// Every row of the README's ingest table ("Ingest"), through the real server over loopback.
 @Suite struct WebhookIngestTests {
     @Test func aNewDeliveryIsAcceptedAtItsPosition() async throws {
         try await withDaemon { daemon in

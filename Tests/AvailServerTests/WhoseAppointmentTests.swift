@@ -5,7 +5,7 @@ import Foundation
 import HTTPTypes
 import Testing
 
-/// CONTRACT.md, "Whose event type, whose appointment", with the organization token: the two
+/// Whose event type, whose appointment (the README, "Access"), with the organization token: the two
 /// take-overs that worked before, tried with an expert's own token, end with the attacker
 /// seeing nothing of the victim's.
 @Suite struct WhoseAppointmentTests {

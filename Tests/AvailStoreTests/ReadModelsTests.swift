@@ -1,6 +1,7 @@
 import AvailCore
 @testable import AvailStore
 import AvailTesting
+import AvailWorkload
 import Foundation
 import GRDB
 import Testing

@@ -1,6 +1,7 @@
 import AvailCore
 import AvailStore
 import AvailTesting
+import AvailWorkload
 import Foundation
 
 /// A logged delivery built from the shared builder: invitee `index` of a generated corpus.

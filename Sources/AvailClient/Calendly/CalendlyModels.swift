@@ -1,4 +1,4 @@
-/// The parts of Calendly API v2 resources availd reads (CALENDLY.md, "API v2").
+/// The parts of Calendly API v2 resources availd reads.
 public struct CalendlyUser: Codable, Sendable, Equatable {
     public var uri: String
     public var name: String

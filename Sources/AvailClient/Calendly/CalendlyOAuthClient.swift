@@ -5,7 +5,7 @@ import NIOHTTP1
 
 /// Calendly's OAuth 2 server (`https://auth.calendly.com`) for one app: the authorize URL
 /// (PKCE, S256), the code exchange, refreshes and revocation. Form-encoded, the client's
-/// credentials in the body, as CALENDLY.md describes.
+/// credentials in the body, as Calendly documents it.
 ///
 /// A token request is never retried: a code works once and a refresh token rotates, so a
 /// second attempt after a lost answer would fail (`invalid_grant`) or worse. The caller reads

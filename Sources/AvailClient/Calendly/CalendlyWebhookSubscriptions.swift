@@ -1,8 +1,7 @@
 import Foundation
 import NIOHTTP1
 
-/// A webhook subscription as Calendly answers it (CALENDLY.md, "Delivery, seen from
-/// Calendly's side").
+/// A webhook subscription as Calendly answers it.
 public struct CalendlyWebhookSubscription: Codable, Sendable, Equatable {
     public var uri: String
     public var callbackURL: String

@@ -1,7 +1,7 @@
 import Foundation
 
-/// An expert's own weekly hours, in Calendly's availability-rule shape (CONTRACT.md, "Native
-/// schedule"): wall-clock intervals per weekday, `date` rules that replace a day's weekly rule,
+/// An expert's own weekly hours, in Calendly's availability-rule shape (the README, "The read models":
+/// a native schedule): wall-clock intervals per weekday, `date` rules that replace a day's weekly rule,
 /// in one IANA time zone.
 public struct NativeSchedule: Codable, Sendable, Equatable {
     public var timezone: String

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The parts of Calendly's Invitee resource the fold reads. Every field is optional: Calendly's
-/// own examples leave out `scheduled_event`, `cancellation.created_at` and more (CALENDLY.md).
+/// own examples leave out `scheduled_event`, `cancellation.created_at` and more.
 struct InviteePayload: Decodable, Sendable, Equatable {
     var uri: String? = nil
     var email: String? = nil

@@ -1,5 +1,5 @@
-/// Decides which expert an appointment belongs to (CONTRACT.md, "Whose event type, whose
-/// appointment").
+/// Decides which expert an appointment belongs to (the README, "Access":
+/// whose event type).
 ///
 /// In order: the expert whose connected event type is the appointment's; else the expert whose
 /// connected Calendly user hosts it (`event_memberships[].user`); else the expert a host email

@@ -13,7 +13,7 @@ public struct ExpertProfile: Codable, Sendable, Equatable {
     public var calendlyAccount: CalendlyAccount?
     public var nativeSchedule: NativeSchedule?
     /// Every event type this expert ever connected, so its appointments stay its own after a
-    /// disconnect (CONTRACT.md: "appointments stay").
+    /// disconnect (the README, "The read models").
     public var pastEventTypeURIs: [String]
     public var createdAt: Timestamp
     public var updatedAt: Timestamp

@@ -5,7 +5,7 @@ import Foundation
 import Logging
 
 /// Webhook subscriptions made with the organization token (`--calendly-token`), for a
-/// marketplace whose experts sit in its own Calendly organization (CONTRACT.md, "Staying in
+/// marketplace whose experts sit in its own Calendly organization (the README, "Staying in
 /// sync with Calendly"): `availd calendly subscribe` creates one, the daemon's
 /// `SubscriptionMonitor` watches it.
 ///

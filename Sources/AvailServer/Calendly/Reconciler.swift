@@ -7,7 +7,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// Brings the log up to date with what Calendly's API says, for what webhooks missed
-/// (CONTRACT.md, "Staying in sync with Calendly").
+/// (the README, "Staying in sync with Calendly").
 ///
 /// For each expert connected to Calendly (their own account, or the organization token for
 /// the user of their event types) it pages through `GET /scheduled_events?user=…` (both

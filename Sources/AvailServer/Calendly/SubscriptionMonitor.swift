@@ -15,7 +15,7 @@ public enum ReconcileScope: Sendable, Hashable {
     case organizationToken
 }
 
-/// Checks every webhook subscription availd knows every `interval` (CONTRACT.md, "Staying in
+/// Checks every webhook subscription availd knows every `interval` (the README, "Staying in
 /// sync with Calendly"): each connected account's, with its own token, and the organization
 /// token's (`OrganizationSubscriptions`), with that token. Calendly disables a subscription
 /// after 24 hours of failed retries, and deletes one that answered 410, and tells nobody.

@@ -1,4 +1,5 @@
-/// A small seeded generator, so a failing property test can be replayed from its seed.
+/// A small seeded generator: a failing property test replays from its seed, and the stand-in
+/// drops the same deliveries every run.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     public var state: UInt64
 

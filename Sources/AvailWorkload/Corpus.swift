@@ -1,24 +1,9 @@
 import AvailCore
 import Foundation
 
-/// The fixture corpus as log events, and the experts of `fixtures/README.md`.
+/// The fixture corpus as log events, and the experts of `fixtures/README.md` (the files
+/// themselves are read by AvailTesting's `Corpus.fixtureBodies()`).
 public enum Corpus {
-    /// Every delivery body under `fixtures/deliveries/` (duplicates included), in path order.
-    public static func fixtureBodies() throws -> [Data] {
-        try bodies(below: TestPaths.fixtures.appendingPathComponent("deliveries"))
-    }
-
-    /// The thirteen bodies Calendly published or real integrations captured.
-    public static func sampleBodies() throws -> [Data] {
-        try bodies(below: TestPaths.calendlySamples)
-    }
-
-    static func bodies(below folder: URL) throws -> [Data] {
-        try TestPaths.deliveryFiles(below: folder).flatMap { url in
-            DeliveryFile.bodies(contents: try Data(contentsOf: url), isJSONLines: url.pathExtension == "jsonl").map(\.bytes)
-        }
-    }
-
     /// A fixture booking made new and upcoming: a fresh event and invitee, delivered now, starting
     /// `daysAhead` days from now on the hour (the length kept). The fixtures' own times are fixed
     /// and pass, while a page shows what is upcoming.

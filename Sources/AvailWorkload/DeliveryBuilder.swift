@@ -2,7 +2,7 @@ import AvailCore
 import Crypto
 import Foundation
 
-/// Builds realistic Calendly delivery bodies (about 2 KB, the shape of CALENDLY.md's invitee
+/// Builds realistic Calendly delivery bodies (about 2 KB, the shape of Calendly's invitee
 /// payload) for tests and the load generator. Deterministic: the same arguments give the same bytes.
 public struct DeliveryBuilder: Sendable {
     public var hostEmail: String
