@@ -2,18 +2,6 @@ import AvailCore
 import AvailStore
 import Foundation
 
-/// A page of `GET /events`.
-public struct EventPage: Codable, Sendable {
-    public var events: [EventItem]
-    /// The last position on the page (the `after` asked for when the page is empty).
-    public var nextAfter: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case events
-        case nextAfter = "next_after"
-    }
-}
-
 /// One dead letter as `GET /dead-letters` shows it.
 public struct DeadLetterItem: Codable, Sendable {
     public var id: Int64

@@ -1,0 +1,6 @@
+/// A duration in whole nanoseconds, as NIO schedules.
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}
