@@ -45,7 +45,8 @@ struct CalendlyReconcileCommand: AsyncParsableCommand {
             summaries = try await database.withDatabase(logger: logger) { db in
                 try await reconcileOnce(database: db, access: access, expertID: expert, since: since, logger: logger)
             }
-        } catch let problem as Problem {
+        } catch {
+            guard let problem = Problem(refusal: error) else { throw error }
             throw CommandFailure(description: problem.detail)
         }
         for summary in summaries {

@@ -74,13 +74,22 @@ struct DatabaseOptions: ParsableArguments {
 }
 
 /// One logger for the process, to standard error; standard output carries only the lines
-/// the README's "Commands" promises. `AVAILD_LOG_LEVEL` (trace…critical, default info) sets the level.
+/// the README's "Commands" promises. `AVAILD_LOG_LEVEL` (trace…critical, default info) sets the
+/// level; `AVAILD_LOG_FORMAT=json` writes one JSON object per line instead of text.
 enum Log {
     /// Every line goes through a `RedactingLogHandler`: `secrets`, expert tokens, bearer
     /// credentials and emails never reach the log.
     static func bootstrap(label: String = "availd", secrets: [String] = []) -> Logger {
         let redactor = Redactor(secrets: secrets)
-        LoggingSystem.bootstrap { RedactingLogHandler(StreamLogHandler.standardError(label: $0), redactor: redactor) }
+        let format = Environment.value("AVAILD_LOG_FORMAT") ?? "text"
+        guard ["text", "json"].contains(format) else {
+            FileHandle.standardError.write(Data("Error: AVAILD_LOG_FORMAT is text or json, not \(format)\n".utf8))
+            exit(64)
+        }
+        let json = format == "json"
+        LoggingSystem.bootstrap { label in
+            RedactingLogHandler(json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label), redactor: redactor)
+        }
         var logger = Logger(label: label)
         logger.logLevel = Environment.value("AVAILD_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
         return logger

@@ -108,6 +108,34 @@ import Testing
         #expect(!logs.contains("@example"), "something like an email is in the logs")
     }
 
+    /// `AVAILD_LOG_FORMAT=json`: every line on standard error is one JSON object with its
+    /// time, level, logger and message, and what it says is redacted as the text lines are.
+    @Test func jsonLogsAreOneRedactedObjectPerLine() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let (daemon, port) = try await AvaildProcess.serve(
+            serveArguments(folder.path("availd.sqlite")), environment: ["AVAILD_LOG_FORMAT": "json", "AVAILD_LOG_LEVEL": "trace"])
+        #expect(try await adminRequest("GET", "/experts/iris.invitee@example.org/appointments", port: port).status == 400)
+        #expect(try await adminRequest("GET", "/experts/ada", bearer: "not-a-token-\(signingKey)", port: port).status == 401)
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.waitForExit() == 0)
+        let logs = await daemon.stderrText()
+        let lines = logs.split(separator: "\n")
+        #expect(lines.count > 5, "\(logs)")
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["message"] is String && object?["label"] is String, "\(line)")
+            #expect((object?["level"] as? String).map { ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains($0) } == true)
+            #expect((object?["timestamp"] as? String).flatMap { try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse($0) } != nil, "\(line)")
+        }
+        #expect(logs.contains("\"metadata\":{"))
+        #expect(!logs.contains(signingKey) && !logs.contains(adminToken) && !logs.contains("@example.org"))
+
+        let refused = try await AvaildProcess.run(["export", "--database", folder.path("availd.sqlite")], environment: ["AVAILD_LOG_FORMAT": "xml"])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("AVAILD_LOG_FORMAT is text or json, not xml"))
+    }
+
     static func emails(in text: String) -> Set<String> {
         let pattern = try! NSRegularExpression(pattern: #"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"#)
         let range = NSRange(text.startIndex..., in: text)

@@ -64,7 +64,7 @@ import Testing
         var machine = opened()
         _ = machine.bytesArrived()
         #expect(machine.timerFired(.request) == .refuse(.init(
-            status: .requestTimeout, code: "request_timeout", detail: "the request was not received within 30 s",
+            status: .requestTimeout, code: .requestTimeout, detail: "the request was not received within 30 s",
             retryAfter: nil, writesProblem: true)))
         #expect(machine.phase == .closing)
         #expect(machine.bytesArrived() == (.drop, .none))
@@ -81,7 +81,7 @@ import Testing
             Issue.record("no refusal")
             return
         }
-        #expect(refusal.code == "request_timeout" && !refusal.writesProblem)
+        #expect(refusal.code == .requestTimeout && !refusal.writesProblem)
     }
 
     @Test func answeredBeforeItsBodyTheConnectionIdlesOnceTheBodyIsIn() {
@@ -97,7 +97,7 @@ import Testing
             Issue.record("no refusal")
             return
         }
-        #expect(refusal.writesProblem && refusal.status == .badRequest && refusal.code == "malformed_request")
+        #expect(refusal.writesProblem && refusal.status == .badRequest && refusal.code == .malformedRequest)
         #expect(refusal.detail == "the request is not well-formed HTTP/1.1 (invalid method)")
     }
 
@@ -105,7 +105,7 @@ import Testing
         var machine = opened()
         _ = machine.bytesArrived()
         #expect(machine.parserFailed(.headersTooLarge) == .refuse(.init(
-            status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"), code: "headers_too_large",
+            status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"), code: .headersTooLarge,
             detail: "the request line and headers are larger than 1024 bytes", retryAfter: nil, writesProblem: true)))
         #expect(machine.parserFailed(.headersTooLarge) == .none)
     }
@@ -119,7 +119,7 @@ import Testing
         let (bytes, action) = refused.bytesArrived()
         #expect(bytes == .drop, "its request never reaches the application")
         #expect(action == .refuse(.init(
-            status: .serviceUnavailable, code: "overloaded", detail: "availd has too many open connections; retry later",
+            status: .serviceUnavailable, code: .overloaded, detail: "availd has too many open connections; retry later",
             retryAfter: 7, writesProblem: true)))
         #expect(refused.bytesArrived() == (.drop, .none))
         #expect(refused.ended() == .release(placeHeld: true), "its place was counted, and is given back")

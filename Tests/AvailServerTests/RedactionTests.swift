@@ -1,4 +1,5 @@
 import AvailServer
+import Foundation
 import Logging
 import Synchronization
 import Testing
@@ -63,5 +64,32 @@ struct CapturingLogHandler: LogHandler {
     func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         store.lines.withLock { $0.append("\(event.message) \(all)") }
+    }
+}
+
+@Suite struct JSONLogHandlerTests {
+    @Test func oneSortedObjectPerLineWithItsMetadataShaped() throws {
+        let store = LineStore()
+        var logger = Logger(label: "availd.test", factory: { label in
+            JSONLogHandler(label: label) { line in store.lines.withLock { $0.append(String(decoding: line, as: UTF8.self)) } }
+        })
+        logger.logLevel = .debug
+        logger[metadataKey: "request"] = "r-1"
+        logger.debug("delivery \"logged\"\nsecond line", metadata: ["position": "42", "nested": ["list": ["a", "b"]]])
+        logger.trace("below the level")
+        let lines = store.lines.withLock { $0 }
+        #expect(lines.count == 1)
+        let line = try #require(lines.first)
+        #expect(line.hasSuffix("}\n") && line.dropLast().allSatisfy { $0 != "\n" })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["level"] as? String == "debug")
+        #expect(object["label"] as? String == "availd.test")
+        #expect(object["message"] as? String == "delivery \"logged\"\nsecond line")
+        let metadata = try #require(object["metadata"] as? [String: Any])
+        #expect(metadata["request"] as? String == "r-1" && metadata["position"] as? String == "42")
+        #expect((metadata["nested"] as? [String: Any])?["list"] as? [String] == ["a", "b"])
+        #expect(line.hasPrefix("{\"label\":"), "keys sorted: \(line)")
+        let timestamp = try #require(object["timestamp"] as? String)
+        #expect(try Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(timestamp).timeIntervalSinceNow > -60)
     }
 }

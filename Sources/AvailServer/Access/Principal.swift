@@ -14,7 +14,7 @@ enum Principal: Sendable, Equatable {
     func requireAdmin() throws {
         switch self {
         case .admin: return
-        case .expert: throw Problem(.forbidden, code: "forbidden", detail: "this needs the admin token")
+        case .expert: throw Problem(.forbidden, code: .forbidden, detail: "this needs the admin token")
         case .anonymous: throw Problem.unauthorized()
         }
     }

@@ -72,7 +72,7 @@ final class CalendlyConnections: Sendable {
     /// one refresh and one more try (the token may have been revoked early).
     func perform<T: Sendable>(for expert: ExpertProfile?, _ call: (CalendlyClient) async throws(CalendlyError) -> T) async throws -> T {
         guard let expert, let account = expert.calendlyAccount else {
-            guard let organizationToken else { throw Self.notConfigured }
+            guard let organizationToken else { throw CalendlyFailure.noToken }
             return try await call(client(organizationToken))
         }
         if account.status == .needsReconnect { throw Self.reconnectNeeded(expert.id) }
@@ -89,14 +89,12 @@ final class CalendlyConnections: Sendable {
     /// account's token, or with the organization token for the user of their connection.
     func eventTypes(of expert: ExpertProfile) async throws -> [CalendlyEventType] {
         guard let user = expert.calendlyAccount?.userURI ?? (organizationToken != nil ? expert.calendlyConfig?.userURI : nil) else {
-            throw Problem(
-                .conflict, code: "calendly_not_connected",
-                detail: "expert \(expert.id) has not connected a Calendly account, so availd cannot ask which event types it offers")
+            throw CalendlyFailure.notConnected(expert: expert.id, what: "which event types it offers")
         }
         do {
             return try await perform(for: expert) { client throws(CalendlyError) in try await client.eventTypes(user: user) }
         } catch let error as CalendlyError {
-            throw Problem(.badGateway, code: "upstream_unavailable", detail: "\(error)")
+            throw CalendlyFailure.unavailable("\(error)")
         }
     }
 
@@ -148,9 +146,7 @@ final class CalendlyConnections: Sendable {
     /// 401) it is no longer the `rejected` token.
     private func refresh(_ expertID: String, userURI: String, rejected: String?) async throws -> CalendlyTokens {
         guard let oauth else {
-            throw Problem(
-                .badGateway, code: "calendly_reconnect_needed",
-                detail: "expert \(expertID)'s Calendly token cannot be refreshed: no OAuth app is configured (--calendly-client-id)")
+            throw CalendlyFailure.reconnectNeeded(expert: expertID, why: .noOAuthApp)
         }
         guard let stored = try await load(expertID), stored.userURI == userURI, !stored.needsReconnect else {
             throw Self.reconnectNeeded(expertID)
@@ -175,10 +171,10 @@ final class CalendlyConnections: Sendable {
             logger.warning("calendly token refresh failed", metadata: ["expert": "\(expertID)", "error": "\(error)"])
             // Calendly is down: the old token serves until it expires (unless Calendly refused it).
             if rejected == nil, stored.tokens.expiresAt.microseconds > Timestamp.now().microseconds + 1_000_000 { return stored.tokens }
-            throw Problem(.badGateway, code: "upstream_unavailable", detail: "expert \(expertID)'s Calendly token could not be refreshed: \(error)")
+            throw CalendlyFailure.unavailable("expert \(expertID)'s Calendly token could not be refreshed: \(error)")
         }
         guard grant.owner == userURI else {
-            throw Problem(.badGateway, code: "upstream_unavailable", detail: "Calendly refreshed a token of another user")
+            throw CalendlyFailure.unavailable("Calendly refreshed a token of another user")
         }
         let tokens = Self.tokens(grant)
         // Durable before use: the spent refresh token is worthless, the new one is the connection.
@@ -197,9 +193,7 @@ final class CalendlyConnections: Sendable {
             return try await credentials.load(expertID: expertID)
         } catch let error as SealingError {
             logger.error("calendly tokens cannot be opened", metadata: ["expert": "\(expertID)", "error": "\(error)"])
-            throw Problem(
-                .badGateway, code: "calendly_reconnect_needed",
-                detail: "expert \(expertID)'s stored Calendly tokens cannot be opened with this daemon's secret key; the expert must connect again")
+            throw CalendlyFailure.reconnectNeeded(expert: expertID, why: .sealedWithAnotherKey)
         }
     }
 
@@ -232,15 +226,9 @@ final class CalendlyConnections: Sendable {
         return { endpoint, status in metrics.calendlyRequest(endpoint: endpoint, status: status) }
     }
 
-    static func reconnectNeeded(_ expertID: String) -> Problem {
-        Problem(
-            .badGateway, code: "calendly_reconnect_needed",
-            detail: "expert \(expertID)'s Calendly connection was refused by Calendly; the expert must connect their Calendly account again")
+    static func reconnectNeeded(_ expertID: String) -> CalendlyFailure {
+        .reconnectNeeded(expert: expertID, why: .refused)
     }
-
-    static let notConfigured = Problem(
-        .badGateway, code: "upstream_unavailable",
-        detail: "no Calendly token is configured (--calendly-token) and the expert has not connected their own Calendly account")
 }
 
 /// This daemon's base URL as browsers and Calendly reach it: `--public-url`, or once the

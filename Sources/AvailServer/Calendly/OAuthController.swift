@@ -43,10 +43,10 @@ struct OAuthController: Sendable {
         guard principal == .expert(id) else {
             if principal == .admin {
                 throw Problem(
-                    .forbidden, code: "forbidden",
+                    .forbidden, code: .forbidden,
                     detail: "an expert connects their own Calendly account: sign in as the expert, not the admin")
             }
-            throw Problem(.forbidden, code: "forbidden", detail: "this token does not belong to expert \(id)")
+            throw Problem(.forbidden, code: .forbidden, detail: "this token does not belong to expert \(id)")
         }
         guard let oauth = connections.oauth else { throw Self.notConfigured }
         guard try await readModels.expert(id: id) != nil else { throw Problem.notFound("no expert \(id)") }
@@ -77,7 +77,8 @@ struct OAuthController: Sendable {
                 error: query["error"].map(String.init), browser: request.cookies[Self.browserCookie]?.value)
             return Response(
                 status: .found, headers: [.location: "/experts/\(expertID)/availability-settings", .cacheControl: "no-store"])
-        } catch let problem as Problem {
+        } catch {
+            guard let problem = Problem(refusal: error) else { throw error }
             logger.notice("calendly oauth failed", metadata: ["detail": "\(problem.detail)"])
             guard Self.wantsHTML(request) else { throw problem }
             return Self.page(problem)
@@ -169,11 +170,11 @@ struct OAuthController: Sendable {
     }
 
     static func failed(_ detail: String, status: HTTPResponse.Status = .badRequest) -> Problem {
-        Problem(status, code: "oauth_failed", detail: detail)
+        Problem(status, code: .oauthFailed, detail: detail)
     }
 
     static let notConfigured = Problem(
-        .conflict, code: "oauth_not_configured",
+        .conflict, code: .oauthNotConfigured,
         detail: "this availd has no Calendly OAuth app: start it with --calendly-client-id and --calendly-client-secret")
 
     static func wantsHTML(_ request: Request) -> Bool {
@@ -188,7 +189,7 @@ struct OAuthController: Sendable {
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>Calendly was not connected</title><link rel="stylesheet" href="/assets/settings.css"></head>
             <body><main class="page"><h1>Calendly was not connected</h1>
-            <p id="oauth-error" data-code="\(problem.code)">\(detail)</p>
+            <p id="oauth-error" data-code="\(problem.code.rawValue)">\(detail)</p>
             <p>Go back to your availability settings and try again.</p></main></body></html>
             """
         return Response(

@@ -63,7 +63,7 @@ public func reconcileOnce(
             var chosen: [ExpertProfile]
             if let expertID {
                 guard let expert = experts[expertID] else {
-                    throw Problem(.notFound, code: "not_found", detail: "there is no expert \(expertID)")
+                    throw Problem(.notFound, code: .notFound, detail: "there is no expert \(expertID)")
                 }
                 chosen = [expert]
             } else {

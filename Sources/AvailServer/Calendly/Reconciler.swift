@@ -319,7 +319,7 @@ final class Reconciler: Service, Sendable {
     }
 
     private static func describe(_ error: any Error) -> String {
-        if let problem = error as? Problem { return "\(problem.code): \(problem.detail)" }
+        if let problem = Problem(refusal: error) { return "\(problem.code.rawValue): \(problem.detail)" }
         return "\(error)"
     }
 }

@@ -111,10 +111,7 @@ public struct SubscriptionReport: Sendable {
     }
 
     static func reason(_ error: any Error) -> String {
-        switch error {
-        case let problem as Problem: problem.detail
-        default: "\(error)"
-        }
+        Problem(refusal: error)?.detail ?? "\(error)"
     }
 }
 

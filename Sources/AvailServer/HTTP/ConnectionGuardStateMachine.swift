@@ -32,7 +32,7 @@ struct ConnectionGuardStateMachine {
     /// answer, which cannot be taken back), then close.
     struct Refusal: Equatable {
         var status: HTTPResponse.Status
-        var code: String
+        var code: ProblemCode
         var detail: String
         var retryAfter: Int?
         var writesProblem: Bool
@@ -102,7 +102,7 @@ struct ConnectionGuardStateMachine {
     /// Bytes arrived, before the HTTP decoder sees them.
     mutating func bytesArrived() -> (Bytes, Action) {
         if overLimit {
-            return (.drop, refuse(.serviceUnavailable, code: "overloaded",
+            return (.drop, refuse(.serviceUnavailable, code: .overloaded,
                                   detail: "availd has too many open connections; retry later", retryAfter: limits.retryAfterSeconds))
         }
         switch phase {
@@ -135,10 +135,10 @@ struct ConnectionGuardStateMachine {
     mutating func parserFailed(_ failure: ParserFailure) -> Action {
         switch failure {
         case .headersTooLarge:
-            refuse(.init(code: 431, reasonPhrase: "Request Header Fields Too Large"), code: "headers_too_large",
+            refuse(.init(code: 431, reasonPhrase: "Request Header Fields Too Large"), code: .headersTooLarge,
                    detail: "the request line and headers are larger than \(limits.maxHeaderBytes) bytes")
         case .malformed(let reason):
-            refuse(.badRequest, code: "malformed_request", detail: "the request is not well-formed HTTP/1.1 (\(reason))")
+            refuse(.badRequest, code: .malformedRequest, detail: "the request is not well-formed HTTP/1.1 (\(reason))")
         }
     }
 
@@ -173,7 +173,7 @@ struct ConnectionGuardStateMachine {
         case (.refusalGrace, .receiving) where overLimit:
             return close()
         case (.request, .receiving) where !overLimit:
-            return refuse(.requestTimeout, code: "request_timeout",
+            return refuse(.requestTimeout, code: .requestTimeout,
                           detail: "the request was not received within \(limits.requestTimeout.components.seconds) s")
         default:
             return .none
@@ -223,7 +223,7 @@ struct ConnectionGuardStateMachine {
         return .startTimer(.request, limits.requestTimeout)
     }
 
-    private mutating func refuse(_ status: HTTPResponse.Status, code: String, detail: String, retryAfter: Int? = nil) -> Action {
+    private mutating func refuse(_ status: HTTPResponse.Status, code: ProblemCode, detail: String, retryAfter: Int? = nil) -> Action {
         guard phase != .closing else { return .none }
         phase = .closing
         writeTimerRunning = false

@@ -31,7 +31,7 @@ struct LoadSheddingMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         defer { inFlight.count.wrappingSubtract(1, ordering: .relaxed) }
         guard inFlight.count.wrappingAdd(1, ordering: .relaxed).newValue <= limit else {
-            throw Problem(.serviceUnavailable, code: "overloaded",
+            throw Problem(.serviceUnavailable, code: .overloaded,
                           detail: "availd is answering \(limit) requests already; retry later",
                           headers: [.retryAfter: "\(retryAfterSeconds)"])
         }

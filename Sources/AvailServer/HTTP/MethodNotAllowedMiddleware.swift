@@ -24,7 +24,7 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
             guard !allowed.isEmpty else { throw error }
             let list = allowed.map(\.rawValue).sorted().joined(separator: ", ")
             throw Problem(
-                .methodNotAllowed, code: "method_not_allowed",
+                .methodNotAllowed, code: .methodNotAllowed,
                 detail: "\(request.method) is not allowed here; allowed: \(list)", headers: [.allow: list])
         }
     }

@@ -8,11 +8,11 @@ import NIOCore
 public struct Problem: Error, HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     /// Short and machine-readable: `invalid_signature`, `payload_too_large`, …
-    public var code: String
+    public var code: ProblemCode
     public var detail: String
     public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, code: String, detail: String, headers: HTTPFields = [:]) {
+    public init(_ status: HTTPResponse.Status, code: ProblemCode, detail: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.detail = detail
@@ -22,15 +22,15 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
-        let body = Document(
-            type: "tag:availd,2026:problem:\(code)",
-            title: status.reasonPhrase,
-            status: status.code,
-            detail: detail,
-            code: code
-        )
-        let data = try JSONEncoder.canonical().encode(body)
+        let data = try JSONEncoder.canonical().encode(document)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The problem document.
+    var document: Document {
+        Document(
+            type: "tag:availd,2026:problem:\(code.rawValue)", title: status.reasonPhrase, status: status.code, detail: detail,
+            code: code.rawValue)
     }
 
     /// The problem document's JSON shape.
@@ -45,20 +45,37 @@ public struct Problem: Error, HTTPResponseError, Sendable {
 
 extension Problem {
     static func unauthorized() -> Problem {
-        Problem(.unauthorized, code: "unauthorized", detail: "a valid bearer token is required",
+        Problem(.unauthorized, code: .unauthorized, detail: "a valid bearer token is required",
                 headers: [.wwwAuthenticate: "Bearer"])
     }
 
     static func notFound(_ detail: String = "no such resource") -> Problem {
-        Problem(.notFound, code: "not_found", detail: detail)
+        Problem(.notFound, code: .notFound, detail: detail)
     }
 
     static func invalidParameter(_ name: String, _ detail: String) -> Problem {
-        Problem(.badRequest, code: "invalid_parameter", detail: "\(name): \(detail)")
+        Problem(.badRequest, code: .invalidParameter, detail: "\(name): \(detail)")
     }
 
     static func unavailable(_ detail: String) -> Problem {
-        Problem(.serviceUnavailable, code: "unavailable", detail: detail, headers: [.retryAfter: "5"])
+        Problem(.serviceUnavailable, code: .unavailable, detail: detail, headers: [.retryAfter: "5"])
+    }
+}
+
+/// An error of availd's own parts (a strategy, the Calendly connections) that refuses a
+/// request: it says which problem it is here, at the HTTP edge, and nowhere else.
+protocol ProblemConvertible: Error {
+    var problem: Problem { get }
+}
+
+extension Problem {
+    /// The problem `error` stands for, if it is a refusal rather than a failure.
+    public init?(refusal error: any Error) {
+        switch error {
+        case let problem as Problem: self = problem
+        case let refusal as any ProblemConvertible: self = refusal.problem
+        default: return nil
+        }
     }
 }
 

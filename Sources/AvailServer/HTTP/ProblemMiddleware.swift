@@ -12,22 +12,26 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             throw problem
+        } catch let refusal as any ProblemConvertible {
+            throw refusal.problem
         } catch let error as any HTTPResponseError {
             throw Problem(error.status, code: Self.code(for: error.status), detail: Self.detail(for: error))
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
-            throw Problem(.internalServerError, code: "internal_error", detail: "the request could not be completed")
+            throw Problem(.internalServerError, code: .internalError, detail: "the request could not be completed")
         }
     }
 
-    static func code(for status: HTTPResponse.Status) -> String {
+    /// The code of an error Hummingbird itself raised (an unknown route, an oversized body).
+    static func code(for status: HTTPResponse.Status) -> ProblemCode {
         switch status {
-        case .notFound: "not_found"
-        case .methodNotAllowed: "method_not_allowed"
-        case .contentTooLarge: "payload_too_large"
-        case .badRequest: "bad_request"
-        case .unauthorized: "unauthorized"
-        default: status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
+        case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .contentTooLarge: .payloadTooLarge
+        case .unauthorized: .unauthorized
+        case .requestTimeout: .requestTimeout
+        case .serviceUnavailable: .unavailable
+        default: status.kind == .clientError ? .badRequest : .internalError
         }
     }
 

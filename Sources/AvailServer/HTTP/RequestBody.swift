@@ -14,7 +14,7 @@ extension Request {
         do {
             return try await body.collect(upTo: limit)
         } catch {
-            throw Problem(.contentTooLarge, code: "payload_too_large", detail: "the body is larger than \(limit) bytes")
+            throw Problem(.contentTooLarge, code: .payloadTooLarge, detail: "the body is larger than \(limit) bytes")
         }
     }
 
@@ -26,7 +26,7 @@ extension Request {
         } catch let error as DecodingError {
             throw Problem.invalidBody(error)
         } catch {
-            throw Problem(.badRequest, code: "invalid_json", detail: "the body is not valid JSON")
+            throw Problem(.badRequest, code: .invalidJSON, detail: "the body is not valid JSON")
         }
     }
 
@@ -110,7 +110,7 @@ enum TextField {
 extension Problem {
     /// A body field failed validation.
     static func invalidField(_ field: String, _ detail: String) -> Problem {
-        Problem(.badRequest, code: "invalid_field", detail: "\(field): \(detail)")
+        Problem(.badRequest, code: .invalidField, detail: "\(field): \(detail)")
     }
 
     static func invalidBody(_ error: DecodingError) -> Problem {
@@ -128,14 +128,14 @@ extension Problem {
         case .valueNotFound(_, let context): return .invalidField(path(context), "must not be null")
         case .typeMismatch(let type, let context):
             return context.codingPath.isEmpty
-                ? Problem(.badRequest, code: "invalid_json", detail: "the body must be a JSON object")
+                ? Problem(.badRequest, code: .invalidJSON, detail: "the body must be a JSON object")
                 : .invalidField(path(context), "must be \(Self.describe(type))")
         case .dataCorrupted(let context):
             return context.codingPath.isEmpty
-                ? Problem(.badRequest, code: "invalid_json", detail: "the body is not valid JSON")
+                ? Problem(.badRequest, code: .invalidJSON, detail: "the body is not valid JSON")
                 : .invalidField(path(context), context.debugDescription)
         @unknown default:
-            return Problem(.badRequest, code: "invalid_json", detail: "the body could not be read")
+            return Problem(.badRequest, code: .invalidJSON, detail: "the body could not be read")
         }
     }
 
@@ -150,7 +150,7 @@ extension Problem {
 
     static func projectionLag(_ position: Int64) -> Problem {
         Problem(
-            .gatewayTimeout, code: "projection_lag",
+            .gatewayTimeout, code: .projectionLag,
             detail: "the read models did not reach log position \(position) in time; retry", headers: [.retryAfter: "1"])
     }
 }

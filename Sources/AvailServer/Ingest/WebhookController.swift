@@ -53,7 +53,7 @@ struct WebhookController: Sendable {
                 status: outcome.isDuplicate ? .ok : .accepted
             )
         } catch let problem as Problem {
-            metrics.delivery(problem.code)
+            metrics.delivery(problem.code.rawValue)
             throw problem
         }
     }
@@ -68,14 +68,14 @@ struct WebhookController: Sendable {
                 header: header, body: body, keys: signingKeys, tolerance: tolerance, now: receivedAt.unixSeconds)
         } catch {
             logger.debug("webhook.refused", metadata: ["webhook.refusal": "\(error.rawValue)"])
-            throw Problem(.unauthorized, code: error.rawValue, detail: Self.detail(for: error))
+            throw Problem(.unauthorized, code: ProblemCode(error), detail: Self.detail(for: error))
         }
         let delivery: Delivery
         do {
             delivery = try Delivery(body: body)
         } catch {
             try await deadLetter(body, receivedAt: receivedAt, signature: header, reason: error.reason, logger: logger)
-            throw Problem(.badRequest, code: PayloadRejection.code, detail: error.reason)
+            throw Problem(.badRequest, code: .invalidPayload, detail: error.reason)
         }
         do {
             let started = ContinuousClock.now
@@ -117,7 +117,7 @@ struct WebhookController: Sendable {
     }
 
     private static func tooLarge(_ limit: Int) -> Problem {
-        Problem(.contentTooLarge, code: "payload_too_large", detail: "the body exceeds \(limit) bytes")
+        Problem(.contentTooLarge, code: .payloadTooLarge, detail: "the body exceeds \(limit) bytes")
     }
 
     private static func detail(for failure: WebhookSignature.Failure) -> String {

@@ -45,11 +45,11 @@ struct AvailabilityController: Sendable {
         guard let start = try parameters.time("start_time") else { throw Problem.invalidParameter("start_time", "is required") }
         guard let end = try parameters.time("end_time") else { throw Problem.invalidParameter("end_time", "is required") }
         guard start.microseconds >= now.microseconds - 60_000_000 else {
-            throw Problem(.badRequest, code: "invalid_range", detail: "start_time is in the past")
+            throw Problem(.badRequest, code: .invalidRange, detail: "start_time is in the past")
         }
-        guard end > start else { throw Problem(.badRequest, code: "invalid_range", detail: "end_time must be after start_time") }
+        guard end > start else { throw Problem(.badRequest, code: .invalidRange, detail: "end_time must be after start_time") }
         guard end.microseconds - start.microseconds <= maximumRange else {
-            throw Problem(.badRequest, code: "invalid_range", detail: "the range may span at most 31 days")
+            throw Problem(.badRequest, code: .invalidRange, detail: "the range may span at most 31 days")
         }
         return TimeRange(start: start, end: end)
     }
@@ -64,7 +64,7 @@ enum EventTypeChoice {
         }
         guard config.eventType(eventType) != nil else {
             throw Problem(
-                .badRequest, code: "event_type_not_offered",
+                .badRequest, code: .eventTypeNotOffered,
                 detail: "expert \(expert.id) does not offer the event type \(eventType.prefix(200)); see GET /experts/\(expert.id)")
         }
     }

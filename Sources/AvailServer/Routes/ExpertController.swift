@@ -102,7 +102,7 @@ struct ExpertController: Sendable {
                 let links = try wanted.map { wanted -> EventLink in
                     guard let link = wanted.link else {
                         throw Problem(
-                            .conflict, code: "calendly_not_connected",
+                            .conflict, code: .calendlyNotConnected,
                             detail: "an event type URI can only be checked with Calendly: connect the expert's Calendly account first")
                     }
                     return link
@@ -159,7 +159,7 @@ struct ExpertController: Sendable {
                     item = Wanted(uri: nil, link: try EventLink(parsing: text))
                 } catch {
                     throw Problem(
-                        .badRequest, code: "invalid_event_link",
+                        .badRequest, code: .invalidEventLink,
                         detail: "\(field) must be an event type URI (https://api.calendly.com/event_types/…) or an event link: \(error.description)")
                 }
             }
@@ -179,13 +179,13 @@ struct ExpertController: Sendable {
             return try wanted.map { item in
                 guard let found = offered.first(where: { Self.matches($0, item) }) else {
                     throw Problem(
-                        .forbidden, code: "not_your_event_type",
+                        .forbidden, code: .notYourEventType,
                         detail: "\(item.description) is not an event type of the connected Calendly account; choose one of GET /experts/\(expert.id)/calendly/event-types")
                 }
                 do {
                     try EventTypeResolver.checkDuration(found)
                 } catch {
-                    throw Problem(.badGateway, code: "upstream_unavailable", detail: "\(error)")
+                    throw Problem(.badGateway, code: .upstreamUnavailable, detail: "\(error)")
                 }
                 return EventTypeResolver.Resolved(eventType: found, owner: nil)
             }
@@ -200,7 +200,7 @@ struct ExpertController: Sendable {
                 }
             }
             guard let found else {
-                throw Problem(.notFound, code: "event_type_not_found", detail: "no Calendly event type is \(item.description)")
+                throw Problem(.notFound, code: .eventTypeNotFound, detail: "no Calendly event type is \(item.description)")
             }
             if principal != .admin { try Self.requireOwnership(of: found, by: expert, link: item.description) }
             resolved.append(found)
@@ -218,7 +218,7 @@ struct ExpertController: Sendable {
         do {
             return try await call()
         } catch let error as CalendlyError {
-            throw Problem(.badGateway, code: "upstream_unavailable", detail: "\(error)")
+            throw Problem(.badGateway, code: .upstreamUnavailable, detail: "\(error)")
         }
     }
 
@@ -241,7 +241,7 @@ struct ExpertController: Sendable {
         let byConnection = owner.map { $0.uri == expert.calendlyConfig?.userURI } ?? false
         guard byEmail || byConnection else {
             throw Problem(
-                .forbidden, code: "not_your_event_type",
+                .forbidden, code: .notYourEventType,
                 detail: "the Calendly event type \(link) belongs to another Calendly user; connect one of your own, or ask the admin")
         }
     }
@@ -263,7 +263,7 @@ struct ExpertController: Sendable {
 
     static func taken(_ eventType: ChosenEventType) -> Problem {
         Problem(
-            .conflict, code: "event_type_taken",
+            .conflict, code: .eventTypeTaken,
             detail: "the Calendly event type \(eventType.link) is connected to another expert; it must be disconnected there first")
     }
 

@@ -60,8 +60,8 @@ final class CalendlyAvailability: Sendable {
 
     /// The slots of the expert's default event type, asked with the client given at `init`.
     func slots(for expert: ExpertProfile, in range: TimeRange) async throws -> [TimeRange] {
-        guard let client else { throw CalendlyConnections.notConfigured }
-        guard let eventType = expert.calendlyConfig?.eventType(nil) else { throw Self.unresolved(expert.id) }
+        guard let client else { throw CalendlyFailure.noToken }
+        guard let eventType = expert.calendlyConfig?.eventType(nil) else { throw BookingRefusal.eventTypeUnresolved(expert: expert.id) }
         return try await slots(for: expert.id, eventType: eventType, in: range) { type, start, end in
             try await client.availableTimes(eventType: type, start: start, end: end)
         }
@@ -70,7 +70,7 @@ final class CalendlyAvailability: Sendable {
     /// The slots of `eventType` (one the expert offers) starting in `range`; a window not
     /// cached is asked with `fetch`.
     func slots(for expertID: String, eventType: ChosenEventType, in range: TimeRange, fetch: @escaping Fetch) async throws -> [TimeRange] {
-        guard let uri = eventType.uri else { throw Self.unresolved(expertID) }
+        guard let uri = eventType.uri else { throw BookingRefusal.eventTypeUnresolved(expert: expertID) }
         guard range.start < range.end else { return [] }
         let duration = Int64(CalendlyConfig.slotMinutes(eventType.durationMinutes)) * 60_000_000
         let length = Int64(windowDays) * 86_400_000_000
@@ -82,12 +82,6 @@ final class CalendlyAvailability: Sendable {
             }
         }
         return slots
-    }
-
-    static func unresolved(_ expertID: String) -> Problem {
-        Problem(
-            .conflict, code: "event_type_unresolved",
-            detail: "expert \(expertID)'s Calendly link was not resolved to an event type; connect it again")
     }
 
     /// Drops what is cached for these experts; a call still out for one of them is not stored.
@@ -157,10 +151,8 @@ final class CalendlyAvailability: Sendable {
         let times: [CalendlyAvailableTime]
         do {
             times = try await fetch(eventType, "\(Timestamp(microseconds: start))", "\(Timestamp(microseconds: end))")
-        } catch let problem as Problem {
-            throw problem
         } catch {
-            throw Problem(.badGateway, code: "upstream_unavailable", detail: "\(error)")
+            throw CalendlyFailure.wrapping(error)
         }
         var seen = Set<Int64>()
         return times.filter { $0.status == "available" }

@@ -17,7 +17,7 @@ struct CalendlyStrategy: AvailabilityStrategy {
     let commands: Commands
 
     func slots(for expert: ExpertProfile, eventType: String?, in range: TimeRange) async throws -> [TimeRange] {
-        guard connections.canAsk(for: expert) else { throw CalendlyConnections.notConfigured }
+        guard connections.canAsk(for: expert) else { throw CalendlyFailure.noToken }
         let chosen = try self.eventType(eventType, of: expert)
         return try await availability.slots(for: expert.id, eventType: chosen, in: range) { [connections] type, start, end in
             try await connections.perform(for: expert) { client throws(CalendlyError) in
@@ -27,7 +27,7 @@ struct CalendlyStrategy: AvailabilityStrategy {
     }
 
     func book(for expert: ExpertProfile, eventType: String?, at start: Timestamp, invitee: Appointment.Invitee) async throws -> Appointment {
-        guard connections.canAsk(for: expert) else { throw CalendlyConnections.notConfigured }
+        guard connections.canAsk(for: expert) else { throw CalendlyFailure.noToken }
         let chosen = try self.eventType(eventType, of: expert)
         return try await recordBooking(try await book(chosen, for: expert, at: start, invitee: invitee), oldInvitee: nil)
     }
@@ -44,20 +44,18 @@ struct CalendlyStrategy: AvailabilityStrategy {
     func reschedule(_ appointment: Appointment, of expert: ExpertProfile?, to start: Timestamp) async throws -> Appointment {
         let old = try scheduled(appointment)
         guard let expert, expert.integrationType == .calendly else {
-            throw Problem(.conflict, code: "no_integration", detail: "the appointment's expert is not connected to Calendly")
+            throw BookingRefusal.notOnCalendly
         }
         // The same event type, if the expert still offers it; else the default.
         let config = expert.calendlyConfig
         let oldEventType = try await readModels.eventTypeURI(ofAppointment: old.id)
-        guard let chosen = oldEventType.flatMap({ config?.eventType($0) }) ?? config?.eventType(nil) else { throw CalendlyAvailability.unresolved(expert.id) }
+        guard let chosen = oldEventType.flatMap({ config?.eventType($0) }) ?? config?.eventType(nil) else { throw BookingRefusal.eventTypeUnresolved(expert: expert.id) }
         let booked = try await book(chosen, for: expert, at: start, invitee: old.invitee)
         do {
             try await cancelAtCalendly(old, of: expert, reason: "Rescheduled")
         } catch {
             let recorded = try await recordBooking(booked, oldInvitee: nil)
-            throw Problem(
-                .badGateway, code: "upstream_unavailable",
-                detail: "the new time is booked (appointment \(recorded.id)) but Calendly did not cancel the old one: \(error)")
+            throw CalendlyFailure.unavailable("the new time is booked (appointment \(recorded.id)) but Calendly did not cancel the old one: \(error)")
         }
         let new = try await recordBooking(booked, oldInvitee: old.externalInviteeURI)
         _ = try await recordCancellation(old, of: expert, newInvitee: booked.inviteeURI)
@@ -76,7 +74,7 @@ struct CalendlyStrategy: AvailabilityStrategy {
     /// Books at Calendly, then reads the scheduled event: `POST /invitees` answers the
     /// Invitee without the event's times, event type or hosts.
     private func book(_ eventType: ChosenEventType, for expert: ExpertProfile, at start: Timestamp, invitee: Appointment.Invitee) async throws -> Answered {
-        guard let uri = eventType.uri else { throw CalendlyAvailability.unresolved(expert.id) }
+        guard let uri = eventType.uri else { throw BookingRefusal.eventTypeUnresolved(expert: expert.id) }
         let resource: Data
         do {
             resource = try await connections.perform(for: expert) { client throws(CalendlyError) in
@@ -84,7 +82,7 @@ struct CalendlyStrategy: AvailabilityStrategy {
                     eventType: uri, start: "\(start)", name: invitee.name ?? "", email: invitee.email ?? "", timezone: invitee.timezone)
             }
         } catch CalendlyError.refused(status: 400, let message) {
-            throw Problem(.conflict, code: "slot_unavailable", detail: "Calendly: \(message)")
+            throw BookingRefusal.slotUnavailable(reason: "Calendly: \(message)")
         } catch let error as CalendlyError {
             throw Self.upstream(error)
         }
@@ -99,9 +97,8 @@ struct CalendlyStrategy: AvailabilityStrategy {
             let scheduledEvent = try await connections.perform(for: expert) { client throws(CalendlyError) in try await client.scheduledEvent(uri: event) }
             return Answered(inviteeURI: uri, invitee: invitee, scheduledEvent: scheduledEvent)
         } catch {
-            throw Problem(
-                .badGateway, code: "upstream_unavailable",
-                detail: "booked at Calendly (invitee \(uri)), but its scheduled event could not be read (\(error)); the webhook will record it")
+            throw CalendlyFailure.unavailable(
+                "booked at Calendly (invitee \(uri)), but its scheduled event could not be read (\(error)); the webhook will record it")
         }
     }
 
@@ -124,7 +121,7 @@ struct CalendlyStrategy: AvailabilityStrategy {
         do {
             try await connections.perform(for: expert) { client throws(CalendlyError) in try await client.cancel(scheduledEvent: event, reason: reason) }
         } catch CalendlyError.refused(status: 403, let message) {
-            throw Problem(.conflict, code: "not_scheduled", detail: "Calendly: \(message)")
+            throw BookingRefusal.canceledAtCalendly(reason: message)
         } catch let error as CalendlyError {
             throw Self.upstream(error)
         }
@@ -141,9 +138,8 @@ struct CalendlyStrategy: AvailabilityStrategy {
             }
         } catch {
             // Canceled at Calendly; its webhook will tell the log.
-            throw Problem(
-                .badGateway, code: "upstream_unavailable",
-                detail: "canceled at Calendly, but the canceled invitee could not be read back (\(error)); the webhook will record it")
+            throw CalendlyFailure.unavailable(
+                "canceled at Calendly, but the canceled invitee could not be read back (\(error)); the webhook will record it")
         }
         try await commands.record(
             stream: StreamName(inviteeURI: uri) ?? StreamName(category: "invitee", id: uri),
@@ -156,22 +152,22 @@ struct CalendlyStrategy: AvailabilityStrategy {
     private func scheduled(_ appointment: Appointment) throws -> Appointment {
         let id = appointment.id
         guard appointment.status == .scheduled else {
-            throw Problem(.conflict, code: "not_scheduled", detail: "appointment \(id) is \(appointment.status.rawValue)")
+            throw BookingRefusal.notScheduled(appointment: id, status: appointment.status)
         }
         return appointment
     }
 
     /// The event type `uri` of the expert's (nil: the default), resolved.
     private func eventType(_ uri: String?, of expert: ExpertProfile) throws -> ChosenEventType {
-        guard let config = expert.calendlyConfig else { throw CalendlyAvailability.unresolved(expert.id) }
+        guard let config = expert.calendlyConfig else { throw BookingRefusal.eventTypeUnresolved(expert: expert.id) }
         guard let chosen = config.eventType(uri) else {
-            throw Problem(.badRequest, code: "event_type_not_offered", detail: "expert \(expert.id) does not offer that event type")
+            throw BookingRefusal.eventTypeNotOffered(expert: expert.id)
         }
-        guard chosen.uri != nil else { throw CalendlyAvailability.unresolved(expert.id) }
+        guard chosen.uri != nil else { throw BookingRefusal.eventTypeUnresolved(expert: expert.id) }
         return chosen
     }
 
-    static func upstream(_ error: CalendlyError) -> Problem {
-        Problem(.badGateway, code: "upstream_unavailable", detail: "\(error)")
+    static func upstream(_ error: CalendlyError) -> CalendlyFailure {
+        .unavailable("\(error)")
     }
 }

@@ -56,7 +56,7 @@ struct NativeStrategy: AvailabilityStrategy {
 
     private func scheduled(_ appointment: Appointment) throws -> Appointment {
         guard appointment.status == .scheduled else {
-            throw Problem(.conflict, code: "not_scheduled", detail: "appointment \(appointment.id) is \(appointment.status.rawValue)")
+            throw BookingRefusal.notScheduled(appointment: appointment.id, status: appointment.status)
         }
         return appointment
     }
@@ -77,7 +77,7 @@ struct NativeStrategy: AvailabilityStrategy {
     private func requireFree(_ start: Timestamp, _ calculator: SlotCalculator, expertID: String, excluding: String?) async throws {
         let busy = try await busyTimes(expertID, around: TimeRange(start: start, end: start), calculator.schedule, excluding: excluding)
         guard calculator.offers(start, now: .now(), busy: busy) else {
-            throw Problem(.conflict, code: "slot_unavailable", detail: "\(start) is not a free slot of this expert")
+            throw BookingRefusal.slotUnavailable(reason: "\(start) is not a free slot of this expert")
         }
     }
 

@@ -17,7 +17,7 @@ struct NoIntegrationStrategy: AvailabilityStrategy {
         throw Self.refusal(expert?.id ?? "")
     }
 
-    static func refusal(_ id: String) -> Problem {
-        Problem(.conflict, code: "no_integration", detail: "expert \(id) has no availability integration")
+    static func refusal(_ id: String) -> BookingRefusal {
+        .noIntegration(expert: id)
     }
 }

@@ -109,7 +109,7 @@ struct SettingsPageController: Sendable {
             of: expert.id, token: ExpertToken(bearer: session)?.id, limit: maxStreamsPerExpert, heartbeat: tokenRecheck)
         else {
             throw Problem(
-                .tooManyRequests, code: "too_many_streams",
+                .tooManyRequests, code: .tooManyStreams,
                 detail: "expert \(expert.id) has \(maxStreamsPerExpert) event streams open already; close a page and retry")
         }
         let feed = self.feed
@@ -292,10 +292,8 @@ struct SettingsPageController: Sendable {
                 options = try await connections.eventTypes(of: expert).map {
                     EventTypeOption(uri: $0.uri, name: $0.name, duration: $0.duration, chosen: chosen.contains($0.uri.nfc), inactive: $0.active == false)
                 }
-            } catch let problem as Problem {
-                failure = "Your event types could not be read from Calendly: \(problem.detail)"
             } catch {
-                failure = "Your event types could not be read from Calendly."
+                failure = "Your event types could not be read from Calendly\(Problem(refusal: error).map { ": \($0.detail)" } ?? ".")"
             }
         }
         return AccountView(
@@ -385,10 +383,8 @@ struct SettingsPageController: Sendable {
                 lines += slots.prefix(4).map { "\(format($0.start)) · \(label)" }
             }
             return (lines, nil)
-        } catch let problem as Problem {
-            return ([], "Slots are not available right now: \(problem.detail)")
         } catch {
-            return ([], "Slots are not available right now.")
+            return ([], "Slots are not available right now\(Problem(refusal: error).map { ": \($0.detail)" } ?? ".")")
         }
     }
 
@@ -444,7 +440,7 @@ struct SettingsPageController: Sendable {
         do {
             return try URLEncodedFormDecoder().decode(Form.self, from: String(buffer: buffer))
         } catch {
-            throw Problem(.badRequest, code: "invalid_form", detail: "the form could not be read")
+            throw Problem(.badRequest, code: .invalidForm, detail: "the form could not be read")
         }
     }
 

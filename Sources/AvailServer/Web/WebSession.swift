@@ -44,7 +44,7 @@ enum WebSession {
         guard let expected = request.cookies[csrfCookie]?.value, let presented,
               !expected.isEmpty, Secret.constantTimeEquals(presented, expected)
         else {
-            throw Problem(.forbidden, code: "csrf_failed", detail: "the request did not carry this page's CSRF token; reload the page")
+            throw Problem(.forbidden, code: .csrfFailed, detail: "the request did not carry this page's CSRF token; reload the page")
         }
     }
 }
