@@ -51,6 +51,7 @@ public func buildApplication(
 
     let router = Router(context: AvailRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
     // Outside the load shedding, so its 503 carries Log-Position like every other answer.
     router.add(middleware: LogPositionMiddleware(progress: progress, waitTimeout: configuration.projectionWaitTimeout))
     router.add(middleware: LoadSheddingMiddleware(limit: configuration.limits.maxInFlightRequests,

@@ -1,6 +1,7 @@
 import AvailCore
 import CoreMetrics
 import Prometheus
+import Synchronization
 
 /// availd's metrics, created once and passed in; served from their own registry, so there is
 /// no global `MetricsSystem` to bootstrap.
@@ -15,6 +16,7 @@ public struct AvailMetrics: Sendable {
     private let projectionBatchDuration: CoreMetrics.Timer
     private let factory: PrometheusMetricsFactory
     private let rateLimited: CoreMetrics.Counter
+    private let httpSeries = HTTPSeries()
 
     /// Every outcome a delivery can have, so each series exists from the start at 0.
     static let deliveryOutcomes = [
@@ -35,6 +37,10 @@ public struct AvailMetrics: Sendable {
             .milliseconds(10), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250),
             .seconds(1), .seconds(5),
         ]
+        factory.durationHistogramBuckets["availd_http_request_duration_seconds"] = [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10),
+        ]
         func counter(_ outcome: String) -> CoreMetrics.Counter {
             CoreMetrics.Counter(label: "availd_webhook_deliveries_total", dimensions: [("outcome", outcome)], factory: factory)
         }
@@ -48,6 +54,9 @@ public struct AvailMetrics: Sendable {
         self.projectionBatchDuration = CoreMetrics.Timer(label: "availd_projection_batch_duration_seconds", factory: factory)
         self.rateLimited = CoreMetrics.Counter(label: "availd_calendly_rate_limited_total", factory: factory)
         self.factory = factory
+        CoreMetrics.Gauge(
+            label: "availd_build_info", dimensions: [("version", AvailVersion.current), ("swift", AvailVersion.swift)], factory: factory
+        ).record(1)
     }
 
     /// What the last subscription check found, by state (`active`, `disabled`, `missing`).
@@ -121,8 +130,48 @@ public struct AvailMetrics: Sendable {
         appendDuration.recordNanoseconds(Self.nanoseconds(duration))
     }
 
-    /// The Prometheus text exposition.
+    /// One answered request (see `HTTPMetricsMiddleware`).
+    func httpRequest(method: String, route: String, status: Int, took duration: Duration) {
+        let series = httpSeries.series(HTTPSeries.Key(method: method, route: route, status: status), factory: factory)
+        series.requests.increment()
+        series.errors?.increment()
+        series.duration.recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    /// The Prometheus text exposition, this process's `process_*` metrics included.
     func exposition() -> [UInt8] {
-        registry.emitToBuffer()
+        registry.emitToBuffer() + Array(ProcessMetrics.exposition(ProcessMetrics.sample()).utf8)
+    }
+}
+
+/// The HTTP series made so far, by method, route and status: made once each rather than looked
+/// up in the registry on every request.
+private final class HTTPSeries: Sendable {
+    struct Key: Hashable {
+        var method: String
+        var route: String
+        var status: Int
+    }
+
+    struct Series: Sendable {
+        var requests: CoreMetrics.Counter
+        var errors: CoreMetrics.Counter?
+        var duration: CoreMetrics.Timer
+    }
+
+    private let made = Mutex<[Key: Series]>([:])
+
+    func series(_ key: Key, factory: PrometheusMetricsFactory) -> Series {
+        made.withLock { made in
+            if let series = made[key] { return series }
+            let dimensions = [("method", key.method), ("route", key.route), ("status", "\(key.status)")]
+            let series = Series(
+                requests: CoreMetrics.Counter(label: "availd_http_requests_total", dimensions: dimensions, factory: factory),
+                errors: key.status >= 400
+                    ? CoreMetrics.Counter(label: "availd_http_request_errors_total", dimensions: dimensions, factory: factory) : nil,
+                duration: CoreMetrics.Timer(label: "availd_http_request_duration_seconds", dimensions: dimensions, factory: factory))
+            made[key] = series
+            return series
+        }
     }
 }
