@@ -1,4 +1,5 @@
 import ArgumentParser
+import AvailServer
 import Foundation
 
 @main
@@ -6,9 +7,10 @@ struct Availd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "availd",
         abstract: "Calendly webhooks into a durable append-only log, and availability on top of it.",
+        version: "availd \(AvailVersion.current) (Swift \(AvailVersion.swift))",
         subcommands: [
             ServeCommand.self, ReplayCommand.self, RebuildCommand.self, DigestCommand.self, VerifyCommand.self,
-            ExportCommand.self, ImportCommand.self, BackupCommand.self, TokenCommand.self, CalendlyCommand.self,
+            ExportCommand.self, ImportCommand.self, BackupCommand.self, TokenCommand.self, CalendlyCommand.self, DoctorCommand.self,
         ]
     )
 

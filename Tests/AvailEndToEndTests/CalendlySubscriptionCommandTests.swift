@@ -235,6 +235,83 @@ import Testing
         #expect(try await daemon.waitForExit() == 0)
     }
 
+    /// `availd doctor`: with what serve runs with, everything answers; then a secret file
+    /// others can read, a token Calendly refuses, a secret key that cannot open Ada's tokens and
+    /// a subscription Calendly disabled, each a failure with its fix, and exit 1.
+    @Test func doctorSaysWhatWorksAndWhatToFix() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let database = folder.path("availd.sqlite")
+        let standIn = try await StandInProcess.start()
+        defer { standIn.stop() }
+        let port = try freePort()
+        let base = "http://127.0.0.1:\(port)"
+        let app = (id: "availd-e2e-app", secret: "availd-e2e-app-secret")
+        #expect(try await standIn.sim(
+            "/_sim/oauth/apps", #"{"client_id":"\#(app.id)","client_secret":"\#(app.secret)","redirect_uris":["\#(base)/oauth/calendly/callback"]}"#))
+        let options = ["--database", database, "--calendly-api", standIn.url, "--calendly-auth", standIn.url,
+                       "--calendly-client-id", app.id, "--calendly-client-secret", app.secret]
+        let (daemon, _) = try await AvaildProcess.serve(
+            options + ["--port", "\(port)", "--calendly-token", StandInProcess.admin.token, "--admin-token", adminToken])
+        defer { daemon.signal(SIGTERM) }
+        try await connectAda(daemon: base, standIn: standIn)
+        #expect(try await subscribe(base + "/webhooks/calendly/org", database: database, calendly: standIn).status == 0)
+
+        let healthy = try await AvaildProcess.run(["doctor", "--calendly-token", StandInProcess.admin.token] + options)
+        #expect(healthy.status == 0, "\(healthy.stdout)\(healthy.stderr)")
+        let said = healthy.stdout.split(separator: "\n").map(String.init)
+        for prefix in ["OK    database: \(database), mode 0600", "OK    signing key: \(database).signing-key, mode 0600",
+                       "OK    admin token: no \(database).admin-token: given", "OK    secret key: \(database).secret-key",
+                       "OK    database: opens and takes writes", "OK    read models: the log holds",
+                       "OK    organization token: Calendly answers at \(standIn.url)", "OK    expert ada: Calendly answers",
+                       "OK    subscription of expert ada: active", "OK    subscription of the organization: active"] {
+            #expect(said.contains { $0.hasPrefix(prefix) }, "\(prefix) in \(healthy.stdout)")
+        }
+        #expect(!said.contains { $0.hasPrefix("FAIL") || $0.hasPrefix("WARN") }, "\(healthy.stdout)")
+        #expect(said.last == "no problem found")
+        #expect(!healthy.stdout.contains(StandInProcess.admin.token) && !healthy.stdout.contains(app.secret))
+
+        // What goes wrong in production.
+        chmod(database + ".signing-key", 0o644)
+        #expect(try await standIn.sim("/_sim/webhooks/fail", #"{"url":"\#(base)/webhooks/calendly/org","after":1}"#))
+        #expect(try await standIn.bookWithAda(invitee: "Iris") == 201)
+        for _ in 0..<200 where try await standIn.listed().first?["state"] as? String != "disabled" {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        func doctor(_ extra: [String]) async throws -> (status: Int32, lines: [String], text: String) {
+            let run = try await AvaildProcess.run(["doctor"] + extra + options)
+            return (run.status, run.stdout.split(separator: "\n").map(String.init), run.stdout + run.stderr)
+        }
+        func expectFailure(_ prefix: String, fix: String? = nil, in run: (status: Int32, lines: [String], text: String)) {
+            guard let index = run.lines.firstIndex(where: { $0.hasPrefix(prefix) }) else {
+                Issue.record("no \(prefix) in \(run.text)")
+                return
+            }
+            if let fix { #expect(run.lines.indices.contains(index + 1) && run.lines[index + 1] == "      fix: " + fix, "\(run.text)") }
+        }
+        let exposed = try await doctor(["--calendly-token", StandInProcess.admin.token])
+        #expect(exposed.status == 1, "\(exposed.text)")
+        expectFailure("FAIL  signing key: \(database).signing-key is readable by others (mode 0644)", fix: "chmod 600 \(database).signing-key",
+                      in: exposed)
+        expectFailure("FAIL  subscription of the organization: disabled at Calendly", fix: "run `availd calendly subscribe` again", in: exposed)
+        #expect(exposed.lines.last == "2 problems to fix", "\(exposed.text)")
+
+        let refused = try await doctor(
+            ["--calendly-token", "a-token-calendly-refuses", "--secret-key", "not the key that sealed the tokens, but long enough"])
+        #expect(refused.status == 1, "\(refused.text)")
+        expectFailure("FAIL  organization token: Calendly refused the token",
+                      fix: "make a new personal access token in Calendly and pass it as --calendly-token", in: refused)
+        expectFailure("FAIL  expert ada: the stored tokens cannot be opened with this secret key", in: refused)
+        #expect(refused.lines.contains { $0.hasPrefix("WARN  subscription of the organization: unknown: Calendly refused the token") })
+        #expect(refused.lines.last == "3 problems to fix", "\(refused.text)")
+    }
+
+    @Test func versionSaysWhichAvaildAndSwift() async throws {
+        let version = try await AvaildProcess.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.wholeMatch(of: /availd \d+\.\d+\.\d+ \(Swift \d+\.\d+\)\n/) != nil, "\(version.stdout)")
+    }
+
     /// Ada connects her own Calendly account as a browser would: availd's authorize (with her
     /// expert token), the stand-in's consent page approved as Ada, availd's callback with the
     /// browser's cookie.
