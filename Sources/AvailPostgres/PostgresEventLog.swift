@@ -125,7 +125,7 @@ public struct PostgresEventLog: EventStore {
     }
 
     /// Walks the log (`LogVerifier`) up to the last position when it starts, a chunk at a time.
-    public func verify(maximumProblems: Int = 20) async throws -> LogVerification {
+    public func verify(maximumProblems: Int, progress: (_ done: Int64, _ total: Int64) -> Void) async throws -> LogVerification {
         let head = try await lastPosition()
         var verifier = LogVerifier(maximumProblems: maximumProblems)
         var after: Int64 = 0
@@ -134,6 +134,7 @@ public struct PostgresEventLog: EventStore {
             guard let last = chunk.last?.position else { break }
             for event in chunk { verifier.check(event) }
             after = last
+            progress(last, head)
         }
         return verifier.verification
     }

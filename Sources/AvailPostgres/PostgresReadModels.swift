@@ -98,9 +98,11 @@ public struct PostgresReadModels: Sendable {
     }
 
     /// The read models' digest beside a fresh fold of `log` up to the same position.
-    public func compareWithRebuild(log: any EventStore) async throws -> (position: Int64, stored: String, rebuilt: String) {
+    public func compareWithRebuild(log: any EventStore, progress: (_ done: Int64, _ total: Int64) -> Void = { _, _ in }) async throws
+        -> (position: Int64, stored: String, rebuilt: String)
+    {
         let (position, stored) = try await digest()
-        return (position, stored, try await log.fold(through: position).digest)
+        return (position, stored, try await log.fold(through: position, progress: progress).digest)
     }
 
     /// A projection's rows, in key order (bytewise, as the tables compare), and their digest.

@@ -69,7 +69,7 @@ extension EventLog {
     /// chunks, each its own short read transaction (what it reads never changes: the log is
     /// append-only), so beside a running daemon it never holds the WAL back from being
     /// checkpointed.
-    public func verify(maximumProblems: Int = 20) async throws -> LogVerification {
+    public func verify(maximumProblems: Int, progress: (_ done: Int64, _ total: Int64) -> Void) async throws -> LogVerification {
         let head = try await lastPosition()
         var verifier = LogVerifier(maximumProblems: maximumProblems)
         var after: Int64 = 0
@@ -79,6 +79,7 @@ extension EventLog {
             guard let last = rows.last?.position else { break }
             after = last
             verifier.check(rows)
+            progress(last, head)
         }
         return verifier.verification
     }

@@ -30,8 +30,15 @@ public protocol EventStore: Sendable {
     /// Up to `limit` events after `position`, in order.
     func events(after position: Int64, limit: Int) async throws -> [LogEvent]
 
-    /// Walks the whole log (`LogVerifier`): positions, stream versions and the hash chain.
-    func verify(maximumProblems: Int) async throws -> LogVerification
+    /// Walks the whole log (`LogVerifier`): positions, stream versions and the hash chain;
+    /// `progress` is told the position reached and the last one after each chunk.
+    func verify(maximumProblems: Int, progress: (_ done: Int64, _ total: Int64) -> Void) async throws -> LogVerification
+}
+
+extension EventStore {
+    public func verify(maximumProblems: Int = 20) async throws -> LogVerification {
+        try await verify(maximumProblems: maximumProblems, progress: { _, _ in })
+    }
 }
 
 extension EventLog: EventStore {}

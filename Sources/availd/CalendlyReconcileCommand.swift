@@ -42,8 +42,11 @@ struct CalendlyReconcileCommand: AsyncParsableCommand {
             secretKey: secretKey)
         let summaries: [ReconcileSummary]
         do {
+            var progress = ProgressLine(label: "reconcile", unit: "experts")
             summaries = try await database.withDatabase(logger: logger) { db in
-                try await reconcileOnce(database: db, access: access, expertID: expert, since: since, logger: logger)
+                try await reconcileOnce(database: db, access: access, expertID: expert, since: since, logger: logger) { done, total in
+                    progress.update(done: Int64(done), total: Int64(total))
+                }
             }
         } catch {
             guard let problem = Problem(refusal: error) else { throw error }

@@ -62,7 +62,7 @@ struct ImportCommand: AsyncParsableCommand {
         let head = try await log.head()
         var copied = Copied(last: head)
         var batch: [LogEvent] = []
-        var progress = ProgressLine(label: "import")
+        var progress = ProgressLine(label: "import", unit: "bytes")
         var lineNumber = 0
         var lastLine: Int64 = 0
         // The input on its own, from its first line: positions, versions, the hash chain (the
@@ -115,7 +115,7 @@ struct ImportCommand: AsyncParsableCommand {
             copied.last = (event.position, event.hash)
             if batch.count == batchSize {
                 try await flush()
-                progress.update(done: reader.bytesRead, total: reader.size, events: Int64(copied.imported))
+                progress.update(done: reader.bytesRead, total: reader.size, note: "\(copied.imported) events imported")
             }
         }
         try await flush()

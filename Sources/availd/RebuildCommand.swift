@@ -21,14 +21,18 @@ struct RebuildCommand: AsyncParsableCommand {
         if database.isPostgres {
             // One transaction replaces the read models: readers see the old ones until it commits.
             let (position, digest) = try await database.withPostgres { postgres in
-                let projection = try await PostgresEventLog(database: postgres).fold()
+                var progress = ProgressLine(label: "rebuild: folding")
+                let projection = try await PostgresEventLog(database: postgres).fold { progress.update(done: $0, total: $1) }
+                progress.finished("writing the read models")
                 return (projection.position, try await PostgresReadModels(database: postgres).replace(with: projection))
             }
             return say("position \(position) digest \(digest)")
         }
         _ = Log.bootstrap()
         let opened = try LogDatabase.open(path: try database.preparedPath())
-        let projection = try await opened.log.fold()
+        var progress = ProgressLine(label: "rebuild: folding")
+        let projection = try await opened.log.fold { progress.update(done: $0, total: $1) }
+        progress.finished("writing the read models")
         let digest = try await opened.readModels.replace(with: projection)
         say("position \(projection.position) digest \(digest)")
     }

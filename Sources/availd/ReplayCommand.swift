@@ -59,6 +59,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let deadLetters = stores.deadLetters
         var tally = Tally()
         var batch: [NewEvent] = []
+        var progress = ProgressLine(label: "replay", unit: "bodies")
         func flush() async throws {
             for outcome in try await log.append(batch) {
                 if outcome.isDuplicate { tally.duplicates += 1 } else { tally.appended += 1 }
@@ -76,6 +77,7 @@ struct ReplayCommand: AsyncParsableCommand {
                     receivedAt: receivedAt, code: PayloadRejection.code, reason: error.reason, body: body.bytes, signature: nil)
             }
             if batch.count == 500 { try await flush() }
+            progress.update(done: Int64(tally.appended + tally.duplicates + tally.rejected + batch.count), total: Int64(bodies.count))
         }
         try await flush()
         // Project what was appended, so `digest` agrees with `rebuild` without a daemon (beside
@@ -88,7 +90,9 @@ struct ReplayCommand: AsyncParsableCommand {
     private func post(_ bodies: [FixtureFiles.Body], to baseURL: String, key: String) async throws -> Tally {
         let sender = WebhookSender(baseURL: baseURL, signingKey: key)
         var tally = Tally()
+        var progress = ProgressLine(label: "replay", unit: "bodies")
         for body in bodies {
+            progress.update(done: Int64(tally.appended + tally.duplicates + tally.rejected), total: Int64(bodies.count))
             let answer = try await sender.send(body.bytes)
             switch answer.status {
             case 202: tally.appended += 1

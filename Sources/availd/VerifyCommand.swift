@@ -14,18 +14,22 @@ struct VerifyCommand: AsyncParsableCommand {
         if database.isPostgres { return try await verifyPostgres() }
         _ = Log.bootstrap()
         let writer = try LogDatabase.open(path: try database.preparedPath())
-        let report = try await EventLog(database: writer).verify()
+        var walk = ProgressLine(label: "verify: the log")
+        let report = try await EventLog(database: writer).verify(maximumProblems: 20) { walk.update(done: $0, total: $1) }
         Self.announce(report)
-        try Self.finish(report, try await ReadModels(database: writer).compareWithRebuild())
+        var fold = ProgressLine(label: "verify: a fresh fold")
+        try Self.finish(report, try await ReadModels(database: writer).compareWithRebuild { fold.update(done: $0, total: $1) })
     }
 
     /// The log in PostgreSQL, and its read models against a fresh fold.
     private func verifyPostgres() async throws {
         let (report, comparison) = try await database.withPostgres { postgres in
             let log = PostgresEventLog(database: postgres)
-            let report = try await log.verify()
+            var walk = ProgressLine(label: "verify: the log")
+            let report = try await log.verify(maximumProblems: 20) { walk.update(done: $0, total: $1) }
             Self.announce(report)
-            return (report, try await PostgresReadModels(database: postgres).compareWithRebuild(log: log))
+            var fold = ProgressLine(label: "verify: a fresh fold")
+            return (report, try await PostgresReadModels(database: postgres).compareWithRebuild(log: log) { fold.update(done: $0, total: $1) })
         }
         try Self.finish(report, comparison)
     }

@@ -18,6 +18,46 @@ import Testing
         return result.stdout
     }
 
+    /// On a terminal, `verify`, `rebuild` and `replay` say how far they are every few seconds
+    /// (here every chunk: `AVAILD_PROGRESS_INTERVAL=0`) with the total, the rate and the time
+    /// left; into a pipe, nothing but their result.
+    @Test func longCommandsShowProgressOnATerminalOnly() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let database = folder.path("a.sqlite")
+        let generated = try await AvaildProcess.run(executable: "availd-sim", ["generate", "--database", database, "--deliveries", "9000"])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let every = ["AVAILD_PROGRESS_INTERVAL": "0"]
+        // A pseudo-terminal as standard output and error, as an operator's shell gives.
+        let terminal = ["python3", "-c", "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))"]
+        func onTerminal(_ arguments: [String]) async throws -> (status: Int32, text: String) {
+            let child = try AvaildProcess("availd", arguments, environment: every, launcher: terminal)
+            let status = try await child.waitForExit(timeout: .seconds(120))
+            return (status, await child.stdoutText().replacingOccurrences(of: "\r\n", with: "\n"))
+        }
+
+        let verify = try await onTerminal(["verify", "--database", database, "--nice", "0"])
+        #expect(verify.status == 0, "\(verify.text)")
+        let walked = verify.text.matches(of: /verify: the log: (\d+) of (\d+) events \((\d+)%\), \d+\/s, about \d+ s left\n/)
+        #expect(walked.count >= 2, "\(verify.text)")
+        #expect(walked.last.map { $0.output.1 == $0.output.2 && $0.output.3 == "100" } == true, "\(verify.text)")
+        #expect(verify.text.contains("log ok: "))
+
+        let rebuild = try await onTerminal(["rebuild", "--database", database, "--nice", "0"])
+        #expect(rebuild.status == 0, "\(rebuild.text)")
+        #expect(rebuild.text.matches(of: /rebuild: folding: \d+ of \d+ events \(\d+%\)/).count >= 2, "\(rebuild.text)")
+        #expect(rebuild.text.contains("rebuild: folding: done in "), "\(rebuild.text)")
+
+        let replay = try await onTerminal(["replay", deliveries, "--database", folder.path("b.sqlite")])
+        #expect(replay.text.contains(/replay: \d+ of 73 bodies/), "\(replay.text)")
+
+        // Into pipes: the result alone.
+        let piped = try await AvaildProcess.run(["verify", "--database", database, "--nice", "0"], environment: every)
+        #expect(piped.status == 0)
+        #expect(!piped.stderr.contains("verify: the log:") && !piped.stdout.contains("verify: the log:"), "\(piped.stderr)")
+        #expect(piped.stdout.hasPrefix("log ok: 9"))
+    }
+
     @Test func digestEqualsRebuildAfterAReplay() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }

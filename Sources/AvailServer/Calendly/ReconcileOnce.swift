@@ -23,10 +23,11 @@ public struct ReconcileSummary: Sendable, Equatable {
 ///
 /// `expertID` nil: every expert connected to Calendly. `since`: the window's start (instead of
 /// the usual one: the last complete pass, less `lookback`). An expert that is not connected, or
-/// whose own account's tokens `access` cannot open, is an error in its summary.
+/// whose own account's tokens `access` cannot open, is an error in its summary. `reconciled`
+/// is told how many experts are done of how many, after each.
 public func reconcileOnce(
     database: DaemonDatabase, access: CalendlyAccess, expertID: String?, since: Timestamp?, lookback: Duration = .seconds(86_400),
-    logger: Logger
+    logger: Logger, reconciled: (_ done: Int, _ total: Int) -> Void = { _, _ in }
 ) async throws -> [ReconcileSummary] {
     // Without the secret key no stored token opens: those experts' summaries say so.
     let sealer = try TokenSealer(secretKey: access.secretKey ?? Secret.generate())
@@ -78,6 +79,7 @@ public func reconcileOnce(
                 summaries.append(ReconcileSummary(
                     expertID: report.expertID, events: report.events, invitees: report.invitees, appended: report.appended,
                     requests: report.requests, complete: report.complete, error: report.error))
+                reconciled(summaries.count, chosen.count)
             }
             // What was appended is in the read models when the command ends.
             try await reconciler.caughtUp()

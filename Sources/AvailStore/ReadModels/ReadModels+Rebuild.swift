@@ -86,9 +86,11 @@ extension ReadModels {
     /// The read models' digest beside the digest of a fresh fold of the log up to the same
     /// position: the read models from one snapshot, then the log (append-only, so what it holds
     /// up to that position never changes). A running daemon does not disturb it.
-    public func compareWithRebuild() async throws -> (position: Int64, stored: String, rebuilt: String) {
+    public func compareWithRebuild(progress: (_ done: Int64, _ total: Int64) -> Void = { _, _ in }) async throws
+        -> (position: Int64, stored: String, rebuilt: String)
+    {
         let (position, stored) = try await digest()
-        let rebuilt = try await log.log.fold(through: position).digest
+        let rebuilt = try await log.log.fold(through: position, progress: progress).digest
         return (position, stored, rebuilt)
     }
 
@@ -109,7 +111,10 @@ extension EventStore {
     /// never changes), so beside a running daemon it never holds SQLite's WAL back from being
     /// checkpointed. The next chunk is read while this one is decoded on every core
     /// (decoding is pure and most of the cost); then the chunk is folded in log order.
-    public func fold(through position: Int64 = .max) async throws -> Projection {
+    /// `progress` is told the position folded and the last one after each chunk.
+    public func fold(through position: Int64 = .max, progress: (_ done: Int64, _ total: Int64) -> Void = { _, _ in }) async throws
+        -> Projection
+    {
         let head = min(position, try await lastPosition())
         var projection = Projection()
         var chunk = try await foldChunk(after: 0, through: head)
@@ -121,6 +126,7 @@ extension EventStore {
                 case .failure(let reason): projection.park(event, reason: reason)
                 }
             }
+            progress(last, head)
             chunk = try await next
         }
         return projection
