@@ -1,5 +1,6 @@
 import ArgumentParser
 import AvailServer
+import Logging
 
 /// The options that say how availd reaches Calendly, shared by `serve` and `availd calendly …`.
 struct CalendlyOptions: ParsableArguments {
@@ -39,6 +40,17 @@ struct CalendlyOptions: ParsableArguments {
         get throws {
             try clientSecret ?? Environment.secret("AVAILD_CALENDLY_CLIENT_SECRET", credential: "calendly-client-secret")
         }
+    }
+
+    /// How a command reaches Calendly with these options, the secret key the one given or the
+    /// one beside `database`; and the process's logger, which keeps every secret of them out.
+    func access(database: DatabaseOptions) throws -> (CalendlyAccess, Logger) {
+        let secretKey = try givenSecretKey ?? database.existingSecretFile("secret-key")
+        let app = try oauthApp()
+        let logger = try database.logger(secrets: [try organizationToken, secretKey, app?.clientSecret])
+        let access = CalendlyAccess(
+            api: apiURL, organizationToken: try organizationToken, oauthApp: app, authURL: authURL, secretKey: secretKey)
+        return (access, logger)
     }
 
     /// The OAuth app; nil when neither its id nor its secret is given.

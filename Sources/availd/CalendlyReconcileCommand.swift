@@ -34,12 +34,7 @@ struct CalendlyReconcileCommand: AsyncParsableCommand {
             guard let time = Timestamp(rfc3339: text) else { throw ValidationError("--since \(text) is not an RFC 3339 time") }
             return time
         }
-        let secretKey = try calendly.givenSecretKey ?? database.existingSecretFile("secret-key")
-        let app = try calendly.oauthApp()
-        let logger = try database.logger(secrets: [try calendly.organizationToken, secretKey, app?.clientSecret])
-        let access = CalendlyAccess(
-            api: calendly.apiURL, organizationToken: try calendly.organizationToken, oauthApp: app, authURL: calendly.authURL,
-            secretKey: secretKey)
+        let (access, logger) = try calendly.access(database: database)
         let summaries: [ReconcileSummary]
         do {
             var progress = ProgressLine(label: "reconcile", unit: "experts")

@@ -25,11 +25,7 @@ struct CalendlySubscriptionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         // The key serve keeps beside an SQLite database; a listing never creates one.
-        let secretKey = try calendly.givenSecretKey ?? database.existingSecretFile("secret-key")
-        let app = try calendly.oauthApp()
-        let logger = try database.logger(secrets: [try calendly.organizationToken, secretKey, app?.clientSecret])
-        let access = CalendlyAccess(
-            api: calendly.apiURL, organizationToken: try calendly.organizationToken, oauthApp: app, authURL: calendly.authURL, secretKey: secretKey)
+        let (access, logger) = try calendly.access(database: database)
         let rows = try await database.withDatabase(logger: logger) { db in
             try await SubscriptionReport(database: db, access: access, logger: logger).rows()
         }

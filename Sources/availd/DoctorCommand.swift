@@ -22,12 +22,7 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         if !findings.contains(where: { $0.subject == "database" && $0.level == .fail }) {
             do {
-                let secretKey = try calendly.givenSecretKey ?? database.existingSecretFile("secret-key")
-                let app = try calendly.oauthApp()
-                let logger = try database.logger(secrets: [try calendly.organizationToken, secretKey, app?.clientSecret])
-                let access = CalendlyAccess(
-                    api: calendly.apiURL, organizationToken: try calendly.organizationToken, oauthApp: app, authURL: calendly.authURL,
-                    secretKey: secretKey)
+                let (access, logger) = try calendly.access(database: database)
                 findings += try await database.withDatabase(logger: logger) { db in
                     await Doctor(database: db, access: access, logger: logger).check()
                 }

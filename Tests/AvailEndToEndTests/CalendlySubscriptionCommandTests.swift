@@ -172,10 +172,7 @@ import Testing
         defer { standIn.stop() }
         let port = try freePort()
         let base = "http://127.0.0.1:\(port)"
-        let app = (id: "availd-e2e-app", secret: "availd-e2e-app-secret")
-        #expect(try await standIn.sim(
-            "/_sim/oauth/apps", #"{"client_id":"\#(app.id)","client_secret":"\#(app.secret)","redirect_uris":["\#(base)/oauth/calendly/callback"]}"#))
-        let oauthOptions = ["--calendly-auth", standIn.url, "--calendly-client-id", app.id, "--calendly-client-secret", app.secret]
+        let oauthOptions = try await registerApp(at: standIn, for: base)
         let (daemon, _) = try await AvaildProcess.serve(
             ["--database", database, "--port", "\(port)", "--calendly-api", standIn.url, "--calendly-token", StandInProcess.admin.token,
              "--admin-token", adminToken, "--subscription-check-interval", "0.5"] + oauthOptions + backend.sharedSecrets)
@@ -246,11 +243,7 @@ import Testing
         defer { standIn.stop() }
         let port = try freePort()
         let base = "http://127.0.0.1:\(port)"
-        let app = (id: "availd-e2e-app", secret: "availd-e2e-app-secret")
-        #expect(try await standIn.sim(
-            "/_sim/oauth/apps", #"{"client_id":"\#(app.id)","client_secret":"\#(app.secret)","redirect_uris":["\#(base)/oauth/calendly/callback"]}"#))
-        let options = ["--database", database, "--calendly-api", standIn.url, "--calendly-auth", standIn.url,
-                       "--calendly-client-id", app.id, "--calendly-client-secret", app.secret]
+        let options = ["--database", database, "--calendly-api", standIn.url] + (try await registerApp(at: standIn, for: base))
         let (daemon, _) = try await AvaildProcess.serve(
             options + ["--port", "\(port)", "--calendly-token", StandInProcess.admin.token, "--admin-token", adminToken])
         defer { daemon.signal(SIGTERM) }
@@ -269,7 +262,7 @@ import Testing
         }
         #expect(!said.contains { $0.hasPrefix("FAIL") || $0.hasPrefix("WARN") }, "\(healthy.stdout)")
         #expect(said.last == "no problem found")
-        #expect(!healthy.stdout.contains(StandInProcess.admin.token) && !healthy.stdout.contains(app.secret))
+        #expect(!healthy.stdout.contains(StandInProcess.admin.token) && !healthy.stdout.contains(Self.app.secret))
 
         // What goes wrong in production.
         chmod(database + ".signing-key", 0o644)
@@ -310,6 +303,17 @@ import Testing
         let version = try await AvaildProcess.run(["--version"])
         #expect(version.status == 0)
         #expect(version.stdout.wholeMatch(of: /availd \d+\.\d+\.\d+ \(Swift \d+\.\d+\)\n/) != nil, "\(version.stdout)")
+    }
+
+    static let app = (id: "availd-e2e-app", secret: "availd-e2e-app-secret")
+
+    /// Registers the OAuth app at the stand-in, redirecting to the daemon at `base`; the
+    /// options that name it.
+    func registerApp(at standIn: StandInProcess, for base: String) async throws -> [String] {
+        let app = Self.app
+        #expect(try await standIn.sim(
+            "/_sim/oauth/apps", #"{"client_id":"\#(app.id)","client_secret":"\#(app.secret)","redirect_uris":["\#(base)/oauth/calendly/callback"]}"#))
+        return ["--calendly-auth", standIn.url, "--calendly-client-id", app.id, "--calendly-client-secret", app.secret]
     }
 
     /// Ada connects her own Calendly account as a browser would: availd's authorize (with her

@@ -37,14 +37,13 @@ public struct Doctor: Sendable {
         }
     }
 
-    let database: DaemonDatabase
-    let access: CalendlyAccess
-    let logger: Logger
+    /// The subscriptions' report, which holds what every check needs.
+    private let report: SubscriptionReport
+    private var database: DaemonDatabase { report.database }
+    private var access: CalendlyAccess { report.access }
 
     public init(database: DaemonDatabase, access: CalendlyAccess, logger: Logger) {
-        self.database = database
-        self.access = access
-        self.logger = logger
+        self.report = SubscriptionReport(database: database, access: access, logger: logger)
     }
 
     /// Every check that needs the database open, in order.
@@ -221,7 +220,7 @@ public struct Doctor: Sendable {
     private func subscriptionFindings() async -> [Finding] {
         let rows: [SubscriptionReport.Row]
         do {
-            rows = try await SubscriptionReport(database: database, access: access, logger: logger).rows()
+            rows = try await report.rows()
         } catch {
             return [Finding(.fail, "subscriptions", "cannot be listed: \(error)")]
         }
