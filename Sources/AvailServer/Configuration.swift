@@ -141,24 +141,3 @@ public struct Configuration: Sendable {
         if calendlyCacheTTL < .zero { throw .invalid("the Calendly cache TTL must not be negative") }
     }
 }
-
-/// A Calendly OAuth app's credentials (from Calendly's developer console).
-public struct CalendlyOAuthApp: Sendable {
-    public var clientID: String
-    public var clientSecret: String
-
-    public init(clientID: String, clientSecret: String) {
-        self.clientID = clientID
-        self.clientSecret = clientSecret
-    }
-}
-
-public enum ConfigurationError: Error, CustomStringConvertible {
-    case invalid(String)
-
-    public var description: String {
-        switch self {
-        case .invalid(let reason): "invalid configuration: \(reason)"
-        }
-    }
-}

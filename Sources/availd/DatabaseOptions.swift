@@ -5,46 +5,8 @@ import AvailStore
 import Foundation
 import Logging
 
-/// Every option also reads an environment variable; a flag beats the variable. A secret also
-/// reads a credential file (`secret(_:credential:)`), after the variable.
-enum Environment {
-    static func value(_ name: String) -> String? {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
-        return value
-    }
-
-    /// A secret: the variable, else the file `credential` in `$CREDENTIALS_DIRECTORY` (what
-    /// systemd's `LoadCredential=` and compose's `secrets:` provide), trimmed; nil when neither
-    /// has one. A credential file that exists but cannot be read is an error, never skipped.
-    static func secret(_ name: String, credential: String) throws -> String? {
-        if let value = value(name) { return value }
-        guard let folder = value("CREDENTIALS_DIRECTORY") else { return nil }
-        let path = folder + "/" + credential
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ValidationError("cannot read the credential \(path) as UTF-8 text")
-        }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.isEmpty ? nil : trimmed
-    }
-
-    /// Signing keys: comma- or newline-separated (a rotation lists the new key and the old).
-    static func signingKeys() throws -> [String] {
-        (try secret("AVAILD_SIGNING_KEYS", credential: "signing-keys") ?? "")
-            .split(whereSeparator: { $0 == "," || $0.isNewline })
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
-    }
-
-    static func parse<T>(_ name: String, as type: T.Type, _ convert: (String) -> T?) throws -> T? {
-        guard let text = value(name) else { return nil }
-        guard let parsed = convert(text) else {
-            throw ValidationError("\(name)=\(text) is not a valid \(T.self)")
-        }
-        return parsed
-    }
-}
-
+/// `--database`: an SQLite file (the default, `./var/availd.sqlite`) or a `postgres://` URL,
+/// and what every command does with it.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "The SQLite database file, or :memory:, or postgres://USER@HOST[:PORT]/DATABASE [AVAILD_DATABASE, default ./var/availd.sqlite].")
     var database: String?
@@ -73,33 +35,6 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
-/// One logger for the process, to standard error; standard output carries only the lines
-/// the README's "Commands" promises. `AVAILD_LOG_LEVEL` (trace…critical, default info) sets the
-/// level; `AVAILD_LOG_FORMAT=json` writes one JSON object per line instead of text.
-enum Log {
-    /// Every line goes through a `RedactingLogHandler`: `secrets`, expert tokens, bearer
-    /// credentials and emails never reach the log.
-    static func bootstrap(label: String = "availd", secrets: [String] = []) -> Logger {
-        let redactor = Redactor(secrets: secrets)
-        let format = Environment.value("AVAILD_LOG_FORMAT") ?? "text"
-        guard ["text", "json"].contains(format) else {
-            FileHandle.standardError.write(Data("Error: AVAILD_LOG_FORMAT is text or json, not \(format)\n".utf8))
-            exit(64)
-        }
-        let json = format == "json"
-        LoggingSystem.bootstrap { label in
-            RedactingLogHandler(json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label), redactor: redactor)
-        }
-        var logger = Logger(label: label)
-        logger.logLevel = Environment.value("AVAILD_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
-        return logger
-    }
-}
-
-/// Writes a line to standard output at once (it may be a pipe read by a supervisor or a test).
-func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
 
 extension DatabaseOptions {
     /// Runs `body` with the log of `--database`, SQLite or PostgreSQL, for the commands that
