@@ -260,7 +260,7 @@ def read(path):
         return f.read()
 
 # The readiness path the daemon serves.
-routes = re.findall(r'router\.get\("(/[a-z]+)"\)', read("Sources/AvailServer/OperationsController.swift"))
+routes = re.findall(r'router\.get\("(/[a-z]+)"\)', read("Sources/AvailServer/Routes/OperationsController.swift"))
 ready = "/readyz"
 if ready not in routes:
     problems.append(f"the daemon serves no {ready} (OperationsController: {routes})")

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Writes N distinct signed Calendly deliveries for bench/wrk/webhook.lua (standard library only).
 
-The bodies are byte for byte what `availd-sim load` sends (Sources/AvailTesting/DeliveryBuilder.swift,
+The bodies are byte for byte what `availd-sim load` sends (Sources/AvailWorkload/DeliveryBuilder.swift,
 `invitee(index:seed:)` with its default times): an `invitee.created` envelope of about 2.7 KB whose
 event and invitee UUIDs are derived from the seed and the index, so every delivery is distinct
 (its own invitee URI, hence its own dedupe key) and another seed gives another set.
 
-Each is signed as Calendly signs (Sources/AvailCore/WebhookSignature.swift):
+Each is signed as Calendly signs (Sources/AvailCore/Ingest/WebhookSignature.swift):
 `Calendly-Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + body>`, keyed with the
 signing key's UTF-8 bytes, with `t` the current time unless --timestamp is given. availd refuses a
 `t` more than 180 s from its clock (`--signature-tolerance`), so generate right before the run.

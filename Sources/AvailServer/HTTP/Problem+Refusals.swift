@@ -21,6 +21,8 @@ extension BookingRefusal: ProblemConvertible {
             Problem(
                 .conflict, code: .eventTypeUnresolved,
                 detail: "expert \(expert)'s Calendly link was not resolved to an event type; connect it again")
+        case .notProjected(let appointment):
+            Problem(.notFound, code: .notFound, detail: "appointment \(appointment) was recorded but is not in the read models")
         }
     }
 }

@@ -17,4 +17,7 @@ enum BookingRefusal: Error, Equatable {
     case eventTypeNotOffered(expert: String)
     /// The expert's Calendly link was stored without being resolved to an event type.
     case eventTypeUnresolved(expert: String)
+    /// What was recorded is not in the read models (they were rebuilt meanwhile, or it was
+    /// parked).
+    case notProjected(appointment: String)
 }

@@ -111,7 +111,7 @@ struct CalendlyStrategy: AvailabilityStrategy {
                 event: "invitee.created", invitee: booked.invitee, scheduledEvent: booked.scheduledEvent, at: .now(),
                 oldInvitee: oldInvitee))
         guard let appointment = try await readModels.appointment(id: Appointment.id(inviteeURI: uri)) else {
-            throw Problem.notFound("the booked appointment was not projected")
+            throw BookingRefusal.notProjected(appointment: Appointment.id(inviteeURI: uri))
         }
         return appointment
     }

@@ -82,7 +82,7 @@ struct NativeStrategy: AvailabilityStrategy {
     }
 
     private func projected(_ id: String) async throws -> Appointment {
-        guard let appointment = try await readModels.appointment(id: id) else { throw Problem.notFound("no appointment \(id)") }
+        guard let appointment = try await readModels.appointment(id: id) else { throw BookingRefusal.notProjected(appointment: id) }
         return appointment
     }
 }
