@@ -52,13 +52,14 @@ public struct AppointmentQuery: Sendable {
 extension ReadModels {
     public func expert(id: String) async throws -> ExpertProfile? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM expert_profiles WHERE id = ?", arguments: [id]).map(ExpertProfile.init(row:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM expert_profiles WHERE id = ?"), arguments: [id])
+                .map(ExpertProfile.init(row:))
         }
     }
 
     public func appointment(id: String) async throws -> Appointment? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM appointments WHERE id = ?", arguments: [id]).map(Appointment.init(row:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM appointments WHERE id = ?"), arguments: [id]).map(Appointment.init(row:))
         }
     }
 
@@ -118,20 +119,21 @@ extension ReadModels {
         try await database.read { db in
             // Walks the (expert_id, start_time) index up to the range's end; the end-time test
             // keeps the ones still running at its start.
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT start_time, end_time FROM appointments
-                    WHERE expert_id = ? AND status = 'scheduled' AND start_time < ? AND end_time > ? AND id IS NOT ?
-                    ORDER BY start_time, end_time
-                    """,
-                arguments: [expertID, range.end.description, range.start.description, excluded]
-            ).compactMap { row in
-                guard let start = Timestamp(rfc3339: row["start_time"]), let end = Timestamp(rfc3339: row["end_time"]) else {
-                    return nil
-                }
-                return TimeRange(start: start, end: end)
+            // Prepared once per connection; columns by index from a cursor: no `Row` kept per
+            // appointment, and no column looked up by name (which lowercases it), for the 500
+            // rows of a busy month.
+            let statement = try db.cachedStatement(sql: """
+                SELECT start_time, end_time FROM appointments
+                WHERE expert_id = ? AND status = 'scheduled' AND start_time < ? AND end_time > ? AND id IS NOT ?
+                ORDER BY start_time, end_time
+                """)
+            let rows = try Row.fetchCursor(statement, arguments: [expertID, range.end.description, range.start.description, excluded])
+            var busy: [TimeRange] = []
+            while let row = try rows.next() {
+                guard let start = Timestamp(rfc3339: row[0] as String), let end = Timestamp(rfc3339: row[1] as String) else { continue }
+                busy.append(TimeRange(start: start, end: end))
             }
+            return busy
         }
     }
 }
