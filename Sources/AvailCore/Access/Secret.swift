@@ -2,10 +2,17 @@
 public enum Secret {
     /// 32 random bytes as unpadded base64url (43 characters), the shape of Calendly's keys.
     /// `SystemRandomNumberGenerator` reads the kernel's CSPRNG (getrandom on Linux).
+    ///
+    /// Never one that starts with `-`: availd prints the secrets it creates for operators to
+    /// pass as `--signing-key KEY` or `--admin-token TOKEN`, and a command line reads a value
+    /// starting with `-` as an option. Drawn again instead (1 in 64), which keeps the rest uniform.
     public static func generate(byteCount: Int = 32) -> String {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return base64URL(bytes)
+        while true {
+            let bytes = (0..<byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            let secret = base64URL(bytes)
+            if !secret.hasPrefix("-") { return secret }
+        }
     }
 
     static func base64URL(_ bytes: [UInt8]) -> String {
