@@ -117,17 +117,13 @@ public struct AvailMetrics: Sendable {
 
     /// One projector batch: how long it took and how many of its events were parked.
     func projectionBatch(took duration: Duration, parked: Int) {
-        projectionBatchDuration.recordNanoseconds(Self.nanoseconds(duration))
+        projectionBatchDuration.recordNanoseconds(duration.nanoseconds)
         if parked > 0 { parkedEvents.increment(by: parked) }
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 
     /// How long one delivery took from receipt to durable.
     func appendTook(_ duration: Duration) {
-        appendDuration.recordNanoseconds(Self.nanoseconds(duration))
+        appendDuration.recordNanoseconds(duration.nanoseconds)
     }
 
     /// One answered request (see `HTTPMetricsMiddleware`).
@@ -135,7 +131,7 @@ public struct AvailMetrics: Sendable {
         let series = httpSeries.series(HTTPSeries.Key(method: method, route: route, status: status), factory: factory)
         series.requests.increment()
         series.errors?.increment()
-        series.duration.recordNanoseconds(Self.nanoseconds(duration))
+        series.duration.recordNanoseconds(duration.nanoseconds)
     }
 
     /// The Prometheus text exposition, this process's `process_*` metrics included.

@@ -17,10 +17,10 @@ struct DoctorCommand: AsyncParsableCommand {
 
     func run() async throws {
         var findings: [Doctor.Finding] = []
-        if !database.isPostgres, database.path != ":memory:" {
-            findings = Doctor.files(databasePath: database.path)
-        }
-        if !findings.contains(where: { $0.subject == "database" && $0.level == .fail }) {
+        let isFile = !database.isPostgres && database.path != ":memory:"
+        if isFile { findings = Doctor.files(databasePath: database.path) }
+        // Opened only if it is there: opening would create it.
+        if !isFile || FileManager.default.fileExists(atPath: database.path) {
             do {
                 let (access, logger) = try calendly.access(database: database)
                 findings += try await database.withDatabase(logger: logger) { db in

@@ -10,17 +10,16 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
+        var status = 500
+        defer {
+            metrics.httpRequest(method: request.method.rawValue, route: route(context), status: status, took: ContinuousClock.now - start)
+        }
         do {
             let response = try await next(request, context)
-            metrics.httpRequest(
-                method: request.method.rawValue, route: route(context), status: response.status.code,
-                took: ContinuousClock.now - start)
+            status = response.status.code
             return response
-        } catch {
-            let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            metrics.httpRequest(
-                method: request.method.rawValue, route: route(context), status: status,
-                took: ContinuousClock.now - start)
+        } catch let error as any HTTPResponseError {
+            status = error.status.code
             throw error
         }
     }

@@ -10,15 +10,13 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let problem as Problem {
-            throw problem
-        } catch let refusal as any ProblemConvertible {
-            throw refusal.problem
-        } catch let error as any HTTPResponseError {
-            throw Problem(error.status, code: Self.code(for: error.status), detail: Self.detail(for: error))
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
-            throw Problem(.internalServerError, code: .internalError, detail: "the request could not be completed")
+            if let problem = Problem(refusal: error) { throw problem }
+            guard let error = error as? any HTTPResponseError else {
+                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+                throw Problem(.internalServerError, code: .internalError, detail: "the request could not be completed")
+            }
+            throw Problem(error.status, code: Self.code(for: error.status), detail: Self.detail(for: error))
         }
     }
 
