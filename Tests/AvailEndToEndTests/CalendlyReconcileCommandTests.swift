@@ -60,6 +60,13 @@ import Testing
         let later = try await reconcile(["--since", "2100-01-01T00:00:00Z"], database: database, standIn: standIn)
         #expect(lines(later.stdout, startingWith: "expert ") == ["expert ada events 0 invitees 0 appended 0 requests 1"])
 
+        // On a terminal, how many experts are done of how many.
+        let shown = try await runOnTerminal(
+            ["calendly", "reconcile", "--database", database, "--calendly-api", standIn.url, "--calendly-token", StandInProcess.admin.token],
+            environment: ["AVAILD_PROGRESS_INTERVAL": "0"])
+        #expect(shown.status == 0, "\(shown.text)")
+        #expect(shown.text.contains("reconcile: 1 of 1 experts (100%)"), "\(shown.text)")
+
         daemon.signal(SIGTERM)
         #expect(try await daemon.waitForExit() == 0)
     }

@@ -28,12 +28,8 @@ import Testing
         let generated = try await AvaildProcess.run(executable: "availd-sim", ["generate", "--database", database, "--deliveries", "9000"])
         #expect(generated.status == 0, "\(generated.stderr)")
         let every = ["AVAILD_PROGRESS_INTERVAL": "0"]
-        // A pseudo-terminal as standard output and error, as an operator's shell gives.
-        let terminal = ["python3", "-c", "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))"]
         func onTerminal(_ arguments: [String]) async throws -> (status: Int32, text: String) {
-            let child = try AvaildProcess("availd", arguments, environment: every, launcher: terminal)
-            let status = try await child.waitForExit(timeout: .seconds(120))
-            return (status, await child.stdoutText().replacingOccurrences(of: "\r\n", with: "\n"))
+            try await runOnTerminal(arguments, environment: every)
         }
 
         let verify = try await onTerminal(["verify", "--database", database, "--nice", "0"])
@@ -50,6 +46,12 @@ import Testing
 
         let replay = try await onTerminal(["replay", deliveries, "--database", folder.path("b.sqlite")])
         #expect(replay.text.contains(/replay: \d+ of 73 bodies/), "\(replay.text)")
+
+        let exported = try await AvaildProcess.run(["export", "--database", database])
+        try Data(exported.stdout.utf8).write(to: URL(fileURLWithPath: folder.path("log.jsonl")))
+        let imported = try await onTerminal(["import", folder.path("log.jsonl"), "--database", folder.path("c.sqlite")])
+        #expect(imported.status == 0, "\(imported.text)")
+        #expect(imported.text.contains(/import: \d+ of \d+ bytes \(\d+%\), \d+\/s, about \d+ s left, \d+ events imported/), "\(imported.text)")
 
         // Into pipes: the result alone.
         let piped = try await AvaildProcess.run(["verify", "--database", database, "--nice", "0"], environment: every)

@@ -84,3 +84,12 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 }
+
+/// Runs `availd ARGUMENTS…` with a pseudo-terminal as its standard output and error, as an
+/// operator's shell gives it; what it wrote, with the terminal's line ends made `\n`.
+func runOnTerminal(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, text: String) {
+    let terminal = ["python3", "-c", "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))"]
+    let child = try AvaildProcess("availd", arguments, environment: environment, launcher: terminal)
+    let status = try await child.waitForExit(timeout: .seconds(120))
+    return (status, await child.stdoutText().replacingOccurrences(of: "\r\n", with: "\n"))
+}
